@@ -1,0 +1,49 @@
+"""Read one block executor into an ``ExecutorSnapshot`` (the only place that knows
+which executor attributes the policy depends on)."""
+from __future__ import annotations
+
+import inspect
+from typing import Dict
+
+from parsl._scaling.policy import ExecutorSnapshot
+from parsl.jobs.states import JobState, JobStatus
+
+ACTIVE_STATES = frozenset({JobState.PENDING, JobState.RUNNING})
+
+
+def count_active(status: Dict[str, JobStatus]) -> int:
+    return sum(1 for js in status.values() if js.state in ACTIVE_STATES)
+
+
+def outstanding_of(executor) -> int:
+    value = executor.outstanding
+    return int(value() if callable(value) else value)
+
+
+def scale_in_takes_max_idletime(executor) -> bool:
+    """HTEX's ``scale_in_facade(n, max_idletime=)`` can pick idle blocks itself."""
+    try:
+        return "max_idletime" in inspect.signature(executor.scale_in_facade).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
+def status_of(executor) -> Dict[str, JobStatus]:
+    status = executor.status
+    return dict(status() if callable(status) else status)
+
+
+def take_snapshot(executor, status: Dict[str, JobStatus]) -> ExecutorSnapshot:
+    provider = executor.provider
+    return ExecutorSnapshot(
+        label=executor.label,
+        outstanding=outstanding_of(executor),
+        active_blocks=count_active(status),
+        workers_per_node=executor.workers_per_node,
+        nodes_per_block=getattr(provider, "nodes_per_block", 1) or 1,
+        parallelism=getattr(provider, "parallelism", 1),
+        init_blocks=getattr(provider, "init_blocks", 0),
+        min_blocks=getattr(provider, "min_blocks", 0),
+        max_blocks=getattr(provider, "max_blocks", 1),
+        can_scale_in_idle=scale_in_takes_max_idletime(executor),
+    )
