@@ -1,0 +1,74 @@
+"""Chervil: a fast implementation of the Parsl parallel scripting model.
+
+``import parsl`` is kept cheap: the public names below are imported on first use.
+"""
+import logging
+from logging import NullHandler  # the tutorial imports it from here
+
+from parsl.version import VERSION
+
+__version__ = VERSION
+AUTO_LOGNAME = -1
+
+logging.getLogger("parsl").addHandler(NullHandler())
+
+_LAZY = {
+    "python_app": ("parsl.app.app", "python_app"),
+    "bash_app": ("parsl.app.app", "bash_app"),
+    "join_app": ("parsl.app.app", "join_app"),
+    "Config": ("parsl.config", "Config"),
+    "File": ("parsl.data_provider.files", "File"),
+    "DataFlowKernel": ("parsl.dataflow.dflow", "DataFlowKernel"),
+    "DataFlowKernelLoader": ("parsl.dataflow.dflow", "DataFlowKernelLoader"),
+    "ThreadPoolExecutor": ("parsl.executors.threads", "ThreadPoolExecutor"),
+    "HighThroughputExecutor": ("parsl.executors.high_throughput.executor", "HighThroughputExecutor"),
+    "WorkQueueExecutor": ("parsl.executors.workqueue", "WorkQueueExecutor"),
+    "MonitoringHub": ("parsl.monitoring.monitoring", "MonitoringHub"),
+    "set_stream_logger": ("parsl.log_utils", "set_stream_logger"),
+    "set_file_logger": ("parsl.log_utils", "set_file_logger"),
+}
+
+__all__ = [
+    "python_app", "bash_app", "join_app", "Config", "File", "DataFlowKernel", "DataFlowKernelLoader",
+    "ThreadPoolExecutor", "HighThroughputExecutor", "MonitoringHub", "set_stream_logger",
+    "set_file_logger", "NullHandler", "load", "clear", "dfk", "wait_for_current_tasks",
+    "AUTO_LOGNAME", "VERSION", "__version__",
+]
+
+
+def load(config=None):
+    """Load a Config and return the DataFlowKernel running it."""
+    from parsl.dataflow.dflow import DataFlowKernelLoader
+    return DataFlowKernelLoader.load(config)
+
+
+def clear():
+    """Forget the loaded DataFlowKernel (cleaning it up once its tasks are done)."""
+    from parsl.dataflow.dflow import DataFlowKernelLoader
+    return DataFlowKernelLoader.clear()
+
+
+def dfk():
+    """The loaded DataFlowKernel."""
+    from parsl.dataflow.dflow import DataFlowKernelLoader
+    return DataFlowKernelLoader.dfk()
+
+
+def wait_for_current_tasks():
+    """Wait for every task of the loaded DataFlowKernel."""
+    from parsl.dataflow.dflow import DataFlowKernelLoader
+    return DataFlowKernelLoader.wait_for_current_tasks()
+
+
+def __getattr__(name):
+    spec = _LAZY.get(name)
+    if spec is None:
+        raise AttributeError(f"module 'parsl' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(spec[0]), spec[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,189 @@
+"""A ``concurrent.futures.Future`` that costs ~100 bytes instead of ~1,600.
+
+The standard Future builds a ``threading.Condition`` in ``__init__``: 1.4 KB and several
+microseconds per task, although most futures are never waited on by a thread. This
+subclass keeps the same observable behaviour (and the private attributes that
+``concurrent.futures.wait``/``as_completed`` reach into: ``_condition``, ``_waiters``,
+``_state``) but creates the Condition only when somebody actually blocks.
+
+Concurrency: one module-wide lock, ``_LOCK``, guards every state transition, the lazy
+creation of a Condition and the callback list. It is held only for a few bytecodes and
+never while user code (callbacks) runs. Lock order: ``_LOCK`` may be taken while holding a
+future's Condition (as ``cf.wait`` does), never the other way round.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import CancelledError, Future, TimeoutError
+from concurrent.futures._base import (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED, PENDING,
+                                      RUNNING, InvalidStateError, LOGGER)
+
+_LOCK = threading.Lock()
+
+
+class LightFuture(Future):
+    __slots__ = ("_state", "_result", "_exception", "_cond", "_waiter_list", "_callbacks")
+
+    def __init__(self):  # deliberately does not call Future.__init__
+        self._state = PENDING
+        self._result = None
+        self._exception = None
+        self._cond = None
+        self._waiter_list = None
+        self._callbacks = None
+
+    # -- the private attributes concurrent.futures.wait/as_completed use -----------
+    @property
+    def _condition(self):
+        cond = self._cond
+        if cond is None:
+            with _LOCK:
+                cond = self._cond
+                if cond is None:
+                    cond = self._cond = threading.Condition()
+        return cond
+
+    @property
+    def _waiters(self):
+        w = self._waiter_list
+        if w is None:
+            with _LOCK:
+                w = self._waiter_list
+                if w is None:
+                    w = self._waiter_list = []
+        return w
+
+    @property
+    def _done_callbacks(self):
+        return self._callbacks if self._callbacks is not None else []
+
+    # -- queries ---------------------------------------------------------------
+    def cancelled(self):
+        return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED)
+
+    def running(self):
+        return self._state == RUNNING
+
+    def done(self):
+        return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
+
+    def __repr__(self):
+        st = self._state
+        if st == FINISHED:
+            if self._exception is not None:
+                return f"<{type(self).__name__} at {id(self):#x} state=finished raised {type(self._exception).__name__}>"
+            return f"<{type(self).__name__} at {id(self):#x} state=finished returned {type(self._result).__name__}>"
+        return f"<{type(self).__name__} at {id(self):#x} state={st.lower()}>"
+
+    # -- waiting ---------------------------------------------------------------
+    def _wait_done(self, timeout):
+        if self._state in (FINISHED, CANCELLED_AND_NOTIFIED, CANCELLED):
+            return
+        cond = self._condition
+        with cond:
+            if self._state not in (FINISHED, CANCELLED_AND_NOTIFIED, CANCELLED):
+                cond.wait_for(self.done, timeout)
+        if not self.done():
+            raise TimeoutError()
+
+    def result(self, timeout=None):
+        try:
+            self._wait_done(timeout)
+            if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
+                raise CancelledError()
+            if self._exception is not None:
+                raise self._exception
+            return self._result
+        finally:
+            self = None  # break a reference cycle with the exception, as the stdlib does
+
+    def exception(self, timeout=None):
+        self._wait_done(timeout)
+        if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
+            raise CancelledError()
+        return self._exception
+
+    # -- callbacks -------------------------------------------------------------
+    def add_done_callback(self, fn):
+        if self._state not in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
+            with _LOCK:
+                if self._state not in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
+                    cbs = self._callbacks
+                    if cbs is None:
+                        self._callbacks = [fn]
+                    else:
+                        cbs.append(fn)
+                    return
+        try:
+            fn(self)
+        except Exception:
+            LOGGER.exception("exception calling callback for %r", self)
+
+    def _invoke_callbacks(self):
+        cbs = self._callbacks
+        if cbs:
+            self._callbacks = None
+            for fn in cbs:
+                try:
+                    fn(self)
+                except Exception:
+                    LOGGER.exception("exception calling callback for %r", self)
+
+    # -- completion ------------------------------------------------------------
+    def _finish(self, new_state, notify_name):
+        """Move to a final state; wake waiters; run callbacks. Returns False if already final."""
+        cond = self._cond
+        if cond is None:
+            with _LOCK:
+                cond = self._cond
+                if cond is None:
+                    if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
+                        return False
+                    self._state = new_state
+        if cond is not None:
+            with cond:
+                if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
+                    return False
+                with _LOCK:
+                    self._state = new_state
+                waiters = self._waiter_list
+                if waiters:
+                    for w in waiters:
+                        getattr(w, notify_name)(self)
+                cond.notify_all()
+        self._invoke_callbacks()
+        return True
+
+    def set_result(self, result):
+        if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
+            raise InvalidStateError(f"{self._state}: {self!r}")
+        self._result = result
+        if not self._finish(FINISHED, "add_result"):
+            raise InvalidStateError(f"{self._state}: {self!r}")
+
+    def set_exception(self, exception):
+        if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
+            raise InvalidStateError(f"{self._state}: {self!r}")
+        self._exception = exception
+        if not self._finish(FINISHED, "add_exception"):
+            raise InvalidStateError(f"{self._state}: {self!r}")
+
+    def _cancel_now(self):
+        """Cancel unconditionally if not final; True if this call cancelled it."""
+        if self._state == RUNNING:
+            return False
+        return self._finish(CANCELLED_AND_NOTIFIED, "add_cancelled")
+
+    def cancel(self):
+        if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
+            return True
+        return self._cancel_now()
+
+    def set_running_or_notify_cancel(self):
+        with _LOCK:
+            if self._state == PENDING:
+                self._state = RUNNING
+                return True
+            if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
+                return False
+        raise RuntimeError(f"Future in unexpected state {self._state}")

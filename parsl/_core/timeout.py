@@ -1,0 +1,64 @@
+"""Python-app ``walltime``: raise ``AppTimeout`` inside the thread running the app.
+
+A timer injects the exception asynchronously into the app's thread. The race Parsl has
+(a stale timer firing into unrelated code after the app returned, #2774) is closed by a
+lock and a done flag: the timer only injects while the app is still inside the wrapper,
+and the wrapper clears any pending injection before it returns.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import threading
+
+from parsl.app.errors import AppTimeout
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+
+def _inject(thread_id, exc_type):
+    return _set_async_exc(ctypes.c_ulong(thread_id), ctypes.py_object(exc_type))
+
+
+def _clear(thread_id):
+    _set_async_exc(ctypes.c_ulong(thread_id), ctypes.py_object())
+
+
+def _run_with_walltime(func, walltime, args, kwargs):
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+    tid = threading.get_ident()
+
+    def fire():
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _inject(tid, AppTimeout)
+
+    timer = threading.Timer(walltime, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        try:
+            result = func(*args, **kwargs)
+            with lock:
+                state["done"] = True
+        finally:
+            with lock:
+                state["done"] = True
+            timer.cancel()
+            if state["fired"]:
+                _clear(tid)
+    except AppTimeout:
+        raise AppTimeout(f"App {getattr(func, '__name__', func)} exceeded walltime: {walltime} seconds") from None
+    return result
+
+
+def timeout(func, walltime):
+    """Wrap ``func`` so that it raises AppTimeout after ``walltime`` seconds."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return _run_with_walltime(func, walltime, args, kwargs)
+    wrapper.__chervil_walltime__ = walltime
+    return wrapper

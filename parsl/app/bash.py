@@ -1,0 +1,169 @@
+"""``BashApp``: the function returns a command line, which runs under /bin/bash on a worker."""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import signal
+import subprocess
+
+from parsl.app.app import AppBase
+from parsl.app.errors import (AppBadFormatting, AppException, AppTimeout, BadStdStreamFile,
+                              BashAppNoReturn, BashExitFailure, MissingOutputs)
+
+
+def _std_target(spec, default_mode):
+    """(path, mode) for a stdout/stderr spec: str/PathLike, (path, mode), File or None."""
+    if spec is None:
+        return None, None
+    if isinstance(spec, tuple):
+        if len(spec) != 2:
+            raise BadStdStreamFile(f"stdout/stderr tuple must be (path, mode), got {spec!r}")
+        return os.fspath(spec[0]), spec[1]
+    try:
+        from parsl.data_provider.files import File
+        if isinstance(spec, File):
+            return spec.filepath, "w"
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        return os.fspath(spec), default_mode
+    except TypeError:
+        raise BadStdStreamFile(f"stdout/stderr must be a path, (path, mode) or File, got {spec!r}") from None
+
+
+def _open_std(spec):
+    path, mode = _std_target(spec, "a+")
+    if path is None:
+        return None, None
+    try:
+        d = os.path.dirname(path)
+        if d:
+            os.makedirs(d, exist_ok=True)
+        return open(path, mode), path
+    except OSError as e:
+        raise BadStdStreamFile(f"cannot open {path!r} with mode {mode!r}: {e}") from e
+
+
+def _kill_tree(proc):
+    """Kill the command and everything it started (its own session, and any stragglers)."""
+    try:
+        import psutil
+        try:
+            children = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            children = []
+    except ImportError:  # pragma: no cover
+        children = []
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for c in children:
+        try:
+            c.kill()
+        except Exception:
+            pass
+    try:
+        proc.wait(timeout=5)
+    except Exception:
+        pass
+
+
+def remote_side_bash_executor(func, *args, **kwargs):
+    """Runs on the worker: build the command with ``func``, run it, check its outputs."""
+    func_name = getattr(func, "__name__", "bash_app")
+    try:
+        command = func(*args, **kwargs)
+    except AttributeError as e:
+        if command_is_missing(e):
+            raise BashAppNoReturn(f"bash_app {func_name} raised {e!r} before returning a command") from e
+        raise AppBadFormatting(f"bash_app {func_name} could not format its command: {e!r}") from e
+    except IndexError as e:
+        raise AppBadFormatting(f"bash_app {func_name} could not format its command: {e!r}") from e
+    if not isinstance(command, str):
+        raise BashAppNoReturn(
+            f"bash_app {func_name} must return the command line as a str, but returned "
+            f"{type(command).__name__} ({command!r:.80}); did you forget a 'return'?")
+
+    stdout, stdout_path = _open_std(kwargs.get("stdout"))
+    try:
+        stderr, stderr_path = _open_std(kwargs.get("stderr"))
+    except BaseException:
+        if stdout is not None:
+            stdout.close()
+        raise
+    try:
+        if stderr is not None:
+            stderr.write(f"--> executable follows <--\n{command}\n--> end executable <--\n")
+            stderr.flush()
+        walltime = kwargs.get("walltime")
+        try:
+            proc = subprocess.Popen(command, shell=True, executable="/bin/bash", stdout=stdout,
+                                    stderr=stderr, close_fds=True, start_new_session=True)
+        except OSError as e:
+            raise AppException(f"bash_app {func_name} could not start /bin/bash: {e}") from e
+        try:
+            returncode = proc.wait(timeout=walltime)
+        except subprocess.TimeoutExpired:
+            _kill_tree(proc)
+            raise AppTimeout(f"bash_app {func_name} exceeded walltime: {walltime} seconds; "
+                             "its process tree was killed") from None
+        except BaseException:
+            _kill_tree(proc)
+            raise
+    finally:
+        if stdout is not None:
+            stdout.close()
+        if stderr is not None:
+            stderr.close()
+
+    if returncode != 0:
+        raise BashExitFailure(func_name, returncode, stdout_path, stderr_path)
+
+    missing = []
+    for f in kwargs.get("outputs") or ():
+        path = getattr(f, "filepath", f)
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            continue
+        if not os.path.exists(path):
+            missing.append(f)
+    if missing:
+        raise MissingOutputs(f"bash_app {func_name} exited 0 but did not create "
+                             f"{', '.join(map(str, (getattr(m, 'filepath', m) for m in missing)))}", missing)
+    return returncode
+
+
+def command_is_missing(e):
+    # an AttributeError raised while the command is being built (e.g. on None)
+    return "NoneType" in str(e)
+
+
+class BashApp(AppBase):
+    def __init__(self, func, data_flow_kernel=None, cache=False, executors="all", ignore_for_cache=None):
+        super().__init__(func, data_flow_kernel=data_flow_kernel, executors=executors,
+                         cache=cache, ignore_for_cache=ignore_for_cache)
+        self.wrapped_remote_function = functools.update_wrapper(
+            functools.partial(remote_side_bash_executor, func), func)
+
+    def _signature_defaults(self, params):
+        # bash apps take every default of the signature (Parsl does the same)
+        return {name: p.default for name, p in params.items()
+                if p.default is not inspect.Parameter.empty}
+
+    def __call__(self, *args, **kwargs):
+        invocation_kwargs = dict(self.kwargs)
+        invocation_kwargs.update(kwargs)
+        func = self.wrapped_remote_function
+        if not self._accepts_any_kw:
+            from parsl.app.python import _DropKwargs
+            from parsl.app.app import SPECIAL_KWARGS
+            names = self._param_names
+            if any(k in invocation_kwargs and k not in names for k in SPECIAL_KWARGS):
+                func = functools.update_wrapper(
+                    functools.partial(remote_side_bash_executor, _DropKwargs(self.func, names)), self.func)
+        return self._dfk().submit(func, app_args=args, executors=self.executors, cache=self.cache,
+                                  ignore_for_cache=self.ignore_for_cache,
+                                  app_kwargs=invocation_kwargs)
