@@ -1,0 +1,322 @@
+"""The monitoring database: schema, connection set-up and batched writes.
+
+The schema holds Parsl's tables with today's columns *and* the tutorial-era (1.0) ones,
+so code written against either keeps working:
+
+* ``task.task_time_submitted`` (= invoked), ``task.task_time_running``,
+  ``task.hostname``, ``task.task_executor``, ``task.task_fail_history``;
+* ``resource.psutil_process_cpu_percent`` (computed, not always 0 as it was);
+* ``status.hostname``, ``workflow.workflow_duration``, ``node.reg_time``.
+
+``task.task_status_name`` (the latest state) is ours: it keeps "tasks by state" a
+single indexed GROUP BY instead of a scan of ``status``.
+
+Indexes follow the queries the web view and users make (everything is per ``run_id``
+first).  SQLite runs in WAL mode so a reader (pandas, parsl-visualize) never blocks the
+writer and the writer never sees "database is locked" from a reader.
+
+Only the writer thread (``router.MonitoringRouter``) calls ``Database.write``.
+SQLAlchemy is imported here and nowhere on ``import parsl``'s path.
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, Iterable, List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Float, Index, Integer,
+                        MetaData, PrimaryKeyConstraint, Table, Text)
+
+metadata = MetaData()
+
+WORKFLOW = Table(
+    "workflow", metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("workflow_name", Text),
+    Column("workflow_version", Text),
+    Column("time_began", DateTime),
+    Column("time_completed", DateTime),
+    Column("host", Text),
+    Column("user", Text),
+    Column("rundir", Text),
+    Column("tasks_failed_count", Integer),
+    Column("tasks_completed_count", Integer),
+    Column("workflow_duration", Float),                 # 1.0
+)
+
+TASK = Table(
+    "task", metadata,
+    Column("task_id", Integer, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("task_depends", Text),
+    Column("task_func_name", Text),
+    Column("task_memoize", Text),
+    Column("task_hashsum", Text),
+    Column("task_inputs", Text),
+    Column("task_outputs", Text),
+    Column("task_stdin", Text),
+    Column("task_stdout", Text),
+    Column("task_stderr", Text),
+    Column("task_time_invoked", DateTime),
+    Column("task_time_returned", DateTime),
+    Column("task_fail_count", Integer),
+    Column("task_fail_cost", Float),
+    Column("task_time_submitted", DateTime),            # 1.0 (= invoked)
+    Column("task_time_running", DateTime),              # 1.0 (latest try's start)
+    Column("hostname", Text),                           # 1.0
+    Column("task_executor", Text),                      # 1.0
+    Column("task_fail_history", Text),                  # 1.0
+    Column("task_status_name", Text),                   # ours: latest state
+    # (run_id, task_id) rather than Parsl's (task_id, run_id): every query is per run.
+    PrimaryKeyConstraint("run_id", "task_id"),
+)
+
+TRY = Table(
+    "try", metadata,
+    Column("try_id", Integer, nullable=False),
+    Column("task_id", Integer, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("block_id", Text),
+    Column("hostname", Text),
+    Column("task_executor", Text),
+    Column("task_try_time_launched", DateTime),
+    Column("task_try_time_running", DateTime),
+    Column("task_try_time_returned", DateTime),
+    Column("task_fail_history", Text),
+    Column("task_joins", Text),
+    PrimaryKeyConstraint("run_id", "task_id", "try_id"),
+)
+
+# status and resource are append-only logs: no primary key (Parsl's composite keys made
+# two samples with one timestamp an integrity error that lost the whole batch).
+STATUS = Table(
+    "status", metadata,
+    Column("task_id", Integer, nullable=False),
+    Column("task_status_name", Text, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("try_id", Integer),
+    Column("hostname", Text),                           # 1.0
+)
+
+RESOURCE = Table(
+    "resource", metadata,
+    Column("try_id", Integer),
+    Column("task_id", Integer, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("resource_monitoring_interval", Float),
+    Column("psutil_process_pid", Integer),
+    Column("psutil_process_cpu_percent", Float),        # 1.0
+    Column("psutil_process_memory_percent", Float),
+    Column("psutil_process_children_count", Float),
+    Column("psutil_process_time_user", Float),
+    Column("psutil_process_time_system", Float),
+    Column("psutil_process_memory_virtual", Float),
+    Column("psutil_process_memory_resident", Float),
+    Column("psutil_process_disk_read", Float),
+    Column("psutil_process_disk_write", Float),
+    Column("psutil_process_status", Text),
+    Column("psutil_cpu_num", Text),
+    Column("psutil_process_num_ctx_switches_voluntary", Float),
+    Column("psutil_process_num_ctx_switches_involuntary", Float),
+    Column("hostname", Text),                           # ours: where the sample was taken
+)
+
+NODE = Table(
+    "node", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Text, nullable=False),
+    Column("hostname", Text),
+    Column("uid", Text),
+    Column("block_id", Text),
+    Column("cpu_count", Integer),
+    Column("total_memory", BigInteger),
+    Column("active", Boolean),
+    Column("worker_count", Integer),
+    Column("python_v", Text),
+    Column("timestamp", DateTime),
+    Column("last_heartbeat", DateTime),
+    Column("reg_time", DateTime),                       # 1.0
+)
+
+BLOCK = Table(
+    "block", metadata,
+    Column("run_id", Text, nullable=False),
+    Column("executor_label", Text),
+    Column("block_id", Text),
+    Column("job_id", Text),
+    Column("timestamp", DateTime),
+    Column("status", Text),
+)
+
+Index("task_run_status_idx", TASK.c.run_id, TASK.c.task_status_name)
+Index("task_run_func_idx", TASK.c.run_id, TASK.c.task_func_name, TASK.c.task_id)
+Index("task_hashsum_idx", TASK.c.task_hashsum)
+Index("status_run_task_idx", STATUS.c.run_id, STATUS.c.task_id)
+Index("resource_run_task_idx", RESOURCE.c.run_id, RESOURCE.c.task_id, RESOURCE.c.timestamp)
+Index("resource_run_time_idx", RESOURCE.c.run_id, RESOURCE.c.timestamp)
+Index("node_run_idx", NODE.c.run_id)
+Index("block_run_idx", BLOCK.c.run_id, BLOCK.c.block_id)
+Index("workflow_began_idx", WORKFLOW.c.time_began)
+
+TABLES = {t.name: t for t in (WORKFLOW, TASK, TRY, STATUS, RESOURCE, NODE, BLOCK)}
+COLUMN_NAMES = {name: frozenset(c.name for c in t.columns) for name, t in TABLES.items()}
+
+# Columns whose first non-NULL value is kept: a late fallback must not overwrite the real
+# start time a worker reported earlier.
+FIRST_WINS = frozenset({"task_time_running", "task_try_time_running", "task_time_invoked",
+                        "task_time_submitted", "task_try_time_launched"})
+
+
+def default_url() -> str:
+    """``monitoring.db`` in the current working directory, as the tutorial reads it."""
+    return "sqlite:///" + os.path.abspath("monitoring.db")
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    # WAL: readers never block the writer; NORMAL is durable across a crash of this
+    # process (only a power loss can drop the last commits).
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> sa.engine.Engine:
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: sa.engine.Engine) -> None:
+    """Create missing tables and indexes; add 1.0/ours columns to an older database."""
+    metadata.create_all(engine, checkfirst=True)
+    insp = sa.inspect(engine)
+    with engine.begin() as conn:
+        for name, table in TABLES.items():
+            have = {c["name"] for c in insp.get_columns(name)}
+            for col in table.columns:
+                if col.name not in have:
+                    ddl = col.type.compile(dialect=engine.dialect)
+                    conn.execute(sa.text(f'ALTER TABLE "{name}" ADD COLUMN "{col.name}" {ddl}'))
+
+
+class Batch:
+    """Rows to write in one transaction, already merged per key (see ``events``)."""
+
+    __slots__ = ("workflows", "tasks", "tries", "status", "resource", "node", "block",
+                 "completed", "failed")
+
+    def __init__(self):
+        self.workflows: List[dict] = []
+        self.tasks: List[dict] = []
+        self.tries: List[dict] = []
+        self.status: List[dict] = []
+        self.resource: List[dict] = []
+        self.node: List[dict] = []
+        self.block: List[dict] = []
+        #: run_id -> number of tasks that reached a final success / failure state
+        self.completed: Dict[str, int] = {}
+        self.failed: Dict[str, int] = {}
+
+    def __len__(self):
+        return (len(self.workflows) + len(self.tasks) + len(self.tries) + len(self.status)
+                + len(self.resource) + len(self.node) + len(self.block))
+
+
+def _full_rows(table: Table, rows: Iterable[dict]) -> List[dict]:
+    # executemany needs every row to have the same keys.
+    names = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+    return [{n: r.get(n) for n in names} for r in rows]
+
+
+class Database:
+    """The monitoring store behind one SQLAlchemy URL."""
+
+    def __init__(self, url: Optional[str] = None):
+        self.url = url or default_url()
+        self.engine = make_engine(self.url)
+        create_schema(self.engine)
+        self._dialect = self.engine.dialect.name
+        self._upserts = {}
+
+    def _upsert_stmt(self, table: Table):
+        stmt = self._upserts.get(table.name)
+        if stmt is None and self._dialect in ("sqlite", "postgresql"):
+            if self._dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert
+            ins = insert(table)
+            keys = [c.name for c in table.primary_key.columns]
+            # NULL in a new row means "not known in this batch": keep the stored value.
+            sets = {}
+            for c in table.columns:
+                if c.name in keys:
+                    continue
+                new, old = ins.excluded[c.name], table.c[c.name]
+                sets[c.name] = sa.func.coalesce(old, new) if c.name in FIRST_WINS else sa.func.coalesce(new, old)
+            stmt = self._upserts[table.name] = ins.on_conflict_do_update(index_elements=keys, set_=sets)
+        return stmt
+
+    def _upsert(self, conn, table: Table, rows: List[dict]) -> None:
+        if not rows:
+            return
+        rows = _full_rows(table, rows)
+        stmt = self._upsert_stmt(table)
+        if stmt is not None:
+            conn.execute(stmt, rows)
+            return
+        # Other databases: update what exists, insert the rest (only the writer writes).
+        keys = [c.name for c in table.primary_key.columns]
+        for row in rows:
+            where = sa.and_(*[table.c[k] == row[k] for k in keys])
+            values = {k: v for k, v in row.items() if v is not None and k not in keys}
+            if not values or conn.execute(table.update().where(where).values(**values)).rowcount == 0:
+                conn.execute(table.insert().values(**row))
+
+    def write(self, batch: Batch) -> None:
+        """Write one batch in one transaction (all or nothing)."""
+        with self.engine.begin() as conn:
+            self._upsert(conn, WORKFLOW, batch.workflows)
+            self._upsert(conn, TASK, batch.tasks)
+            self._upsert(conn, TRY, batch.tries)
+            for table, rows in ((STATUS, batch.status), (RESOURCE, batch.resource),
+                                (NODE, batch.node), (BLOCK, batch.block)):
+                if rows:
+                    conn.execute(table.insert(), _full_rows(table, rows))
+            for run_id in set(batch.completed) | set(batch.failed):
+                conn.execute(WORKFLOW.update().where(WORKFLOW.c.run_id == run_id).values(
+                    tasks_completed_count=sa.func.coalesce(WORKFLOW.c.tasks_completed_count, 0)
+                    + batch.completed.get(run_id, 0),
+                    tasks_failed_count=sa.func.coalesce(WORKFLOW.c.tasks_failed_count, 0)
+                    + batch.failed.get(run_id, 0)))
+
+    def fill_running_fallback(self, run_id: str) -> None:
+        """At the end of a run, give tasks no worker reported a start for their launch time,
+        so the tutorial's Gantt (which reads ``task_time_running``) has a bar for each."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(
+                "UPDATE task SET task_time_running = (SELECT max(t.task_try_time_launched) FROM try t"
+                " WHERE t.run_id = task.run_id AND t.task_id = task.task_id)"
+                " WHERE run_id = :r AND task_time_running IS NULL"), {"r": run_id})
+
+    def optimize(self) -> None:
+        """Refresh the planner's statistics where they went stale (cheap in SQLite: it only
+        analyzes tables that changed a lot), so a big database stays quick to query."""
+        if self._dialect == "sqlite":
+            with self.engine.begin() as conn:
+                conn.execute(sa.text("PRAGMA optimize"))
+        elif self._dialect == "postgresql":
+            with self.engine.begin() as conn:
+                conn.execute(sa.text("ANALYZE"))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,215 @@
+"""``MonitoringHub``: records every workflow, task, try, block, node and resource sample.
+
+Accepts both generations of Parsl's parameters.  Differences from Parsl, on purpose:
+
+* The default database is ``monitoring.db`` in the current working directory (what the
+  tutorial reads with ``sqlite3.connect('monitoring.db')``), not under ``runinfo/``.
+* No router or database-manager processes: events go into an in-memory queue and one
+  writer thread batches them into the database (SQLite in WAL mode, so readers never
+  block it).  ``hub_address``/``hub_port``/``hub_port_range`` are accepted for
+  compatibility; events from other hosts arrive through the executor (HTEX forwards its
+  workers' messages), so no port is opened for them.
+* Resource sampling runs in a thread inside each HTEX worker, never a process per task.
+"""
+from __future__ import annotations
+
+import atexit
+import datetime
+import getpass
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+from typing import Any, Optional, Tuple
+
+from parsl.errors import ConfigurationError, OptionalModuleMissing
+from parsl.monitoring.message_type import MessageType
+
+logger = logging.getLogger("parsl.monitoring")
+
+_TASK_EVENT = "task"   # == parsl._monitoring.events.TASK_EVENT (kept literal: no import cost)
+_LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level")
+
+
+class MonitoringHub:
+    def __init__(self,
+                 hub_address: Optional[str] = None,
+                 hub_port_range: Optional[Tuple[int, int]] = None,
+                 hub_port: Optional[int] = None,
+                 workflow_name: Optional[str] = None,
+                 workflow_version: Optional[str] = None,
+                 logging_endpoint: Optional[str] = None,
+                 monitoring_debug: bool = False,
+                 resource_monitoring_enabled: bool = True,
+                 resource_monitoring_interval: float = 30,
+                 *,
+                 progress: bool = False,
+                 flush_period: float = 0.5,
+                 **legacy: Any):
+        for name in legacy:
+            if name not in _LEGACY_IGNORED:
+                raise TypeError(f"MonitoringHub() got an unexpected keyword argument {name!r}")
+            warnings.warn(f"MonitoringHub({name}=...) is a tutorial-era parameter with no effect "
+                          f"in Chervil; remove it", DeprecationWarning, stacklevel=2)
+        if hub_port is not None and not (isinstance(hub_port, int) and 0 <= hub_port < 65536):
+            raise ConfigurationError(f"MonitoringHub(hub_port={hub_port!r}): must be a port number "
+                                     f"0-65535 or None")
+        if hub_port_range is not None and not (isinstance(hub_port_range, (tuple, list))
+                                               and len(hub_port_range) == 2):
+            raise ConfigurationError(f"MonitoringHub(hub_port_range={hub_port_range!r}): must be a "
+                                     f"(low, high) pair or None")
+        if not isinstance(resource_monitoring_interval, (int, float)) or resource_monitoring_interval < 0:
+            raise ConfigurationError(
+                f"MonitoringHub(resource_monitoring_interval={resource_monitoring_interval!r}): must be "
+                f"a number of seconds >= 0 (0 takes only the final sample of each task)")
+        if logging_endpoint is not None and (not isinstance(logging_endpoint, str) or "://" not in logging_endpoint):
+            raise ConfigurationError(
+                f"MonitoringHub(logging_endpoint={logging_endpoint!r}): must be an SQLAlchemy URL such "
+                f"as 'sqlite:///monitoring.db' or 'postgresql://user@host/db'")
+        if flush_period <= 0:
+            raise ConfigurationError(f"MonitoringHub(flush_period={flush_period!r}): must be > 0 seconds")
+        self.hub_address = hub_address
+        self.hub_port_range = hub_port_range
+        self.hub_port = hub_port
+        self.workflow_name = workflow_name
+        self.workflow_version = workflow_version
+        self.logging_endpoint = logging_endpoint
+        self.monitoring_debug = monitoring_debug
+        self.resource_monitoring_enabled = resource_monitoring_enabled
+        self.resource_monitoring_interval = resource_monitoring_interval
+        self.progress = progress
+        self.flush_period = flush_period
+
+        self.run_id: Optional[str] = None
+        self.database = None
+        self.router = None
+        self.builder = None
+        self._progress_view = None
+        self._log_handler = None
+        self._started = False
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    def __repr__(self):
+        return (f"MonitoringHub(logging_endpoint={self.logging_endpoint!r}, "
+                f"resource_monitoring_enabled={self.resource_monitoring_enabled!r}, "
+                f"resource_monitoring_interval={self.resource_monitoring_interval!r})")
+
+    # ---- what executors ask -------------------------------------------------------------
+    @property
+    def worker_sampling_interval(self) -> Optional[float]:
+        """Seconds between resource samples in workers, or None when sampling is off."""
+        return self.resource_monitoring_interval if self.resource_monitoring_enabled else None
+
+    # ---- lifecycle (called by the DFK) ----------------------------------------------------
+    def start(self, dfk=None, run_id: Optional[str] = None, run_dir: Optional[str] = None) -> None:
+        if self._started:
+            raise RuntimeError("MonitoringHub.start() called twice; a hub serves one DataFlowKernel "
+                               "— give each Config its own MonitoringHub()")
+        try:
+            from parsl._monitoring.db import Database, default_url
+            from parsl._monitoring.events import BatchBuilder
+            from parsl._monitoring.router import MonitoringRouter
+        except ImportError as e:
+            raise OptionalModuleMissing(["sqlalchemy"], f"monitoring needs SQLAlchemy ({e}); "
+                                        f"install it with: pip install 'chervil[monitoring]'") from e
+        self.run_id = run_id or getattr(dfk, "run_id", None) or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_dir = run_dir or getattr(dfk, "run_dir", None)
+        if self.monitoring_debug and run_dir:
+            self._log_handler = logging.FileHandler(os.path.join(run_dir, "database_manager.log"))
+            self._log_handler.setFormatter(logging.Formatter(
+                "%(asctime)s %(name)s:%(lineno)d [%(levelname)s] %(message)s"))
+            logger.addHandler(self._log_handler)
+            logger.setLevel(logging.DEBUG)
+
+        url = self.logging_endpoint or default_url()
+        self.database = Database(url)
+        in_process = [label for label, ex in _executors_of(dfk) if getattr(ex, "_chervil_in_process", False)]
+        self.builder = BatchBuilder(self.run_id, in_process_executors=in_process)
+        self.router = MonitoringRouter(self.database, self.builder, flush_period=self.flush_period)
+        # Bind the hot paths once: each event is one deque.append.
+        put = self.router.put
+        self._put = put
+        self.send = lambda message_type, payload: put((message_type, payload))
+        self.router.start()
+        self._started = True
+        atexit.register(self.close)
+
+        config = getattr(dfk, "config", None)
+        name = (self.workflow_name or getattr(dfk, "workflow_name", None)
+                or getattr(config, "workflow_name", None) or _script_name())
+        version = (self.workflow_version or getattr(dfk, "workflow_version", None)
+                   or getattr(config, "workflow_version", None) or str(datetime.datetime.now()))
+        self._time_began = datetime.datetime.now()
+        put((MessageType.WORKFLOW_INFO, {
+            "run_id": self.run_id, "workflow_name": name, "workflow_version": version,
+            "time_began": self._time_began, "host": socket.gethostname(), "user": _user(),
+            "rundir": os.path.abspath(run_dir) if run_dir else None,
+            "tasks_failed_count": 0, "tasks_completed_count": 0}))
+        if self.progress:
+            from parsl._monitoring.progress import ProgressView
+            self._progress_view = ProgressView(self.builder.state_counts, stream=sys.stderr)
+            self._progress_view.start()
+        logger.debug("Monitoring to %s (run %s)", url, self.run_id)
+
+    def send(self, message_type, payload) -> None:  # replaced by a bound closure in start()
+        raise RuntimeError("MonitoringHub.send() called before start()")
+
+    def task_state_changed(self, task_record, new_state) -> None:
+        """Called by the DFK on every state change; O(1), never touches the database."""
+        if self._started:
+            self._put((_TASK_EVENT, task_record, new_state, time.time(),
+                       task_record.try_id, task_record.fail_count))
+
+    def close(self) -> None:
+        """Write everything still queued and mark the workflow completed.  Idempotent."""
+        with self._close_lock:
+            if self._closed or not self._started:
+                self._closed = True
+                return
+            self._closed = True
+        atexit.unregister(self.close)
+        now = datetime.datetime.now()
+        self._put((MessageType.WORKFLOW_INFO, {
+            "run_id": self.run_id, "time_completed": now,
+            "workflow_duration": (now - self._time_began).total_seconds()}))
+        self.router.close()
+        if self._progress_view is not None:
+            self._progress_view.close()
+        try:
+            self.database.fill_running_fallback(self.run_id)
+            self.database.optimize()
+        except Exception:
+            logger.exception("Monitoring: end-of-run database upkeep failed (data is already written)")
+        self.database.close()
+        if self._log_handler is not None:
+            logger.removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
+
+    # Chervil extra: counts of tasks by state right now (what the progress view shows).
+    def task_counts(self) -> dict:
+        return {k: v for k, v in dict(self.builder.state_counts).items() if v} if self.builder else {}
+
+
+def _executors_of(dfk):
+    execs = getattr(dfk, "executors", None) or {}
+    if isinstance(execs, dict):
+        return list(execs.items())
+    return [(getattr(e, "label", str(e)), e) for e in execs]
+
+
+def _script_name() -> str:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return os.path.basename(path) if path else "interactive"
+
+
+def _user() -> Optional[str]:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return None

@@ -1,0 +1,140 @@
+"""BatchBuilder: events in, merged rows out (pure, no threads)."""
+import datetime
+import time
+
+from monitoring_fakes import FakeFuture, FakeRecord
+
+from parsl._monitoring.events import TASK_EVENT, BatchBuilder, dependency_ids
+from parsl.dataflow.states import States
+from parsl.monitoring.message_type import MessageType
+
+
+def feed(builder, rec, *states):
+    for s in states:
+        builder.add((TASK_EVENT, rec, s, time.time(), rec.try_id, rec.fail_count))
+
+
+def test_a_task_seen_start_to_end_in_one_batch_is_one_task_row():
+    b = BatchBuilder("r", in_process_executors=["threads"])
+    rec = FakeRecord(3, func_name="double", depends=[FakeFuture(1), FakeFuture(2)])
+    feed(b, rec, States.pending, States.launched, States.exec_done)
+    batch = b.take()
+    assert len(batch.tasks) == 1
+    row = batch.tasks[0]
+    assert row["task_id"] == 3 and row["run_id"] == "r"
+    assert row["task_func_name"] == "double"
+    assert row["task_depends"] == "1,2"
+    assert row["task_status_name"] == "exec_done"
+    # tutorial-era columns are filled
+    assert row["task_time_submitted"] == row["task_time_invoked"]
+    assert row["task_time_running"] is not None and row["task_time_returned"] is not None
+    assert [s["task_status_name"] for s in batch.status] == ["pending", "launched", "exec_done"]
+    assert len(batch.tries) == 1 and batch.tries[0]["task_try_time_launched"] is not None
+    assert batch.completed == {"r": 1} and batch.failed == {}
+
+
+def test_retry_makes_two_tries_and_counts_failure_once():
+    b = BatchBuilder("r")
+    rec = FakeRecord(0, executor="htex")
+    feed(b, rec, States.pending, States.launched)
+    rec.fail_count, rec.fail_history = 1, ["ValueError('x')"]
+    feed(b, rec, States.fail_retryable)
+    rec.try_id = 1
+    feed(b, rec, States.launched)
+    rec.fail_count, rec.fail_history = 2, ["ValueError('x')", "ValueError('y')"]
+    feed(b, rec, States.failed)
+    batch = b.take()
+    tries = sorted(batch.tries, key=lambda t: t["try_id"])
+    assert [t["try_id"] for t in tries] == [0, 1]
+    assert all(t["task_try_time_returned"] is not None for t in tries)
+    assert tries[1]["task_fail_history"] == "ValueError('y')"
+    assert batch.tasks[0]["task_fail_count"] == 2
+    assert batch.failed == {"r": 1}
+    # a remote executor: no worker said "running", so no running time is invented here
+    assert "task_time_running" not in batch.tasks[0]
+
+
+def test_memo_hit_and_dep_fail_make_no_try():
+    b = BatchBuilder("r")
+    rec = FakeRecord(0)
+    rec.from_memo = True
+    feed(b, rec, States.pending, States.memo_done)
+    rec2 = FakeRecord(1)
+    feed(b, rec2, States.pending, States.dep_fail)
+    batch = b.take()
+    assert batch.tries == []
+    assert batch.completed == {"r": 1} and batch.failed == {"r": 1}
+
+
+def test_worker_messages_resolved_through_executor_task_id_even_if_early():
+    b = BatchBuilder("r")
+    rec = FakeRecord(7, executor="htex")
+    rec.try_id = 2
+    fut = FakeFuture(7)
+    fut.parsl_executor_task_id = 100
+    rec.exec_fu = fut
+    now = datetime.datetime.now()
+    # the worker's start message overtakes the DFK's "launched" event
+    b.add((MessageType.WORKER_TASK_INFO, {"executor_task_id": 100, "executor_label": "htex",
+                                          "first_msg": True, "timestamp": now,
+                                          "hostname": "h1", "block_id": 0}))
+    first = b.take()
+    assert first.status == []
+    feed(b, rec, States.pending, States.launched)
+    b.add((MessageType.RESOURCE_INFO, {"executor_task_id": 100, "timestamp": now,
+                                       "psutil_process_memory_resident": 5.0}))
+    batch = b.take()
+    feed(b, rec, States.exec_done)
+    batch2 = b.take()
+    names = [s["task_status_name"] for s in batch.status + batch2.status]
+    assert "running" in names
+    assert batch.resource[0]["task_id"] == 7 and batch.resource[0]["try_id"] == 2
+    running = [r for r in batch.tasks if r.get("task_time_running")]
+    assert running and running[0]["hostname"] == "h1"
+    assert [t for t in batch.tries if t.get("block_id") == "0"]
+
+
+def test_late_running_message_does_not_undo_a_final_state():
+    b = BatchBuilder("r")
+    rec = FakeRecord(1, executor="htex")
+    feed(b, rec, States.pending, States.launched, States.exec_done)
+    b.take()
+    b.add((MessageType.WORKER_TASK_INFO, {"task_id": 1, "try_id": 0, "first_msg": True,
+                                          "timestamp": time.time()}))
+    batch = b.take()
+    assert "task_status_name" not in batch.tasks[0]
+    assert b.state_counts["exec_done"] == 1 and b.state_counts["running"] == 0
+
+
+def test_live_state_counts_follow_transitions():
+    b = BatchBuilder("r")
+    recs = [FakeRecord(i) for i in range(3)]
+    for r in recs:
+        feed(b, r, States.pending)
+    feed(b, recs[0], States.launched)
+    feed(b, recs[1], States.launched, States.exec_done)
+    counts = {k: v for k, v in b.state_counts.items() if v}
+    assert counts == {"pending": 1, "launched": 1, "exec_done": 1}
+
+
+def test_block_node_and_foreign_task_messages():
+    from parsl.jobs.states import JobState
+    b = BatchBuilder("r")
+    b.add((MessageType.BLOCK_INFO, {"executor_label": "htex", "block_id": 0, "job_id": 1234,
+                                    "status": JobState.PENDING, "timestamp": time.time()}))
+    b.add((MessageType.NODE_INFO, {"hostname": "n1", "uid": "abc", "block_id": "0", "cpu_count": 2,
+                                   "worker_count": 2, "active": True, "timestamp": time.time(),
+                                   "unknown_key": 1}))
+    b.add((MessageType.TASK_INFO, {"task_id": 9, "task_func_name": "ext", "task_status_name": "pending"}))
+    batch = b.take()
+    assert batch.block[0]["status"] == "PENDING" and batch.block[0]["job_id"] == "1234"
+    assert batch.node[0]["reg_time"] == batch.node[0]["timestamp"]
+    assert "unknown_key" not in batch.node[0]
+    assert batch.tasks[0]["task_func_name"] == "ext" and batch.status[0]["task_id"] == 9
+
+
+def test_dependency_ids_accepts_futures_records_and_ints():
+    class WithRecord:
+        task_record = {"id": 5}
+    assert dependency_ids([FakeFuture(1), WithRecord(), 7]) == "1,5,7"
+    assert dependency_ids([]) is None
