@@ -1,0 +1,57 @@
+"""HTTP and HTTPS downloads with the standard library.
+
+``urllib`` keeps ``import parsl`` free of ``requests``. HTTPS verifies certificates with
+the system store; ``SSL_CERT_FILE``/``SSL_CERT_DIR`` point it at another CA bundle (for a
+site's own or a self-signed certificate) on the submit side and on workers alike.
+"""
+from __future__ import annotations
+
+import shutil
+import ssl
+import urllib.error
+import urllib.request
+
+from parsl._staging.atomic import atomic_destination
+
+# 1 MiB reads: large enough that a multi-GB download is bound by the network and disk,
+# not by Python call overhead.
+CHUNK_BYTES = 1 << 20
+# Seconds without progress (connect, or between reads) before a download is abandoned.
+TIMEOUT_S = 60.0
+USER_AGENT = "chervil-parsl-staging"
+
+
+def _ssl_context() -> ssl.SSLContext:
+    # created per download: SSL_CERT_FILE may be set after import (tests, notebooks)
+    return ssl.create_default_context()
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short human description of why a download failed."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):
+        reason = exc.reason
+        return f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def download(url: str, dest: str, timeout: float = TIMEOUT_S) -> int:
+    """Fetch ``url`` into ``dest``; return the number of bytes written.
+
+    Raises ``FileNotFoundError`` naming the URL and the cause on any failure.
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    context = _ssl_context() if url.lower().startswith("https:") else None
+    try:
+        with atomic_destination(dest) as tmp:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as response, \
+                    open(tmp, "wb") as out:
+                shutil.copyfileobj(response, out, CHUNK_BYTES)
+                written = out.tell()
+                expected = response.headers.get("Content-Length")
+                if expected is not None and int(expected) != written:
+                    raise OSError(f"connection closed after {written} of {expected} bytes")
+    except (OSError, ValueError, ssl.SSLError) as exc:  # URLError/HTTPError are OSErrors
+        raise FileNotFoundError(f"Could not stage in {url}: {describe_failure(exc)}") from exc
+    return written
