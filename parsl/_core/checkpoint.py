@@ -1,0 +1,474 @@
+"""Checkpoint files: an append-only log of cached results that survives crashes.
+
+Format (documented for users in docs/checkpoint-format.md):
+
+    header   16 bytes  b"\\x89CHERVIL-CKPT\\r\\n" + b"\\x1a" + version (1 byte)
+    record*  8 bytes   <u32 payload length><u32 CRC-32 of (length field + payload)>
+             payload   <16-byte key><u32 manifest length><manifest (marshal)><result (pickle)>
+
+Why it is safe:
+  * The file is born complete: the header is written to a temporary file, fsync'ed and
+    renamed into place, so a reader never sees a half-written header.
+  * Records are only ever appended, never rewritten (Parsl #230 truncated its file). A batch
+    of records goes out in one ``write`` on an ``O_APPEND`` descriptor; when a process is
+    killed (even by SIGKILL) the kernel has either taken a ``write`` or not, and what it took
+    reaches the disk although the process is gone.
+  * Every record carries its length and a CRC, so a record torn by a power loss (only
+    possible in the not-yet-fsync'ed tail) is recognised and ignored; damage *before* the
+    tail is reported as ``BadCheckpoint`` naming the file and offset, never read as a result.
+  * ``fsync`` runs after each batch in the background writer, and synchronously for
+    ``checkpoint()`` and ``close()``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import re
+import struct
+import threading
+import weakref
+import zlib
+from collections import deque
+from typing import Dict, List, Optional, Tuple
+
+from parsl.dataflow.errors import BadCheckpoint
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_DIRNAME = "checkpoint"
+TASKS_FILENAME = "tasks.ckpt"
+PARSL_TASKS_FILENAME = "tasks.pkl"  # reference Parsl's format: recognised, refused
+VERSION = 1
+HEADER = b"\x89CHERVIL-CKPT\r\n\x1a" + bytes([VERSION])
+HEADER_PREFIX = HEADER[:-1]
+_REC = struct.Struct("<II")
+_U32 = struct.Struct("<I")
+KEY_SIZE = 16
+MAX_RECORD = 1 << 31
+
+
+# ---------------------------------------------------------------------------------------
+# Finding checkpoints (re-exported by parsl.utils with Parsl's names and signatures)
+# ---------------------------------------------------------------------------------------
+
+_RUN_DIR = re.compile(r"^[0-9]*[0-9]$")
+
+
+def get_all_checkpoints(rundir: str = "runinfo") -> List[str]:
+    """Absolute paths of every ``<rundir>/<run>/checkpoint`` directory, oldest run first.
+
+    ``[]`` if ``rundir`` does not exist.
+    """
+    if not os.path.isdir(rundir):
+        return []
+    flush_all_writers()  # make results of still-open runs in this process visible
+    found = []
+    for entry in sorted(os.listdir(rundir)):
+        path = os.path.join(rundir, entry, CHECKPOINT_DIRNAME)
+        if os.path.isdir(path):
+            found.append(os.path.abspath(path))
+    return found
+
+
+def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
+    """The checkpoint directory of the numerically latest run that has one, as a 0/1-element list."""
+    if not os.path.isdir(rundir):
+        return []
+    flush_all_writers()
+    runs = [e for e in os.listdir(rundir) if _RUN_DIR.match(e)]
+    for entry in sorted(runs, key=int, reverse=True):
+        path = os.path.join(rundir, entry, CHECKPOINT_DIRNAME)
+        if os.path.isdir(path):
+            return [os.path.abspath(path)]
+    return []
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------
+
+def encode_record(key_hex: str, manifest: bytes, result) -> bytes:
+    """One framed record; raises (pickle errors) if the result cannot be stored."""
+    try:
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        import cloudpickle  # results built in __main__/notebooks: lambdas, local classes
+        data = cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = b"".join((bytes.fromhex(key_hex), _U32.pack(len(manifest)), manifest, data))
+    length = _U32.pack(len(payload))
+    return length + _U32.pack(zlib.crc32(payload, zlib.crc32(length))) + payload
+
+
+class CheckpointWriter:
+    """Appends records to one run's checkpoint file.
+
+    ``add`` only queues (a deque append: cheap, safe from any thread). ``flush`` encodes
+    what is queued, appends it with one ``write`` and fsyncs; it is serialised by a lock and
+    may be called from any thread. In ``task_exit`` mode a background thread owned by this
+    writer flushes at most ``delay`` seconds after a record is queued.
+    """
+
+    def __init__(self, checkpoint_dir: str, *, delay: Optional[float] = None, fsync: bool = True,
+                 flush_at_close: bool = True, name: str = "chervil-checkpoint"):
+        self.dir = checkpoint_dir
+        self.path = os.path.join(checkpoint_dir, TASKS_FILENAME)
+        self.fsync = fsync
+        self.delay = delay
+        self.flush_at_close = flush_at_close
+        self.records_written = 0
+        self.records_skipped = 0
+        self._pending: deque = deque()
+        self._lock = threading.Lock()          # serialises flush/close; never held by add()
+        self._fd: Optional[int] = None
+        self._closed = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        if delay is not None:
+            # Daemon: Parsl scripts often end with parsl.clear() and no cleanup(); the atexit
+            # hook below flushes what is queued, so exiting never loses a recorded result.
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._thread.start()
+        _LIVE_WRITERS.add(self)
+
+    # -- producer side ------------------------------------------------------------------
+    def add(self, key_hex: str, manifest: bytes, result) -> None:
+        self._pending.append((key_hex, manifest, result))
+        if self._thread is not None and not self._wake.is_set():
+            self._wake.set()
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+    # -- writing ------------------------------------------------------------------------
+    def flush(self, *, create: bool = False) -> int:
+        """Write everything queued; returns the number of records written."""
+        with self._lock:
+            if self._closed:
+                return 0
+            return self._flush_locked(create)
+
+    def _flush_locked(self, create: bool) -> int:
+        chunks = []
+        pending = self._pending
+        while True:
+            try:
+                key, manifest, result = pending.popleft()
+            except IndexError:
+                break
+            try:
+                chunks.append(encode_record(key, manifest, result))
+            except Exception as e:
+                self.records_skipped += 1
+                logger.warning("Result with cache key %s is not checkpointed: it cannot be "
+                               "pickled (%s: %s). It stays cached for this run only.",
+                               key, type(e).__name__, e)
+        if not chunks and not create:
+            return 0
+        fd = self._open()
+        data = b"".join(chunks)
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        if self.fsync and chunks:
+            os.fsync(fd)
+        self.records_written += len(chunks)
+        return len(chunks)
+
+    def _open(self) -> int:
+        if self._fd is None:
+            os.makedirs(self.dir, exist_ok=True)
+            if not os.path.exists(self.path):
+                # Born complete: header into a temp file, fsync, rename, fsync the directory.
+                tmp = f"{self.path}.tmp-{os.getpid()}"
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    os.write(fd, HEADER)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, self.path)
+                _fsync_dir(self.dir)
+            else:
+                check_header(self.path)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        return self._fd
+
+    # -- background flushing (task_exit / periodic) --------------------------------------
+    def _run(self):
+        wake, stop = self._wake, self._stop
+        while True:
+            wake.wait()
+            if stop.is_set():
+                return
+            # Batch: give other completions `delay` seconds to join this write.
+            stop.wait(self.delay)
+            wake.clear()  # before draining: a record queued after this re-arms the wake-up
+            try:
+                self.flush()
+            except Exception:
+                logger.exception("Checkpoint writer could not append to %s; will retry on the "
+                                 "next result and at close", self.path)
+            if stop.is_set():
+                return
+
+    def close(self) -> None:
+        """Flush what is queued, stop the writer thread, close the file. Idempotent."""
+        self._stop.set()
+        self._wake.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout=30)
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                if self.flush_at_close:
+                    self._flush_locked(create=False)
+                else:
+                    self._pending.clear()
+            finally:
+                self._closed = True
+                if self._fd is not None:
+                    os.close(self._fd)
+                    self._fd = None
+        _LIVE_WRITERS.discard(self)
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_LIVE_WRITERS: "weakref.WeakSet[CheckpointWriter]" = weakref.WeakSet()
+
+
+def flush_all_writers() -> None:
+    """Write out the queued records of this process's ``task_exit``/``periodic`` writers
+    (before reading checkpoints back: a tutorial-style script calls parsl.clear() without
+    cleanup() and immediately reloads with get_all_checkpoints())."""
+    for w in list(_LIVE_WRITERS):
+        if w.delay is None:
+            continue  # manual/dfk_exit: written only when the user or cleanup says so
+        try:
+            w.flush()
+        except Exception:
+            logger.exception("Could not flush checkpoint %s", w.path)
+
+
+def _at_exit():
+    # The interpreter is exiting without DFK cleanup: keep what a mode promised to record.
+    for w in list(_LIVE_WRITERS):
+        try:
+            w.close()
+        except Exception:
+            pass
+
+
+import atexit  # noqa: E402  (kept next to the hook it registers)
+atexit.register(_at_exit)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------
+
+class LoadedCheckpoint:
+    """The results of one checkpoint file: ``results`` (key hex -> value), ``manifests``
+    (list of encoded manifests), ``torn_tail`` (bytes ignored at the end after a crash)."""
+
+    __slots__ = ("path", "results", "manifests", "torn_tail")
+
+    def __init__(self, path):
+        self.path = path
+        self.results: Dict[str, object] = {}
+        self.manifests: List[bytes] = []
+        self.torn_tail = 0
+
+
+def check_header(path: str, head: Optional[bytes] = None) -> None:
+    if head is None:
+        with open(path, "rb") as f:
+            head = f.read(len(HEADER))
+    if head == HEADER:
+        return
+    if head.startswith(HEADER_PREFIX):
+        raise BadCheckpoint(
+            f"Checkpoint file {path} has format version {head[len(HEADER_PREFIX)]}, but this "
+            f"Chervil reads version {VERSION}. Upgrade Chervil, or leave this checkpoint out of "
+            f"checkpoint_files.")
+    raise BadCheckpoint(_foreign_message(path, head))
+
+
+def _foreign_message(path, head):
+    if head[:1] == b"\x80":
+        what = "a Python pickle (reference Parsl's checkpoint format?)"
+    elif not head:
+        what = "empty"
+    else:
+        what = "not a Chervil checkpoint"
+    return (f"Checkpoint file {path} is {what}: it does not start with Chervil's checkpoint "
+            f"header. Results cannot be trusted from it; leave it out of checkpoint_files "
+            f"(or move it away from the run directory).")
+
+
+def read_checkpoint_file(path: str) -> LoadedCheckpoint:
+    """Parse one checkpoint file. Raises BadCheckpoint naming the file on any damage
+    other than a torn final record."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise BadCheckpoint(f"Cannot read checkpoint file {path}: {e.strerror or e}") from e
+    check_header(path, data[:len(HEADER)])
+    out = LoadedCheckpoint(path)
+    results = out.results
+    manifests = out.manifests
+    loads = pickle.loads
+    crc32 = zlib.crc32
+    unpack_rec = _REC.unpack_from
+    unpack_u32 = _U32.unpack_from
+    pos = len(HEADER)
+    end = len(data)
+    view = memoryview(data)
+    while pos < end:
+        if end - pos < _REC.size:
+            out.torn_tail = end - pos
+            break
+        length, crc = unpack_rec(data, pos)
+        start = pos + _REC.size
+        stop = start + length
+        if stop > end or length < KEY_SIZE + 4:
+            if stop > end and _only_torn_tail(data, pos):
+                out.torn_tail = end - pos
+                break
+            raise _corrupt(path, pos, "impossible record length")
+        if crc32(view[start:stop], crc32(view[pos:pos + 4])) != crc:
+            if stop == end or _only_torn_tail(data, stop):
+                out.torn_tail = end - pos
+                break
+            raise _corrupt(path, pos, "checksum mismatch")
+        key = data[start:start + KEY_SIZE].hex()
+        mlen = unpack_u32(data, start + KEY_SIZE)[0]
+        mstart = start + KEY_SIZE + 4
+        if mstart + mlen > stop:
+            raise _corrupt(path, pos, "manifest length exceeds the record")
+        try:
+            value = loads(view[mstart + mlen:stop])
+        except Exception as e:
+            raise BadCheckpoint(
+                f"Checkpoint file {path}: the result stored at offset {pos} (cache key {key}) "
+                f"cannot be unpickled: {type(e).__name__}: {e}. Usually the code that defined "
+                f"the result's type changed or is not importable here; make it importable, or "
+                f"leave this checkpoint out of checkpoint_files.") from e
+        results[key] = value
+        if mlen:
+            manifests.append(data[mstart:mstart + mlen])
+        pos = stop
+    if out.torn_tail:
+        logger.info("Checkpoint file %s ends with %d bytes of an incomplete record (the run was "
+                    "interrupted while writing); ignored: that result will be recomputed",
+                    path, out.torn_tail)
+    return out
+
+
+def _only_torn_tail(data: bytes, pos: int) -> bool:
+    """True if no valid record starts anywhere after ``pos``: the damage is a torn tail
+    (a crash mid-write), not corruption in the middle of good data."""
+    end = len(data)
+    p = pos + 1
+    # Look for any well-formed record start after pos; bounded by the file size.
+    while p + _REC.size + KEY_SIZE + 4 <= end:
+        length, crc = _REC.unpack_from(data, p)
+        stop = p + _REC.size + length
+        if KEY_SIZE + 4 <= length and stop <= end:
+            if zlib.crc32(data[p + _REC.size:stop], zlib.crc32(data[p:p + 4])) == crc:
+                return False
+        p += 1
+    return True
+
+
+def _corrupt(path, pos, why):
+    return BadCheckpoint(
+        f"Checkpoint file {path} is damaged at offset {pos} ({why}) and valid records follow, "
+        f"so this is not an interrupted write: the file was changed after it was written. "
+        f"Restore it from a backup, or leave it out of checkpoint_files.")
+
+
+def resolve_checkpoint_path(entry) -> Optional[str]:
+    """The tasks file for one ``checkpoint_files`` entry (a checkpoint dir or the file).
+
+    Returns None for a checkpoint directory that holds no file yet (a run that stopped
+    before its first record); raises BadCheckpoint for missing paths and foreign files.
+    """
+    path = os.fspath(entry)
+    if os.path.isfile(path):
+        return path
+    if not os.path.isdir(path):
+        raise BadCheckpoint(
+            f"Checkpoint {path} does not exist. checkpoint_files takes checkpoint directories "
+            f"such as those returned by parsl.utils.get_all_checkpoints().")
+    ours = os.path.join(path, TASKS_FILENAME)
+    if os.path.isfile(ours):
+        return ours
+    theirs = os.path.join(path, PARSL_TASKS_FILENAME)
+    if os.path.isfile(theirs):
+        with open(theirs, "rb") as f:
+            head = f.read(len(HEADER))
+        raise BadCheckpoint(_foreign_message(theirs, head))
+    return None
+
+
+def load_checkpoints(entries) -> Tuple[Dict[str, object], List[Tuple[bytes, str]]]:
+    """Load several checkpoints; later entries override earlier ones (as in Parsl).
+
+    Returns (results by key, [(encoded manifest, origin label)]).
+    """
+    flush_all_writers()
+    results: Dict[str, object] = {}
+    manifests: List[Tuple[bytes, str]] = []
+    for entry in entries:
+        path = resolve_checkpoint_path(entry)
+        if path is None:
+            continue
+        loaded = read_checkpoint_file(path)
+        results.update(loaded.results)
+        origin = _origin_label(path)
+        manifests.extend((m, origin) for m in loaded.manifests)
+    return results, manifests
+
+
+def _origin_label(path: str) -> str:
+    """'run 003' for <rundir>/003/checkpoint/tasks.ckpt, else the path."""
+    parts = os.path.normpath(path).split(os.sep)
+    if len(parts) >= 3 and parts[-2] == CHECKPOINT_DIRNAME and _RUN_DIR.match(parts[-3]):
+        return f"run {parts[-3]}"
+    return path
+
+
+def parse_period(period) -> float:
+    """'HH:MM:SS' -> seconds. Raises ValueError with the reason."""
+    if not isinstance(period, str):
+        raise ValueError(f"checkpoint_period must be a string 'HH:MM:SS', not {type(period).__name__}")
+    m = re.fullmatch(r"\s*(\d+):([0-5]?\d):([0-5]?\d)\s*", period)
+    if not m:
+        raise ValueError(f"checkpoint_period {period!r} is not of the form 'HH:MM:SS'")
+    h, mi, s = (int(x) for x in m.groups())
+    seconds = h * 3600 + mi * 60 + s
+    if seconds <= 0:
+        raise ValueError(f"checkpoint_period {period!r} must be longer than zero")
+    return float(seconds)
+
+
+__all__ = ["get_all_checkpoints", "get_last_checkpoint", "CheckpointWriter", "read_checkpoint_file",
+           "load_checkpoints", "parse_period", "flush_all_writers", "encode_record"]

@@ -1,0 +1,626 @@
+"""Cache keys for app memoization: what makes two app calls "the same".
+
+Pure code: no threads, no global state besides per-object caches, no I/O except reading
+(and stat-ing) input files whose content is part of a key.
+
+A key covers
+  * the app's name and its *body*, normalised through the AST so that comments, blank
+    lines, formatting, the docstring and the decorator line do not count;
+  * the positional and keyword arguments, minus ``ignore_for_cache``;
+  * ``outputs`` / ``stdout`` / ``stderr`` by *name* (they do not exist yet);
+  * ``File`` inputs by *content* (a size+mtime fast path avoids re-reading unchanged files).
+
+Two encodings produce keys:
+  * the fast path, for calls whose arguments are all plain scalars (int, float, str, bytes,
+    bool, None): one ``marshal`` (format 2: no back-references, so equal values always give
+    equal bytes) and one BLAKE2b — about a microsecond;
+  * the general path, through ``id_for_memo`` (a ``functools.singledispatch`` function users
+    extend with ``@id_for_memo.register(T)``, as in Parsl), which encodes each component.
+Which path a call takes depends only on the argument *types*, so a key is a function of the
+call's values. Registering a handler for a fast-path type moves that type to the general path.
+
+On a miss, ``describe_call`` builds a ``Manifest`` (per-component digests, input-file
+digests, a "shape" key that names files by path) so that ``MemoIndex.explain`` can say why a
+call was not a hit: the app's body changed, an input file changed, or which arguments are new.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import inspect
+import marshal
+import os
+import struct
+import textwrap
+import threading
+import time
+from functools import singledispatch
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from parsl.errors import ParslError
+
+# Bump when the key encoding changes: old checkpoints then simply miss (and say why).
+KEY_VERSION = b"chervil-memo/1\0"
+
+# Keyword arguments that name things an app *writes*: keyed by name, never by content.
+OUTPUT_KWARGS = ("outputs", "stdout", "stderr")
+
+
+class UnmemoizableArgumentError(ParslError, ValueError):
+    """An argument of a ``cache=True`` app has a type with no memo encoding.
+
+    A ``ValueError`` (as in Parsl) and a ``ParslError``.
+    """
+
+    def __init__(self, obj_type: type, where: str = ""):
+        self.obj_type = obj_type
+        self.where = where
+        qual = f"{obj_type.__module__}.{obj_type.__qualname__}"
+        super().__init__(
+            f"cannot compute a cache key for {where or 'an argument'} of type {qual}: "
+            f"caching does not know how to identify {obj_type.__qualname__} values. "
+            f"Either register an encoding that returns bytes identifying the value, e.g.\n"
+            f"    from parsl.dataflow.memoization import id_for_memo\n"
+            f"    @id_for_memo.register({obj_type.__qualname__})\n"
+            f"    def _(obj, output_ref=False):\n"
+            f"        return repr(obj).encode()\n"
+            f"or exclude the argument with ignore_for_cache=[...], or set cache=False on the app.")
+
+    def __reduce__(self):
+        return (type(self), (self.obj_type, self.where))
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _short(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=8).digest()
+
+
+_PACK_LEN = struct.Struct("<I").pack
+
+
+def _framed(parts) -> bytes:
+    """Length-prefix each part so that concatenations cannot collide ("ab"+"c" vs "a"+"bc")."""
+    out = []
+    for p in parts:
+        out.append(_PACK_LEN(len(p)))
+        out.append(p)
+    return b"".join(out)
+
+
+# ---------------------------------------------------------------------------------------
+# id_for_memo: the extensible per-type encoding (Parsl's public extension point)
+# ---------------------------------------------------------------------------------------
+
+@singledispatch
+def id_for_memo(obj: Any, output_ref: bool = False) -> bytes:
+    """Bytes that identify ``obj`` for a cache key. Extend with ``@id_for_memo.register(T)``."""
+    encoded = _encode_optional_types(obj, output_ref)
+    if encoded is not None:
+        return encoded
+    raise UnmemoizableArgumentError(type(obj))
+
+
+def _scalar(obj, output_ref=False) -> bytes:
+    return marshal.dumps(obj, 2)
+
+
+for _t in (str, int, float, bool, bytes, complex, type(None)):
+    id_for_memo.register(_t)(_scalar)
+
+
+@id_for_memo.register(list)
+@id_for_memo.register(tuple)
+def _sequence(obj, output_ref=False) -> bytes:
+    tag = b"[" if type(obj) is list else b"("
+    return tag + _framed([id_for_memo(x, output_ref) for x in obj])
+
+
+@id_for_memo.register(dict)
+def _mapping(obj, output_ref=False) -> bytes:
+    # Sorted by encoded key, not by key: mixed key types cannot be compared, and insertion
+    # order must not matter (Parsl #235: dicts in a different order gave misses).
+    items = sorted((id_for_memo(k), id_for_memo(v, output_ref)) for k, v in obj.items())
+    return b"{" + _framed([p for kv in items for p in kv])
+
+
+@id_for_memo.register(set)
+@id_for_memo.register(frozenset)
+def _set(obj, output_ref=False) -> bytes:
+    # Set iteration order depends on the per-process string hash seed: sort the encodings.
+    return b"<" + _framed(sorted(id_for_memo(x, output_ref) for x in obj))
+
+
+def _function(obj, output_ref=False) -> bytes:
+    name, digest = function_identity(obj)
+    return b"fn:" + name.encode() + b"\0" + digest
+
+
+id_for_memo.register(type(_framed))(_function)         # plain Python functions
+id_for_memo.register(type(len))(_function)             # builtins (identity = qualified name)
+
+
+def _encode_optional_types(obj, output_ref) -> Optional[bytes]:
+    """Types we know without importing their packages: parsl's File/DataFuture, numpy arrays.
+
+    Registered lazily (on first sight) so that importing parsl imports nothing optional.
+    """
+    t = type(obj)
+    mod = t.__module__ or ""
+    if mod.startswith("parsl.") and _register_parsl_types():
+        if id_for_memo.dispatch(t) is not id_for_memo.dispatch(object):
+            return id_for_memo(obj, output_ref)
+    if mod == "numpy" and t.__name__ == "ndarray":
+        return b"nd:" + str(obj.dtype).encode() + b":" + repr(obj.shape).encode() + b":" + \
+            _digest(obj.tobytes())
+    if mod == "numpy" and hasattr(obj, "dtype") and hasattr(obj, "item"):  # numpy scalars
+        return b"np:" + str(obj.dtype).encode() + b":" + marshal.dumps(obj.item(), 2)
+    return None
+
+
+_parsl_types_registered = False
+
+
+def _register_parsl_types() -> bool:
+    global _parsl_types_registered
+    if _parsl_types_registered:
+        return True
+    try:
+        from parsl.data_provider.files import File
+    except ImportError:
+        return False
+    id_for_memo.register(File)(_file)
+    try:
+        from parsl.app.futures import DataFuture
+        id_for_memo.register(DataFuture)(_data_future)
+    except ImportError:
+        pass
+    _parsl_types_registered = True
+    _refresh_fast_types()
+    return True
+
+
+def _data_future(obj, output_ref=False) -> bytes:
+    # A DataFuture still unresolved at launch stands for the File it will produce.
+    f = getattr(obj, "file_obj", None) or getattr(obj, "_file_obj", None)
+    if f is None:
+        raise UnmemoizableArgumentError(type(obj))
+    return id_for_memo(f, output_ref)
+
+
+# ---------------------------------------------------------------------------------------
+# Files: keyed by content, with a size+mtime fast path
+# ---------------------------------------------------------------------------------------
+
+# What a File encoding records while a Manifest is being built (thread-local: keys are
+# computed on whichever thread launches the task).
+_tls = threading.local()
+
+
+def _file(obj, output_ref=False) -> bytes:
+    url = obj.url
+    if output_ref or obj.scheme != "file":
+        # Outputs do not exist yet, and remote inputs are only readable after staging:
+        # both are identified by name.
+        return b"url:" + url.encode()
+    path = os.path.abspath(obj.local_path or obj.path)
+    if getattr(_tls, "shape_only", False):
+        return b"path:" + path.encode()
+    digest = FILE_DIGESTS.digest(path)
+    log = getattr(_tls, "files", None)
+    if log is not None:
+        log.append((path, digest))
+    return b"file:" + path.encode() + b"\0" + digest
+
+
+class FileDigestCache:
+    """Content digests of local files, re-read only when (size, mtime, inode) change.
+
+    A file modified twice within one mtime tick would keep its (stale) stat signature; so a
+    digest is trusted from the cache only if the file's mtime is at least ``racy_window``
+    seconds older than the moment the digest was taken (git's "racily clean" rule).
+    """
+
+    def __init__(self, racy_window: float = 2.0, clock=time.time):
+        self._cache: Dict[str, Tuple[tuple, bytes, float]] = {}
+        self._lock = threading.Lock()
+        self.racy_window = racy_window
+        self.clock = clock
+        self.reads = 0  # how many times content was actually read (for tests/benchmarks)
+
+    def digest(self, path: str) -> bytes:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return b"missing"
+        sig = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        entry = self._cache.get(path)
+        if entry is not None and entry[0] == sig and entry[2] - st.st_mtime_ns / 1e9 >= self.racy_window:
+            return entry[1]
+        taken_at = self.clock()
+        digest = _content_digest(path)
+        self.reads += 1
+        with self._lock:
+            self._cache[path] = (sig, digest, taken_at)
+        return digest
+
+    def clear(self):
+        with self._lock:
+            self._cache.clear()
+
+
+def _content_digest(path: str) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    if os.path.isdir(path):
+        # A directory is identified by the relative names and contents of everything in it.
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                h.update(_framed([os.path.relpath(full, path).encode(), _content_digest(full)]))
+        return b"d" + h.digest()
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(1 << 20)
+            if not block:
+                break
+            h.update(block)
+    return h.digest()
+
+
+FILE_DIGESTS = FileDigestCache()
+
+
+# ---------------------------------------------------------------------------------------
+# Function identity: name + normalised body
+# ---------------------------------------------------------------------------------------
+
+# id(func) -> (func, (name, digest)). Holding the function keeps its id from being reused.
+_FUNC_IDS: Dict[int, tuple] = {}
+
+
+def function_identity(func) -> Tuple[str, bytes]:
+    """(name, 16-byte digest of the normalised body), cached per function object."""
+    entry = _FUNC_IDS.get(id(func))
+    if entry is not None and entry[0] is func:
+        return entry[1]
+    inner = inspect.unwrap(func) if hasattr(func, "__wrapped__") else func
+    name = getattr(inner, "__name__", None) or type(inner).__name__
+    ident = (name, _digest(normalised_body(inner)))
+    if len(_FUNC_IDS) > 100_000:  # notebooks redefining functions in a loop: stay bounded
+        _FUNC_IDS.clear()
+    _FUNC_IDS[id(func)] = (func, ident)
+    return ident
+
+
+def normalised_body(func) -> bytes:
+    """Bytes that change when the function's code changes, and not when only its comments,
+    formatting, docstring or decorators do.
+
+    Uses the AST of the source when the source is available; otherwise (lambdas, functions
+    built by exec, some notebook cells) the code object's bytecode, constants and names,
+    which also ignore comments and line numbers.
+    """
+    if isinstance(func, functools.partial):
+        return b"partial:" + _framed([normalised_body(func.func), id_for_memo(func.args),
+                                      id_for_memo(func.keywords or {})])
+    code = getattr(func, "__code__", None)
+    if code is None:
+        # builtins, C functions, callable objects: their qualified name is all we can know
+        mod = getattr(func, "__module__", None) or type(func).__module__
+        qual = getattr(func, "__qualname__", None) or type(func).__qualname__
+        return b"named:" + f"{mod}.{qual}".encode()
+    if code.co_name != "<lambda>":
+        node = _function_ast(func)
+        if node is not None:
+            return b"ast:" + ast.dump(node, annotate_fields=False).encode()
+    return b"code:" + _code_fingerprint(code)
+
+
+def _function_ast(func):
+    try:
+        source = inspect.getsource(func)
+    except (OSError, TypeError):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func.__name__:
+            node.decorator_list = []
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str) and len(body) > 1:
+                node.body = body[1:]  # the docstring is documentation, not behaviour
+            return node
+    return None
+
+
+def _code_fingerprint(code) -> bytes:
+    consts = []
+    for c in code.co_consts:
+        if hasattr(c, "co_code"):
+            consts.append(b"c" + _code_fingerprint(c))
+        else:
+            try:
+                consts.append(b"v" + marshal.dumps(c, 2))
+            except ValueError:
+                consts.append(b"r" + repr(c).encode())
+    return _framed([
+        code.co_code, _framed(consts), "\0".join(code.co_names).encode(),
+        "\0".join(code.co_varnames).encode(), "\0".join(code.co_freevars).encode(),
+        struct.pack("<III", code.co_argcount, code.co_kwonlyargcount, code.co_flags),
+    ])
+
+
+_PARAMS: Dict[int, tuple] = {}
+
+
+def parameter_names(func) -> Tuple[str, ...]:
+    """Names of the function's positional parameters (for labels and ignore_for_cache)."""
+    entry = _PARAMS.get(id(func))
+    if entry is not None and entry[0] is func:
+        return entry[1]
+    try:
+        sig = inspect.signature(func)
+        names = tuple(p.name for p in sig.parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+        every = tuple(sig.parameters)
+        var_kw = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    except (TypeError, ValueError):
+        names, every, var_kw = (), (), True
+    result = (names, every, var_kw)
+    _PARAMS[id(func)] = (func, result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Keys
+# ---------------------------------------------------------------------------------------
+
+_DEFAULT_SCALAR = _scalar
+_FAST_CANDIDATES = (str, int, float, bool, bytes, type(None))
+_FAST_TYPES = frozenset(_FAST_CANDIDATES)
+
+
+def _refresh_fast_types():
+    """A type stays on the fast path only while ``id_for_memo`` still uses our encoding."""
+    global _FAST_TYPES
+    _FAST_TYPES = frozenset(t for t in _FAST_CANDIDATES if id_for_memo.dispatch(t) is _DEFAULT_SCALAR)
+
+
+_original_register = id_for_memo.register
+
+
+def _register(cls, func=None):
+    if func is None and isinstance(cls, type):
+        return lambda f: _register(cls, f)  # decorator form: refresh after registering
+    result = _original_register(cls, func)
+    _refresh_fast_types()
+    return result
+
+
+id_for_memo.register = _register
+
+
+def drop_ignored(func, func_name, args, kwargs, ignore_for_cache):
+    """Arguments with the ``ignore_for_cache`` names removed (by keyword or by position)."""
+    if not ignore_for_cache:
+        return args, kwargs
+    names, every, var_kw = parameter_names(func)
+    kwargs = dict(kwargs)
+    drop_positions = set()
+    for name in ignore_for_cache:
+        if name in kwargs:
+            del kwargs[name]
+        elif name in names and names.index(name) < len(args):
+            drop_positions.add(names.index(name))
+        elif every and name not in every and not var_kw:
+            raise ValueError(
+                f"ignore_for_cache names {name!r}, which is not a parameter of app "
+                f"{func_name!r} (parameters: {', '.join(every)}); fix the name in the decorator")
+    if drop_positions:
+        args = tuple(a for i, a in enumerate(args) if i not in drop_positions)
+    return args, kwargs
+
+
+def compute_key(func, func_name, args, kwargs, ignore_for_cache=None) -> str:
+    """The cache key of one call, as a 32-character hex string."""
+    if ignore_for_cache:
+        args, kwargs = drop_ignored(func, func_name, args, kwargs, ignore_for_cache)
+    fname, fdigest = function_identity(func)
+    fast = _FAST_TYPES
+    for a in args:
+        if type(a) not in fast:
+            break
+    else:
+        if not kwargs:
+            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps(args, 2),
+                                   digest_size=16).hexdigest()
+        for v in kwargs.values():
+            if type(v) not in fast:
+                break
+        else:
+            items = tuple(sorted(kwargs.items())) if len(kwargs) > 1 else tuple(kwargs.items())
+            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps((args, items), 2),
+                                   digest_size=16).hexdigest()
+    components = _components(func, args, kwargs)
+    return _general_key(func_name, fdigest, components)
+
+
+def _components(func, args, kwargs) -> List[Tuple[str, bytes]]:
+    """(label, encoding) for each argument, in a canonical order."""
+    names = parameter_names(func)[0] if args else ()
+    out = []
+    for i, a in enumerate(args):
+        label = names[i] if i < len(names) else f"args[{i}]"
+        out.append((label, _encode(a, False, label)))
+    for k in sorted(kwargs):
+        out.append((k, _encode(kwargs[k], k in OUTPUT_KWARGS, k)))
+    return out
+
+
+def _encode(value, output_ref, label) -> bytes:
+    try:
+        return id_for_memo(value, output_ref)
+    except UnmemoizableArgumentError as e:
+        if e.where:
+            raise
+        raise UnmemoizableArgumentError(e.obj_type, f"argument {label!r}") from None
+
+
+def _general_key(func_name, fdigest, components) -> str:
+    body = _framed([p for label, enc in components for p in (label.encode(), enc)])
+    return hashlib.blake2b(b"G" + _framed([func_name.encode(), fdigest]) + body,
+                           digest_size=16).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Manifests and miss explanations
+# ---------------------------------------------------------------------------------------
+
+class Manifest(NamedTuple):
+    """What a cached result was computed from, in digests (stored with checkpoints)."""
+    func_name: str
+    func_digest: bytes
+    components: Tuple[Tuple[str, bytes], ...]   # (label, 8-byte digest of its encoding)
+    files: Tuple[Tuple[str, bytes], ...]        # (absolute path, content digest) of inputs
+    shape_key: bytes                            # the call with files named by path, no body
+
+    def encode(self) -> bytes:
+        return marshal.dumps(tuple(self), 2)
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Manifest":
+        return cls(*marshal.loads(data))
+
+
+def describe_call(func, func_name, args, kwargs, ignore_for_cache=None) -> Manifest:
+    """The Manifest of one call (computed on misses only; costs a few microseconds more)."""
+    if ignore_for_cache:
+        args, kwargs = drop_ignored(func, func_name, args, kwargs, ignore_for_cache)
+    _, fdigest = function_identity(func)
+    _tls.files = files = []
+    try:
+        components = _components(func, args, kwargs)
+    finally:
+        _tls.files = None
+    if files:
+        _tls.shape_only = True
+        try:
+            shape_components = _components(func, args, kwargs)
+        finally:
+            _tls.shape_only = False
+    else:
+        shape_components = components
+    shape = _digest(_framed([func_name.encode()] + [p for label, enc in shape_components
+                                                     for p in (label.encode(), enc)]))
+    return Manifest(func_name, fdigest, tuple((label, _short(enc)) for label, enc in components),
+                    tuple(files), shape)
+
+
+class MissReason:
+    """Why a ``cache=True`` call was not served from the cache. ``str()`` gives a sentence."""
+
+    __slots__ = ("kind", "func_name", "changed", "origin", "detail")
+
+    NEW_APP = "new_app"                  # no earlier result of this app at all
+    FUNCTION_CHANGED = "function_changed"
+    INPUT_FILES_CHANGED = "input_files_changed"
+    ARGUMENTS_CHANGED = "arguments_changed"
+    NEW_COMBINATION = "new_combination"  # every value seen before, never together
+    NOT_CACHED = "not_cached"            # same call seen, but its result was not kept (failed)
+
+    def __init__(self, kind, func_name, changed=(), origin=None, detail=""):
+        self.kind = kind
+        self.func_name = func_name
+        self.changed = tuple(changed)
+        self.origin = origin
+        self.detail = detail
+
+    def __str__(self):
+        f = self.func_name
+        since = f" since {self.origin}" if self.origin else ""
+        if self.kind == self.NEW_APP:
+            return f"no earlier result of app {f!r} in this run or in the loaded checkpoints"
+        if self.kind == self.FUNCTION_CHANGED:
+            extra = f"; also changed: input file(s) {_names(self.changed)}" if self.changed else ""
+            return f"the body of app {f!r} changed{since}{extra}"
+        if self.kind == self.INPUT_FILES_CHANGED:
+            return f"input file(s) {_names(self.changed)} of app {f!r} changed{since}"
+        if self.kind == self.ARGUMENTS_CHANGED:
+            return (f"argument(s) {_names(self.changed)} of app {f!r} have values not used in "
+                    f"any earlier call{self.detail}")
+        if self.kind == self.NEW_COMBINATION:
+            return (f"app {f!r} was called before with each of these argument values, but never "
+                    f"with this combination{self.detail}")
+        if self.kind == self.NOT_CACHED:
+            return f"the same call of app {f!r} ran before{since} but its result was not cached (it failed)"
+        return f"{self.kind}: {self.detail}"
+
+    def __repr__(self):
+        return f"<MissReason {self.kind} {self.func_name!r} {list(self.changed)}>"
+
+
+def _names(items):
+    return ", ".join(repr(x) for x in items)
+
+
+class MemoIndex:
+    """Remembers the manifests of cached results, to explain misses in O(#arguments).
+
+    Not thread-safe by itself: the memoizer calls it under its lock.
+    """
+
+    def __init__(self):
+        self._by_shape: Dict[bytes, tuple] = {}          # shape -> (func_digest, files, origin)
+        self._bodies: Dict[str, set] = {}                # app name -> body digests seen
+        self._values: set = set()                        # (app name, label, digest)
+        self._pending: List[tuple] = []                  # (encoded manifest, origin), not indexed yet
+
+    def add(self, manifest: Manifest, origin: str):
+        self._by_shape[manifest.shape_key] = (manifest.func_digest, manifest.files, origin)
+        self._bodies.setdefault(manifest.func_name, set()).add(manifest.func_digest)
+        name = manifest.func_name
+        values = self._values
+        for label, d in manifest.components:
+            values.add((name, label, d))
+
+    def add_encoded(self, data: bytes, origin: str):
+        """Defer decoding (checkpoint loading must stay fast; explanations are rarer)."""
+        self._pending.append((data, origin))
+
+    def _catch_up(self):
+        if self._pending:
+            pending, self._pending = self._pending, []
+            for data, origin in pending:
+                try:
+                    self.add(Manifest.decode(data), origin)
+                except (ValueError, TypeError, EOFError):
+                    pass  # an explanation aid only: never fail a task over it
+
+    def explain(self, m: Manifest) -> MissReason:
+        self._catch_up()
+        name = m.func_name
+        bodies = self._bodies.get(name)
+        if not bodies:
+            return MissReason(MissReason.NEW_APP, name)
+        same_shape = self._by_shape.get(m.shape_key)
+        if same_shape is not None:
+            body, files, origin = same_shape
+            changed_files = tuple(p for p, d in m.files if (p, d) not in set(files))
+            if body != m.func_digest:
+                return MissReason(MissReason.FUNCTION_CHANGED, name, changed_files, origin)
+            if changed_files:
+                return MissReason(MissReason.INPUT_FILES_CHANGED, name, changed_files, origin)
+            return MissReason(MissReason.NOT_CACHED, name, (), origin)
+        body_note = "" if m.func_digest in bodies else f"; the body of {name!r} also differs from every cached result"
+        values = self._values
+        new = tuple(label for label, d in m.components if (name, label, d) not in values)
+        if new:
+            return MissReason(MissReason.ARGUMENTS_CHANGED, name, new, detail=body_note)
+        return MissReason(MissReason.NEW_COMBINATION, name, detail=body_note)
