@@ -54,3 +54,24 @@ class SubmitException(ExecutionProviderException):
     def __str__(self):
         return (f"Cannot launch job {self.job_name}: {self.message}; recode={self.retcode}, "
                 f"stdout={self.stdout!r}, stderr={self.stderr!r}")
+
+
+class SchedulerCommandError(ExecutionProviderException):
+    """A scheduler command failed or printed something we cannot read; its own words are quoted."""
+
+    def __init__(self, cmd, retcode, stdout, stderr, reason=None):
+        super().__init__(cmd, retcode, stdout, stderr, reason)
+        self.cmd = cmd
+        self.retcode = retcode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.reason = reason
+
+    def __str__(self):
+        what = self.reason or f"exited with code {self.retcode}"
+        msg = f"Scheduler command {self.cmd!r} {what}"
+        if self.stderr and self.stderr.strip():
+            msg += f"; it said: {self.stderr.strip()}"
+        elif self.stdout and self.stdout.strip() and not self.reason:
+            msg += f"; it printed: {self.stdout.strip()}"
+        return msg
