@@ -1,20 +1,20 @@
-"""Executors (``parsl.executors``); heavy ones are imported on first use."""
+"""Executors at Parsl's import path; the heavy ones load on first use."""
 from parsl.executors.base import ParslExecutor
-from parsl.executors.threads import ThreadPoolExecutor
 
 _LAZY = {
-    "HighThroughputExecutor": ("parsl.executors.high_throughput.executor", "HighThroughputExecutor"),
-    "MPIExecutor": ("parsl.executors.high_throughput.mpi_executor", "MPIExecutor"),
+    "ThreadPoolExecutor": "parsl.executors.threads",
+    "HighThroughputExecutor": "parsl.executors.high_throughput.executor",
+    "MPIExecutor": "parsl.executors.high_throughput.mpi_executor",
 }
 
-__all__ = ["ParslExecutor", "ThreadPoolExecutor", "HighThroughputExecutor", "MPIExecutor"]
+__all__ = ["ParslExecutor", *_LAZY]
 
 
 def __getattr__(name):
-    spec = _LAZY.get(name)
-    if spec is None:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module 'parsl.executors' has no attribute {name!r}")
     import importlib
-    value = getattr(importlib.import_module(spec[0]), spec[1])
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -1,0 +1,1 @@
+"""HighThroughputExecutor machinery: protocol, interchange, manager, worker (private)."""

@@ -1,0 +1,369 @@
+"""The interchange: queues tasks, matches them to managers, watches manager liveness.
+
+It runs as one thread in the user process (measured: no extra process hop, no start-up
+cost; see docs in the executor).  The thread owns every socket here; other threads talk
+to it only through ``submit``/``call``, which append to a deque and ring a *doorbell*
+(a pipe the poller watches).  The bell is rung only when not already ringing, so a burst
+of submissions costs one ``write`` syscall.
+
+Decisions are kept out of the socket code: ``choose_dispatch`` (who gets which tasks) and
+``find_lost_managers`` are pure functions of their inputs.
+"""
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import zmq
+
+from parsl._htex import protocol
+
+logger = logging.getLogger(__name__)
+
+_INF = math.inf
+
+
+class ManagerRecord:
+    """What the interchange knows about one connected manager."""
+
+    __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
+                 "idle_since", "active", "draining", "info")
+
+    def __init__(self, uid: bytes, info: dict, now: float):
+        self.uid = uid
+        self.info = info
+        self.block_id = str(info.get("block_id"))
+        self.worker_count = int(info.get("worker_count", 1))
+        self.max_capacity = int(info.get("max_capacity", self.worker_count))
+        self.tasks: Set[int] = set()
+        self.last_heard = now
+        self.idle_since: Optional[float] = now
+        self.active = True
+        self.draining = False
+
+    @property
+    def free(self) -> int:
+        if not self.active or self.draining:
+            return 0
+        return self.max_capacity - len(self.tasks)
+
+    def describe(self, now: float) -> dict:
+        return {
+            "manager": self.uid.decode(), "block_id": self.block_id, "worker_count": self.worker_count,
+            "tasks": len(self.tasks), "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
+            "active": self.active, "parsl_version": self.info.get("parsl_v"),
+            "python_version": self.info.get("python_v"), "draining": self.draining,
+            "hostname": self.info.get("hostname"), "pid": self.info.get("pid"),
+        }
+
+
+# --- pure decisions ----------------------------------------------------------------------
+def choose_dispatch(pending_count: int, ordered: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:
+    """How many of the pending tasks each manager gets, in the selector's order."""
+    plan = []
+    left = pending_count
+    for m in ordered:
+        if left <= 0:
+            break
+        n = min(m.free, left)
+        if n > 0:
+            plan.append((m, n))
+            left -= n
+    return plan
+
+
+def find_lost_managers(managers: Iterable[ManagerRecord], now: float, threshold: float) -> List[ManagerRecord]:
+    return [m for m in managers if now - m.last_heard > threshold]
+
+
+# --- the thread --------------------------------------------------------------------------
+class Interchange:
+    """Owns the ROUTER socket the managers connect to, and the thread that serves it.
+
+    Callbacks (run on the interchange thread; they must not block):
+    ``on_results(records)``, ``on_manager_lost(uid, hostname, task_ids)``,
+    ``on_bad_manager(exception)``.
+    """
+
+    def __init__(self, *, address: Optional[str], port: Optional[int], port_range: Tuple[int, int],
+                 cert_dir: Optional[str], heartbeat_period: float, heartbeat_threshold: float,
+                 manager_selector, on_results: Callable, on_manager_lost: Callable,
+                 on_bad_manager: Callable, on_registered: Callable = lambda block_id: None,
+                 label: str = "htex"):
+        self.address = address
+        self.port = port
+        self.port_range = port_range
+        self.cert_dir = cert_dir
+        self.heartbeat_period = heartbeat_period
+        self.heartbeat_threshold = heartbeat_threshold
+        self.selector = manager_selector
+        self.on_results = on_results
+        self.on_manager_lost = on_manager_lost
+        self.on_bad_manager = on_bad_manager
+        self.on_registered = on_registered
+        self.label = label
+        self.version = protocol.version_info()
+
+        self.managers: Dict[bytes, ManagerRecord] = {}
+        self._pending: list = []                 # heap of (priority, task_id, record)
+        self._incoming: deque = deque()          # from submit(): (priority, task_id, record)
+        self._calls: deque = deque()             # from call(): (fn, future)
+        self._bell_r, self._bell_w = os.pipe()
+        os.set_blocking(self._bell_r, False)
+        self._rung = False
+        self._stopping = False
+        self._thread: Optional[threading.Thread] = None
+        self._ctx: Optional[zmq.Context] = None
+        self._sock: Optional[zmq.Socket] = None
+        self._auth = None
+        self._closed = False
+
+    # -- lifecycle (called from the owner's thread) -------------------------------------
+    def start(self) -> int:
+        """Bind the socket and start the thread; returns the worker port."""
+        self._ctx = zmq.Context()
+        sock = self._ctx.socket(zmq.ROUTER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.SNDHWM, 0)
+        sock.setsockopt(zmq.RCVHWM, 0)
+        if self.cert_dir:
+            from parsl._htex import curve
+            self._auth = curve.Authenticator(self._ctx, self.cert_dir)
+            curve.configure_server(sock, self.cert_dir)
+        addr = self.address or "*"
+        if ":" in addr or addr == "*":
+            sock.setsockopt(zmq.IPV6, 1)   # "*" then accepts IPv4 and IPv6
+        host = f"[{addr}]" if ":" in addr else addr
+        try:
+            if self.port:
+                sock.bind(f"tcp://{host}:{self.port}")
+            else:
+                self.port = sock.bind_to_random_port(f"tcp://{host}", self.port_range[0],
+                                                     self.port_range[1], max_tries=100)
+        except zmq.ZMQError as e:
+            sock.close(0)
+            self._close_ctx()
+            raise RuntimeError(f"the interchange could not bind {addr} (port {self.port or self.port_range}): "
+                               f"{e}. Pick another worker_port / worker_port_range or address.") from e
+        self._sock = sock
+        self._thread = threading.Thread(target=self._run, name=f"htex-interchange-{self.label}", daemon=True)
+        self._thread.start()
+        return self.port
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Tell managers to stop, end the thread, close sockets.  Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stopping = True
+        self._ring()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():  # pragma: no cover - a callback blocked
+                logger.error("interchange thread did not stop within %.1fs", timeout)
+        for fd in (self._bell_r, self._bell_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _close_ctx(self):
+        if self._auth is not None:
+            self._auth.close()
+            self._auth = None
+        if self._ctx is not None:
+            self._ctx.term()
+            self._ctx = None
+
+    # -- thread-safe entry points --------------------------------------------------------
+    def _ring(self) -> None:
+        if not self._rung:
+            self._rung = True
+            try:
+                os.write(self._bell_w, b"x")
+            except OSError:
+                pass
+
+    def submit(self, task_id: int, record: bytes, priority=None) -> None:
+        self._incoming.append((_INF if priority is None else priority, task_id, record))
+        if not self._rung:
+            self._ring()
+
+    def call(self, fn: Callable[["Interchange"], object], timeout: float = 10.0):
+        """Run ``fn(self)`` on the interchange thread and return its result."""
+        fut: Future = Future()
+        if self._thread is None or not self._thread.is_alive():
+            return fn(self)
+        self._calls.append((fn, fut))
+        self._ring()
+        return fut.result(timeout)
+
+    # -- the loop (interchange thread only) ---------------------------------------------
+    def _run(self) -> None:
+        sock = self._sock
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        poller.register(self._bell_r, zmq.POLLIN)
+        next_sweep = time.monotonic() + self.heartbeat_period
+        try:
+            while not self._stopping:
+                timeout = max(0.0, next_sweep - time.monotonic())
+                for target, _ in poller.poll(timeout * 1000):
+                    if target is sock:
+                        self._drain_socket(sock)
+                    else:
+                        self._rung = False
+                        try:
+                            os.read(self._bell_r, 4096)
+                        except BlockingIOError:
+                            pass
+                self._take_incoming()
+                self._run_calls()
+                if self._pending:
+                    self._dispatch()
+                now = time.monotonic()
+                if now >= next_sweep:
+                    self._sweep(now)
+                    next_sweep = now + min(self.heartbeat_period, max(0.05, self.heartbeat_threshold / 4))
+        except Exception:  # pragma: no cover - a bug; fail loudly in the log
+            logger.exception("interchange loop failed")
+        finally:
+            self._stop_managers(sock)
+            sock.close(linger=200)   # let the STOP messages out
+            self._sock = None
+            self._close_ctx()
+            for fn, fut in self._calls:
+                fut.set_exception(RuntimeError("the interchange has stopped"))
+
+    def _drain_socket(self, sock) -> None:
+        recv = sock.recv_multipart
+        results: List = []
+        for _ in range(1000):
+            try:
+                frames = recv(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                break
+            uid, kind = frames[0], frames[1]
+            m = self.managers.get(uid)
+            if kind == protocol.RESULTS:
+                records = frames[2:]
+                if m is not None:
+                    m.last_heard = time.monotonic()
+                    tasks = m.tasks
+                    for r in records:
+                        if protocol.is_completion(r):
+                            tasks.discard(protocol.task_id_of(r))
+                    if not tasks:
+                        m.idle_since = m.last_heard
+                results.extend(records)
+            elif kind == protocol.HEARTBEAT:
+                if m is not None:
+                    m.last_heard = time.monotonic()
+                    sock.send_multipart([uid, protocol.HEARTBEAT])
+                else:
+                    sock.send_multipart([uid] + protocol.stop_message("unknown manager (declared lost)"))
+            elif kind == protocol.REGISTER:
+                self._register(sock, uid, frames[2])
+            elif kind == protocol.DRAIN:
+                if m is not None:
+                    m.draining = True
+                    m.last_heard = time.monotonic()
+            else:
+                logger.warning("unknown message kind %r from manager %r", kind, uid)
+        if results:
+            self.on_results(results)
+
+    def _register(self, sock, uid: bytes, frame) -> None:
+        try:
+            info = protocol.decode_registration(frame)
+        except Exception as e:
+            logger.error("bad registration from %r: %s", uid, e)
+            return
+        diff = protocol.version_mismatch(self.version, info)
+        if diff:
+            sock.send_multipart([uid] + protocol.reject_message(diff))
+            from parsl.executors.high_throughput.errors import VersionMismatch
+            self.on_bad_manager(VersionMismatch(self.version, {k: info.get(k) for k in self.version}))
+            return
+        self.managers[uid] = ManagerRecord(uid, info, time.monotonic())
+        self.on_registered(str(info.get("block_id")))
+        logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
+                    info.get("block_id"), info.get("worker_count"), info.get("hostname"))
+
+    def _take_incoming(self) -> None:
+        incoming = self._incoming
+        pending = self._pending
+        push = heapq.heappush
+        while incoming:
+            push(pending, incoming.popleft())
+
+    def _run_calls(self) -> None:
+        while self._calls:
+            fn, fut = self._calls.popleft()
+            try:
+                fut.set_result(fn(self))
+            except Exception as e:
+                fut.set_exception(e)
+
+    def _dispatch(self) -> None:
+        ready = {uid for uid, m in self.managers.items() if m.free > 0}
+        if not ready:
+            return
+        order = self.selector.sort_managers(ready, self.managers)
+        plan = choose_dispatch(len(self._pending), [self.managers[u] for u in order])
+        pending = self._pending
+        pop = heapq.heappop
+        send = self._sock.send_multipart
+        for m, n in plan:
+            frames = [m.uid, protocol.TASKS]
+            ids = m.tasks
+            for _ in range(n):
+                _, task_id, record = pop(pending)
+                ids.add(task_id)
+                frames.append(record)
+            m.idle_since = None
+            send(frames, copy=False)
+
+    def _sweep(self, now: float) -> None:
+        for m in find_lost_managers(self.managers.values(), now, self.heartbeat_threshold):
+            del self.managers[m.uid]
+            logger.error("manager %s (block %s) silent for %.1fs: declaring it lost with %d task(s)",
+                         m.uid.decode(), m.block_id, now - m.last_heard, len(m.tasks))
+            self._sock.send_multipart([m.uid] + protocol.stop_message("declared lost"))
+            self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
+        for m in list(self.managers.values()):
+            if m.draining and not m.tasks:
+                self._sock.send_multipart([m.uid, protocol.DRAINED])
+                del self.managers[m.uid]
+
+    def _stop_managers(self, sock) -> None:
+        for uid in list(self.managers):
+            try:
+                sock.send_multipart([uid] + protocol.stop_message("executor shutdown"), zmq.NOBLOCK)
+            except zmq.ZMQError:
+                pass
+
+    # -- helpers for call() ----------------------------------------------------------------
+    def snapshot(self) -> List[dict]:
+        now = time.monotonic()
+        return [m.describe(now) for m in self.managers.values()]
+
+    def hold_block(self, block_id: str) -> List[str]:
+        """Stop sending tasks to a block's managers and tell them to exit."""
+        held = []
+        for m in list(self.managers.values()):
+            if m.block_id == str(block_id):
+                m.active = False
+                held.append(m.uid.decode())
+                self._sock.send_multipart([m.uid] + protocol.stop_message("block scaled in"))
+                del self.managers[m.uid]
+                if m.tasks:
+                    self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
+        return held

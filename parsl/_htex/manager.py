@@ -1,0 +1,372 @@
+"""The per-node manager ("process worker pool"): connects to the interchange, runs workers.
+
+One event loop, one thread.  It owns:
+
+* a ZMQ DEALER connected to the interchange (identity = manager uid);
+* N worker processes, each with a task pipe, a result pipe and the shared lifeline pipe.
+
+Tasks arrive in batches and wait in ``self.queue``; a worker gets the next one as soon as
+it has room (``WORKER_DEPTH`` tasks in flight).  Records are forwarded without unpickling.
+
+Liveness:
+* a worker's result pipe reaching EOF means the worker died: its tasks fail with
+  ``WorkerLost`` and a replacement worker starts;
+* the interchange silent for ``heartbeat_threshold`` -> the manager exits;
+* the manager exiting (any way, even SIGKILL) closes the lifeline, so workers exit too.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from typing import Deque, Dict, List, Optional
+
+import zmq
+
+from parsl._htex import placement, protocol
+
+logger = logging.getLogger("parsl.htex.manager")
+
+#: Tasks a worker may hold at once; 1 keeps a long task from delaying a queued one.
+WORKER_DEPTH = 1
+
+
+class WorkerProcess:
+    """One worker: its process and the manager's ends of its pipes."""
+
+    __slots__ = ("rank", "proc", "task_fd", "result_fd", "inflight", "outbuf", "inbuf", "alive")
+
+    def __init__(self, rank: int, proc: subprocess.Popen, task_fd: int, result_fd: int):
+        self.rank = rank
+        self.proc = proc
+        self.task_fd = task_fd
+        self.result_fd = result_fd
+        self.inflight: Deque[int] = deque()
+        self.outbuf = bytearray()
+        self.inbuf = bytearray()
+        self.alive = True
+
+
+class Manager:
+    def __init__(self, *, addresses: List[str], port: int, uid: str, block_id: str,
+                 worker_count: int, prefetch_capacity: int = 0, heartbeat_period: float = 30,
+                 heartbeat_threshold: float = 120, drain_period: Optional[float] = None,
+                 poll_period_ms: int = 10, address_probe_timeout: float = 30, cert_dir: Optional[str] = None,
+                 logdir: Optional[str] = None, debug: bool = False, cpu_affinity: str = "none",
+                 accelerators: Optional[List[str]] = None, cores_per_worker: float = 1.0):
+        self.addresses = addresses
+        self.port = port
+        self.uid = uid
+        self.block_id = block_id
+        self.worker_count = worker_count
+        self.prefetch_capacity = prefetch_capacity
+        self.heartbeat_period = heartbeat_period
+        self.heartbeat_threshold = heartbeat_threshold
+        self.drain_period = drain_period
+        self.poll_period = poll_period_ms
+        self.address_probe_timeout = address_probe_timeout
+        self.cert_dir = cert_dir
+        self.logdir = logdir
+        self.debug = debug
+        self.accelerators = accelerators or []
+        try:
+            cpus = sorted(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            cpus = list(range(os.cpu_count() or 1))
+        self.affinity = placement.cpu_affinity(cpu_affinity, worker_count, cpus, cores_per_worker)
+
+        self.queue: Deque[bytes] = deque()
+        self.workers: Dict[int, WorkerProcess] = {}     # rank -> worker
+        self.by_fd: Dict[int, WorkerProcess] = {}        # result/task fd -> worker
+        self.lifeline_r, self.lifeline_w = os.pipe()
+        os.set_inheritable(self.lifeline_r, False)
+        self.upstream: List[bytes] = []
+        self.ctx = None
+        self.sock = None
+        self.poller = None
+        self.running = True
+        self.draining = False
+
+    # -- workers ---------------------------------------------------------------------
+    def _start_worker(self, rank: int) -> WorkerProcess:
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        cfg = {"task_fd": task_r, "result_fd": result_w, "lifeline_fd": self.lifeline_r,
+               "rank": rank, "debug": self.debug, "cpu_affinity": self.affinity.get(rank)}
+        if self.debug and self.logdir:
+            cfg["logfile"] = os.path.join(self.logdir, f"worker_{rank}.log")
+        env = dict(os.environ)
+        env.update(PARSL_WORKER_RANK=str(rank), PARSL_WORKER_COUNT=str(self.worker_count),
+                   PARSL_WORKER_POOL_ID=self.uid, PARSL_WORKER_BLOCK_ID=str(self.block_id))
+        env.update(placement.affinity_env(self.affinity.get(rank)))
+        if self.accelerators:
+            env.update(placement.accelerator_env(self.accelerators[rank % len(self.accelerators)]))
+        proc = subprocess.Popen([sys.executable, "-m", "parsl._htex.worker", json.dumps(cfg)],
+                                pass_fds=(task_r, result_w, self.lifeline_r), env=env,
+                                start_new_session=True, stdin=subprocess.DEVNULL)
+        os.close(task_r)
+        os.close(result_w)
+        os.set_blocking(task_w, False)
+        os.set_blocking(result_r, False)
+        w = WorkerProcess(rank, proc, task_w, result_r)
+        self.workers[rank] = w
+        self.by_fd[result_r] = w
+        self.by_fd[task_w] = w
+        if self.poller is not None:
+            self.poller.register(result_r, zmq.POLLIN)
+        logger.info("started worker %d (pid %d)", rank, proc.pid)
+        return w
+
+    def _worker_died(self, w: WorkerProcess) -> None:
+        w.alive = False
+        for fd in (w.result_fd, w.task_fd):
+            try:
+                self.poller.unregister(fd)
+            except KeyError:
+                pass
+            self.by_fd.pop(fd, None)
+            os.close(fd)
+        # The worker's children (bash apps) would otherwise outlive it.
+        _kill_group(w.proc.pid)
+        code = w.proc.wait()
+        from parsl.executors.high_throughput.errors import WorkerLost
+        from parsl.app.errors import RemoteExceptionWrapper
+        host = socket.gethostname()
+        for task_id in w.inflight:
+            try:
+                raise WorkerLost(w.rank, host)
+            except WorkerLost:
+                wrapper = RemoteExceptionWrapper(*sys.exc_info())
+            self.upstream.append(protocol.encode_value(task_id, protocol.OUTCOME_EXCEPTION, wrapper))
+        logger.warning("worker %d (pid %d) died with code %s while running %d task(s); replacing it",
+                       w.rank, w.proc.pid, code, len(w.inflight))
+        del self.workers[w.rank]
+        if self.running:
+            self._start_worker(w.rank)
+
+    def _read_worker(self, w: WorkerProcess) -> None:
+        try:
+            data = os.read(w.result_fd, 1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._worker_died(w)
+            return
+        buf = w.inbuf
+        buf += data
+        head = protocol.RECORD_HEAD
+        pos = 0
+        while len(buf) - pos >= 4:
+            (n,) = head.unpack_from(buf, pos)
+            if len(buf) - pos - 4 < n:
+                break
+            record = bytes(buf[pos + 4:pos + 4 + n])
+            pos += 4 + n
+            if protocol.is_completion(record):
+                w.inflight.popleft()
+            self.upstream.append(record)
+        del buf[:pos]
+
+    def _dispatch(self) -> None:
+        queue = self.queue
+        if not queue:
+            return
+        for w in self.workers.values():
+            if not queue:
+                break
+            while queue and len(w.inflight) < WORKER_DEPTH and w.alive:
+                record = queue.popleft()
+                w.inflight.append(protocol.task_id_of(record))
+                w.outbuf += protocol.RECORD_HEAD.pack(len(record))
+                w.outbuf += record
+            if w.outbuf:
+                self._flush_worker(w)
+
+    def _flush_worker(self, w: WorkerProcess) -> None:
+        try:
+            n = os.write(w.task_fd, w.outbuf)
+        except BlockingIOError:
+            n = 0
+        except OSError:  # the worker died; its result pipe will say so
+            w.outbuf.clear()
+            return
+        del w.outbuf[:n]
+        if w.outbuf:
+            self.poller.register(w.task_fd, zmq.POLLOUT)
+        else:
+            try:
+                self.poller.unregister(w.task_fd)
+            except KeyError:
+                pass
+
+    # -- interchange link -------------------------------------------------------------
+    def _probe(self) -> str:
+        """The first advertised address that accepts a TCP connection."""
+        deadline = time.monotonic() + self.address_probe_timeout
+        found: List[str] = []
+        done = threading.Event()
+
+        def probe(addr):
+            while not done.is_set() and time.monotonic() < deadline:
+                try:
+                    with socket.create_connection((addr, self.port), timeout=2):
+                        found.append(addr)
+                        done.set()
+                        return
+                except OSError:
+                    done.wait(0.2)
+
+        threads = [threading.Thread(target=probe, args=(a,), daemon=True) for a in self.addresses]
+        for t in threads:
+            t.start()
+        done.wait(self.address_probe_timeout)
+        done.set()
+        if not found:
+            raise ConnectionError(f"none of the interchange addresses {self.addresses} port {self.port} "
+                                  f"answered within {self.address_probe_timeout}s: check that this node can "
+                                  "reach the submit host (set HighThroughputExecutor(address=...))")
+        return found[0]
+
+    def _connect(self, addr: str) -> None:
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.IDENTITY, self.uid.encode())
+        self.sock.setsockopt(zmq.LINGER, 0)
+        if ":" in addr:
+            self.sock.setsockopt(zmq.IPV6, 1)
+        if self.cert_dir:
+            from parsl._htex import curve
+            curve.configure_client(self.sock, self.cert_dir)
+        self.sock.connect(tcp_url(addr, self.port))
+        logger.info("connected to interchange at %s:%d", addr, self.port)
+
+    def _send(self, frames: List[bytes]) -> None:
+        self.sock.send_multipart(frames, copy=False)
+
+    def _on_message(self, frames: List[bytes]) -> None:
+        kind = frames[0]
+        if kind == protocol.TASKS:
+            self.queue.extend(frames[1:])
+        elif kind == protocol.HEARTBEAT:
+            pass
+        elif kind in (protocol.STOP, protocol.DRAINED):
+            logger.info("interchange asked us to stop (%r)", frames[1:] and frames[1])
+            self.running = False
+        elif kind == protocol.REJECT:
+            logger.error("interchange rejected this manager: %s", frames[1].decode())
+            self.running = False
+
+    # -- main loop --------------------------------------------------------------------
+    def run(self) -> None:
+        addr = self._probe()
+        for rank in range(self.worker_count):
+            self._start_worker(rank)
+        self._connect(addr)
+        self.poller = zmq.Poller()
+        self.poller.register(self.sock, zmq.POLLIN)
+        for w in self.workers.values():
+            self.poller.register(w.result_fd, zmq.POLLIN)
+        self._send(protocol.registration_message(protocol.make_registration(
+            self.uid, self.block_id, self.worker_count, self.prefetch_capacity)))
+        now = time.monotonic()
+        last_heard = now
+        next_heartbeat = now + self.heartbeat_period
+        drain_at = now + self.drain_period if self.drain_period else None
+        sock = self.sock
+        try:
+            while self.running:
+                now = time.monotonic()
+                timeout = max(0.0, min(next_heartbeat, last_heard + self.heartbeat_threshold,
+                                       drain_at or next_heartbeat) - now)
+                events = self.poller.poll(timeout * 1000)
+                for fd, ev in events:
+                    if fd is sock:
+                        last_heard = time.monotonic()
+                        while True:
+                            try:
+                                frames = sock.recv_multipart(zmq.NOBLOCK)
+                            except zmq.Again:
+                                break
+                            self._on_message(frames)
+                    elif ev & zmq.POLLOUT:
+                        w = self.by_fd.get(fd)
+                        if w is not None:
+                            self._flush_worker(w)
+                    else:
+                        w = self.by_fd.get(fd)
+                        if w is not None:
+                            self._read_worker(w)
+                self._dispatch()
+                if self.upstream:
+                    self._send(protocol.results_message(self.upstream))
+                    self.upstream = []
+                now = time.monotonic()
+                if now >= next_heartbeat:
+                    self._send([protocol.HEARTBEAT])
+                    next_heartbeat = now + self.heartbeat_period
+                if now - last_heard > self.heartbeat_threshold:
+                    logger.error("no message from the interchange for %.1fs (heartbeat_threshold): exiting",
+                                 now - last_heard)
+                    break
+                if drain_at is not None and now >= drain_at and not self.draining:
+                    logger.info("drain_period reached: asking for no more tasks")
+                    self.draining = True
+                    self._send([protocol.DRAIN])
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop workers (EOF on their task pipes, then kill), close the socket.  Idempotent."""
+        self.running = False
+        workers = list(self.workers.values())
+        self.workers.clear()
+        for w in workers:
+            for fd in (w.task_fd, w.result_fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if self.lifeline_w is not None:
+            os.close(self.lifeline_w)   # every worker's watcher sees EOF now
+            self.lifeline_w = None
+        deadline = time.monotonic() + 1.0
+        for w in workers:
+            try:
+                w.proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            _kill_group(w.proc.pid)
+            w.proc.wait()
+        if self.sock is not None:
+            self.sock.close(linger=0)
+            self.sock = None
+        if self.ctx is not None:
+            self.ctx.term()
+            self.ctx = None
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    except OSError as e:  # pragma: no cover
+        if e.errno != errno.ESRCH:
+            raise
+
+
+def tcp_url(addr: str, port: int) -> str:
+    if ":" in addr and not addr.startswith("["):
+        return f"tcp://[{addr}]:{port}"
+    return f"tcp://{addr}:{port}"

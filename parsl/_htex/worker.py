@@ -1,0 +1,171 @@
+"""One HTEX worker process: runs tasks it reads from a pipe, writes results to another.
+
+Started by the manager (``python -m parsl._htex.worker '<json config>'``) with three
+inherited file descriptors:
+
+* ``task_fd``     length-prefixed task records from the manager;
+* ``result_fd``   length-prefixed result records to the manager;
+* ``lifeline_fd`` the read end of a pipe whose write end only the manager holds.  EOF on it
+  means the manager is gone, even while this worker is busy in user code, so a watcher
+  thread kills this worker's process group (the worker and any bash children).
+
+The worker is a session leader so that the manager can kill it *and* its children.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import signal
+import sys
+import threading
+
+from parsl._htex import protocol
+
+logger = logging.getLogger("parsl.htex.worker")
+
+_result_file = None
+_result_lock = threading.Lock()
+
+
+def send_monitoring(message_type, payload) -> None:
+    """Hook for the per-task resource sampler: forward a monitoring message upstream.
+
+    Safe from any thread of the worker; the manager forwards it to the interchange, which
+    hands it to ``executor.monitoring_messages``.
+    """
+    if _result_file is None:
+        return
+    record = protocol.encode_value(0, protocol.OUTCOME_MONITORING, (message_type, payload))
+    _write_record(record)
+
+
+def _write_record(record: bytes) -> None:
+    head = protocol.RECORD_HEAD.pack(len(record))
+    with _result_lock:
+        _write_all(_result_file, head)
+        _write_all(_result_file, record)
+
+
+def _write_all(f, data) -> None:
+    view = memoryview(data)
+    while view:
+        n = f.write(view)
+        view = view[n:]
+
+
+def _watch_lifeline(fd: int) -> None:
+    try:
+        while os.read(fd, 1):
+            pass
+    except OSError:
+        pass
+    # The manager is gone: take our children (bash apps) with us.
+    try:
+        os.killpg(0, signal.SIGKILL)
+    finally:
+        os._exit(1)
+
+
+def _dump_result(task_id: int, value) -> bytes:
+    try:
+        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, pickle.dumps(value, protocol=5))
+    except Exception:
+        pass
+    try:
+        import cloudpickle
+        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5))
+    except Exception as e:
+        from parsl.serialize.errors import SerializationError
+        try:
+            raise SerializationError("result", f"the task's return value could not be pickled: {e!r}") from None
+        except SerializationError:
+            return _dump_exception(task_id)
+
+
+def _dump_exception(task_id: int) -> bytes:
+    from parsl.app.errors import RemoteExceptionWrapper
+    wrapper = RemoteExceptionWrapper(*sys.exc_info())
+    try:
+        data = pickle.dumps(wrapper, protocol=5)
+    except Exception:
+        try:
+            import cloudpickle
+            data = cloudpickle.dumps(wrapper, protocol=5)
+        except Exception as e:  # the exception itself does not pickle: send its text
+            try:
+                raise RuntimeError(f"{wrapper.e_type.__name__}: {wrapper.e_value} "
+                                   f"(the original exception could not be pickled: {e!r})") from None
+            except RuntimeError:
+                data = pickle.dumps(RemoteExceptionWrapper(*sys.exc_info()), protocol=5)
+    return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION, data)
+
+
+def _apply_affinity(cores) -> None:
+    if cores is None:
+        return
+    try:
+        os.sched_setaffinity(0, cores)
+    except (AttributeError, OSError) as e:
+        logger.warning("could not set CPU affinity %s: %s", cores, e)
+
+
+def run(config: dict) -> None:
+    global _result_file
+    task_file = os.fdopen(config["task_fd"], "rb", buffering=1 << 16)
+    _result_file = os.fdopen(config["result_fd"], "wb", buffering=0)
+    threading.Thread(target=_watch_lifeline, args=(config["lifeline_fd"],), daemon=True,
+                     name="htex-lifeline").start()
+    _apply_affinity(config.get("cpu_affinity"))
+    debug = config.get("debug", False)
+    if debug and config.get("logfile"):
+        logging.basicConfig(filename=config["logfile"], level=logging.DEBUG,
+                            format="%(asctime)s %(name)s:%(lineno)d %(levelname)s %(message)s")
+        logger.debug("worker %s started, pid %d", config.get("rank"), os.getpid())
+
+    funcs: dict = {}
+    loads = pickle.loads
+    read = task_file.read
+    unpack_head = protocol.RECORD_HEAD.unpack
+    head_size = protocol.RECORD_HEAD.size
+    write = _write_record
+    while True:
+        head = read(head_size)
+        if len(head) < head_size:
+            return  # manager closed the pipe: orderly exit
+        (n,) = unpack_head(head)
+        record = read(n)
+        task_id, fbytes, abytes = protocol.decode_task(record)
+        try:
+            fkey = bytes(fbytes)
+            func = funcs.get(fkey)
+            if func is None:
+                if len(funcs) > 256:
+                    funcs.clear()
+                func = funcs[fkey] = loads(fkey)
+            args, kwargs = loads(abytes)
+            if debug:
+                logger.debug("task %d: running %s", task_id, getattr(func, "__name__", func))
+            out = _dump_result(task_id, func(*args, **kwargs))
+        except BaseException:  # noqa: B902 - everything the app raises (even SystemExit) goes back
+            out = _dump_exception(task_id)
+        if debug:
+            logger.debug("task %d: done", task_id)
+        write(out)
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    config = json.loads(argv[0])
+    # Ctrl-C in the terminal reaches the whole foreground group; the manager decides.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run(config)
+    except BrokenPipeError:
+        pass
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""The launcher interface: wrap a command so it runs once per worker slot of a block."""
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+
+
+class Launcher(metaclass=ABCMeta):
+    def __init__(self, debug: bool = True):
+        self.debug = debug
+
+    @abstractmethod
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+        """The shell text that launches ``command`` tasks_per_node x nodes_per_block times."""
+
+    def __repr__(self):
+        return f"{type(self).__name__}(debug={self.debug!r})"
+
+
+class BadLauncher(TypeError):
+    """A provider was given something that is not a Launcher instance."""
+
+    def __init__(self, launcher, reason=None):
+        super().__init__(launcher, reason)
+        self.launcher = launcher
+        self.reason = reason
+
+    def __str__(self):
+        hint = " (pass an instance, e.g. SingleNodeLauncher(), not the class)" if isinstance(self.launcher, type) else ""
+        return f"Bad launcher {self.launcher!r}: a parsl.launchers.Launcher instance is required{hint}"
+
+
+def check_launcher(launcher) -> Launcher:
+    if not isinstance(launcher, Launcher):
+        raise BadLauncher(launcher)
+    return launcher

@@ -1,0 +1,18 @@
+"""Providers at Parsl's import path.  Imported lazily so ``import parsl.providers`` is cheap."""
+from parsl.providers.base import ExecutionProvider
+
+_LAZY = {
+    "LocalProvider": "parsl.providers.local.local",
+}
+
+__all__ = ["ExecutionProvider", *_LAZY]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'parsl.providers' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
