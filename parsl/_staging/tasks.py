@@ -4,7 +4,8 @@ Everything here is module-level (or an instance of a module-level class) so that
 by reference and runs on any worker that can ``import parsl``.
 
 Separate staging tasks take the ``File`` to fill in ``outputs`` (stage-in) or ``inputs``
-(stage-out), and ``parent_fut``: the future that must finish first (the producer of the
+(stage-out), ``_parsl_staging_inhibit`` (tells the kernel not to stage these Files again), and
+``parent_fut``: the future that must finish first (the producer of the
 file, or the app whose output is being staged out). The kernel waits on it like any
 dependency and passes its result, which the task ignores.
 """
@@ -42,19 +43,19 @@ def fetch(file) -> None:
 # -- separate tasks --------------------------------------------------------------------------
 # Distinct names so monitoring and logs show which kind of staging a task was.
 
-def _http_stage_in(working_dir=None, parent_fut=None, outputs=()):
+def _http_stage_in(working_dir=None, parent_fut=None, outputs=(), _parsl_staging_inhibit=True):
     fetch(outputs[0])
 
 
-def _ftp_stage_in(working_dir=None, parent_fut=None, outputs=()):
+def _ftp_stage_in(working_dir=None, parent_fut=None, outputs=(), _parsl_staging_inhibit=True):
     fetch(outputs[0])
 
 
-def _zip_stage_in(working_dir=None, parent_fut=None, outputs=()):
+def _zip_stage_in(working_dir=None, parent_fut=None, outputs=(), _parsl_staging_inhibit=True):
     fetch(outputs[0])
 
 
-def _zip_stage_out(working_dir=None, parent_fut=None, inputs=()):
+def _zip_stage_out(working_dir=None, parent_fut=None, inputs=(), _parsl_staging_inhibit=True):
     file = inputs[0]
     archive, member = split_zip_path(file.path)
     if not os.path.exists(file.local_path):

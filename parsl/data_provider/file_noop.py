@@ -8,3 +8,6 @@ class NoOpFileStaging(Staging):
 
     def can_stage_out(self, file):
         return file.scheme == "file"
+
+    def __repr__(self):
+        return "NoOpFileStaging()"

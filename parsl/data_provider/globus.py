@@ -27,11 +27,13 @@ def get_globus():
     return get_client()
 
 
-def _stage_in_transfer(src_ep, src_path, dst_ep, dst_path, url, parent_fut=None, outputs=()):
+def _stage_in_transfer(src_ep, src_path, dst_ep, dst_path, url, parent_fut=None, outputs=(),
+                       _parsl_staging_inhibit=True):
     get_client().transfer_file(src_ep, dst_ep, src_path, dst_path, url, "in")
 
 
-def _stage_out_transfer(src_ep, src_path, dst_ep, dst_path, url, parent_fut=None, inputs=()):
+def _stage_out_transfer(src_ep, src_path, dst_ep, dst_path, url, parent_fut=None, inputs=(),
+                        _parsl_staging_inhibit=True):
     get_client().transfer_file(src_ep, dst_ep, src_path, dst_path, url, "out")
 
 

@@ -284,10 +284,13 @@ class DataFlowKernel:
         func = rec.func
         deps: List[Future] = []
         gather = self._resolver.traverse_to_gather
+        # a staging task's own Files must not be staged again (Parsl's internal kwarg; the
+        # staging function receives it too)
+        inhibit = bool(rec.kwargs) and bool(rec.kwargs.get("_parsl_staging_inhibit"))
 
         def stage(v):
             nonlocal func
-            if isinstance(v, (File, DataFuture)):
+            if not inhibit and isinstance(v, (File, DataFuture)):
                 v, func = dm.stage_in(v, func, label)
             return v
 
@@ -314,7 +317,7 @@ class DataFlowKernel:
                     v = stage(v)
                     deps.extend(gather(v))
                     kwargs[k] = v
-            func = self._add_output_deps(rec, kwargs, func)
+            func = self._add_output_deps(rec, kwargs, func, inhibit)
             rec.kwargs = kwargs
         rec.func = func
         # the same future may appear twice; wait for it once
@@ -328,11 +331,17 @@ class DataFlowKernel:
             deps = uniq
         return deps
 
-    def _add_output_deps(self, rec, kwargs, func):
+    def _add_output_deps(self, rec, kwargs, func, inhibit=False):
         dm = self.data_manager
         label = rec.executor
         app_fu = rec.app_fu
         outputs = kwargs.get("outputs")
+        if inhibit:
+            if outputs:
+                app_fu._outputs = [DataFuture(app_fu, f, tid=rec.id) for f in outputs if isinstance(f, File)]
+            return func
+        # a local output is shared with the task as-is only when no provider will rewrite it
+        local_shared = dm.local_outputs_untouched(label)
         if outputs:
             data_futs = []
             task_outputs = []
@@ -343,7 +352,7 @@ class DataFlowKernel:
                     # Parsl only stages Files; other values pass through untouched
                     task_outputs.append(f)
                     continue
-                copy = f if f.scheme == "file" else f.cleancopy()
+                copy = f if local_shared and f.scheme == "file" else f.cleancopy()
                 stage_fut = dm.stage_out(copy, label, app_fu)
                 data_futs.append(DataFuture(stage_fut if stage_fut is not None else app_fu, f, tid=rec.id))
                 func = dm.replace_task_stage_out(copy, func, label)
@@ -353,7 +362,7 @@ class DataFlowKernel:
         for kw in _STD_KWARGS:
             f = kwargs.get(kw)
             if isinstance(f, File):
-                copy = f if f.scheme == "file" else f.cleancopy()
+                copy = f if local_shared and f.scheme == "file" else f.cleancopy()
                 stage_fut = dm.stage_out(copy, label, app_fu)
                 func = dm.replace_task_stage_out(copy, func, label)
                 rec[f"_{kw}_datafuture"] = DataFuture(stage_fut if stage_fut is not None else app_fu, f,
