@@ -74,8 +74,10 @@ class _Wrapper:
     """A picklable function wrapper that keeps the wrapped function's name and docs."""
 
     def __init__(self, func: Callable):
+        # updated=(): copying the wrapped object's __dict__ would, for a wrapper of a
+        # wrapper, overwrite our own fields with the inner wrapper's
+        functools.update_wrapper(self, func, updated=())
         self.func = func
-        functools.update_wrapper(self, func)
 
     def __reduce__(self):
         # update_wrapper copies __dict__ and __wrapped__; rebuild from the fields instead

@@ -37,3 +37,31 @@ def ftp_server(served_dir):
     server = FTPFileServer(str(served_dir))
     yield server
     server.close()
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+@pytest.fixture(scope="session")
+def sshd():
+    """A key-only sshd on loopback (``.ci/sshd-up.sh``), stopped at the end of the session.
+
+    Yields the ssh command rsync should use (for ``RSYNC_RSH``); the host is ``testhost``.
+    """
+    import shutil
+    import socket
+    import subprocess
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd") or shutil.which("rsync") is None:
+        pytest.skip("needs root, /usr/sbin/sshd and rsync (.ci/sshd-up.sh installs them)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # our own directory and port, so parallel test runs of other areas keep theirs
+    env = dict(os.environ, SSHD_DIR=f"/run/chervil-staging-sshd-{os.getpid()}", SSHD_PORT=str(port))
+    subprocess.run([os.path.join(REPO, ".ci", "sshd-up.sh")], env=env, check=True, capture_output=True,
+                   timeout=120)
+    try:
+        yield f"ssh -F {env['SSHD_DIR']}/ssh_config"
+    finally:
+        subprocess.run([os.path.join(REPO, ".ci", "sshd-down.sh")], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(env["SSHD_DIR"], ignore_errors=True)

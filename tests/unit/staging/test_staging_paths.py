@@ -86,3 +86,17 @@ def test_fetch_rejects_unknown_scheme():
     from parsl.data_provider.files import File
     with pytest.raises(ValueError, match="no fetch for scheme 'gopher'"):
         tasks.fetch(File("gopher://h/x"))
+
+
+def test_nested_wrappers_run_in_order(tmp_path):
+    calls = []
+
+    class Probe(tasks.RsyncInThenRun):
+        def __call__(self, *a, **k):
+            calls.append(self.url)
+            return self.func(*a, **k)
+
+    inner = Probe(_double, "inner", "h:/i", "/l/i", None)
+    outer = Probe(inner, "outer", "h:/o", "/l/o", None)
+    assert outer(21) == 42 and calls == ["outer", "inner"]
+    assert outer.__wrapped__ is inner and outer.__name__ == "_double"
