@@ -39,6 +39,8 @@ STATES = {
 }
 
 DEFAULT_JOB_ID_REGEX = r"Submitted batch job (?P<id>\S*)"
+# 123, 123_4 (array), 123+1 (heterogeneous), 123.batch (step)
+_JOB_ID = re.compile(r"^\d+[\w.+\[\]-]*$")
 
 
 def parse_sbatch(out: str, regex: str = DEFAULT_JOB_ID_REGEX):
@@ -59,7 +61,7 @@ def parse_squeue(out: str, ids: Iterable[str], cmd: str = "squeue") -> Dict[str,
         if not line or line.startswith("CLUSTER:"):     # --clusters adds a header per cluster
             continue
         parts = line.split(None, 2)
-        if len(parts) < 2:
+        if len(parts) < 2 or not _JOB_ID.match(parts[0]):
             raise unparsable(cmd, line, "'<job id> <state>'", out)
         job_id, code = parts[0], parts[1]
         reason = parts[2] if len(parts) > 2 and parts[2] not in ("None", "(null)") else None
@@ -76,7 +78,7 @@ def parse_sacct(out: str, ids: Iterable[str], cmd: str = "sacct") -> Dict[str, J
         if not line:
             continue
         parts = line.split()
-        if len(parts) < 2:
+        if len(parts) < 2 or not _JOB_ID.match(parts[0]):
             raise unparsable(cmd, line, "'<job id> <STATE>'", out)
         job_id, name = parts[0], parts[1].rstrip("+")    # sacct truncates long names with '+'
         message = " ".join(parts[1:]) if len(parts) > 2 else None
