@@ -344,27 +344,31 @@ class BatchBuilder:
                     "run_id": run_id, "try_id": payload.get("try_id")})
 
     def _worker_task_info(self, run_id, payload):
-        task_id, try_id = payload.get("task_id"), payload.get("try_id")
+        task_id, try_id = payload.get("task_id"), payload.get("try_id") or 0
         if task_id is None:
             return
-        try_id = try_id or 0
         when = to_datetime(payload.get("timestamp")) or datetime.datetime.now()
         host, block = payload.get("hostname"), payload.get("block_id")
         block = None if block is None else str(block)
+        status = self._batch.status
         if payload.get("first_msg"):
             self._try_row(run_id, task_id, try_id,
                           {"task_try_time_running": when, "hostname": host, "block_id": block})
-            name = "running"
             trow = {"task_time_running": when, "hostname": host}
             # Only a task still known as launched becomes running: a late start message
             # must not move a finished task back.
             if self._live_state.get((run_id, task_id)) == "launched":
-                trow["task_status_name"] = name
-                self._count_state(run_id, task_id, name)
+                trow["task_status_name"] = "running"
+                self._count_state(run_id, task_id, "running")
             self._task_row(run_id, task_id, trow)
-        elif payload.get("last_msg"):
-            name = "running_ended"
-        else:
-            return
-        self._batch.status.append({"task_id": task_id, "task_status_name": name, "timestamp": when,
-                                   "run_id": run_id, "try_id": try_id, "hostname": host})
+            status.append({"task_id": task_id, "task_status_name": "running", "timestamp": when,
+                           "run_id": run_id, "try_id": try_id, "hostname": host})
+        if payload.get("last_msg"):
+            end = to_datetime(payload.get("end_timestamp")) or when
+            status.append({"task_id": task_id, "task_status_name": "running_ended", "timestamp": end,
+                           "run_id": run_id, "try_id": try_id, "hostname": host})
+        resource = payload.get("resource")
+        if isinstance(resource, dict):
+            resource = dict(resource, task_id=task_id, try_id=try_id)
+            resource.setdefault("hostname", host)
+            self.add_message(MessageType.RESOURCE_INFO, resource)

@@ -138,3 +138,22 @@ def test_dependency_ids_accepts_futures_records_and_ints():
         task_record = {"id": 5}
     assert dependency_ids([FakeFuture(1), WithRecord(), 7]) == "1,5,7"
     assert dependency_ids([]) is None
+
+
+def test_one_combined_worker_message_gives_running_ended_and_a_sample():
+    b = BatchBuilder("r")
+    rec = FakeRecord(4, executor="htex")
+    fut = FakeFuture(4)
+    fut.parsl_executor_task_id = 9
+    rec.exec_fu = fut
+    feed(b, rec, States.pending, States.launched)
+    b.add((MessageType.WORKER_TASK_INFO, {
+        "executor_task_id": 9, "first_msg": True, "last_msg": True, "timestamp": 1000.0,
+        "end_timestamp": 1000.5, "hostname": "w", "block_id": "1",
+        "resource": {"executor_task_id": 9, "timestamp": 1000.5, "psutil_process_cpu_percent": 12.0}}))
+    feed(b, rec, States.exec_done)
+    batch = b.take()
+    names = [s["task_status_name"] for s in batch.status]
+    assert names == ["pending", "launched", "running", "running_ended", "exec_done"]
+    assert batch.resource[0]["task_id"] == 4 and batch.resource[0]["hostname"] == "w"
+    assert batch.tasks[0]["task_status_name"] == "exec_done"
