@@ -130,21 +130,34 @@ class LightFuture(Future):
                     LOGGER.exception("exception calling callback for %r", self)
 
     # -- completion ------------------------------------------------------------
-    def _finish(self, new_state, notify_name):
-        """Move to a final state; wake waiters; run callbacks. Returns False if already final."""
+    def _finish(self, new_state, notify_name, result=None, exception=None):
+        """Move to a final state; wake waiters; run callbacks. Returns False if that is not allowed.
+
+        The check of the current state and the writes of state, result and exception happen
+        together under ``_LOCK``: a caller that loses a race (another completion, or a worker
+        that started the task before a cancel) must not leave its value behind, and a cancel
+        must not land on a RUNNING future.
+        """
+        cancelling = new_state == CANCELLED_AND_NOTIFIED
         cond = self._cond
         if cond is None:
             with _LOCK:
                 cond = self._cond
                 if cond is None:
-                    if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
+                    st = self._state
+                    if st in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED) or (cancelling and st == RUNNING):
                         return False
+                    self._result = result
+                    self._exception = exception
                     self._state = new_state
         if cond is not None:
             with cond:
-                if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
-                    return False
                 with _LOCK:
+                    st = self._state
+                    if st in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED) or (cancelling and st == RUNNING):
+                        return False
+                    self._result = result
+                    self._exception = exception
                     self._state = new_state
                 waiters = self._waiter_list
                 if waiters:
@@ -157,19 +170,17 @@ class LightFuture(Future):
     def set_result(self, result):
         if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
             raise InvalidStateError(f"{self._state}: {self!r}")
-        self._result = result
-        if not self._finish(FINISHED, "add_result"):
+        if not self._finish(FINISHED, "add_result", result, None):
             raise InvalidStateError(f"{self._state}: {self!r}")
 
     def set_exception(self, exception):
         if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
             raise InvalidStateError(f"{self._state}: {self!r}")
-        self._exception = exception
-        if not self._finish(FINISHED, "add_exception"):
+        if not self._finish(FINISHED, "add_exception", None, exception):
             raise InvalidStateError(f"{self._state}: {self!r}")
 
     def _cancel_now(self):
-        """Cancel unconditionally if not final; True if this call cancelled it."""
+        """Cancel if neither final nor running; True if this call cancelled it."""
         if self._state == RUNNING:
             return False
         return self._finish(CANCELLED_AND_NOTIFIED, "add_cancelled")
