@@ -1,0 +1,102 @@
+"""Task states (Parsl's names and values) and the kernel's table of legal state moves."""
+import types
+
+import pytest
+
+from parsl.dataflow import dflow
+from parsl.dataflow.states import FINAL_FAILURE_STATES, FINAL_STATES, States
+from parsl.dataflow.taskrecord import TaskRecord
+from parsl.errors import InternalConsistencyError
+
+
+def test_state_values_match_parsl():
+    assert {s.name: int(s) for s in States if s.name != "unsched"} == {
+        "pending": 0, "running": 2, "exec_done": 3, "failed": 4, "dep_fail": 5,
+        "launched": 7, "fail_retryable": 8, "memo_done": 9, "joining": 10, "running_ended": 11}
+
+
+def test_tutorial_era_names_still_resolve():
+    assert States.unsched == -1
+    assert States.done is States.exec_done
+
+
+def test_str_gives_qualified_name():
+    assert str(States.exec_done) == "States.exec_done"
+
+
+def test_final_state_sets():
+    assert FINAL_STATES == {States.exec_done, States.memo_done, States.failed, States.dep_fail}
+    assert FINAL_FAILURE_STATES == {States.failed, States.dep_fail}
+    assert FINAL_FAILURE_STATES <= FINAL_STATES
+
+
+def _fake_kernel():
+    # _set_state only needs the counters and the (optional) monitoring observer
+    seen = []
+    k = types.SimpleNamespace(task_state_counts={s: 0 for s in States},
+                              _observe=lambda rec, new: seen.append((rec.id, new)))
+    return k, seen
+
+
+def _record():
+    return TaskRecord(7, print, "print", (), {}, "threads", None)
+
+
+def _walk(path):
+    k, seen = _fake_kernel()
+    rec = _record()
+    for s in path:
+        dflow.DataFlowKernel._set_state(k, rec, s)
+    return k, rec, seen
+
+
+@pytest.mark.parametrize("path", [
+    [States.pending, States.launched, States.exec_done],
+    [States.pending, States.dep_fail],
+    [States.pending, States.memo_done],
+    [States.pending, States.launched, States.fail_retryable, States.pending, States.launched, States.failed],
+    [States.pending, States.launched, States.joining, States.exec_done],
+    [States.pending, States.launched, States.joining, States.failed],
+    [States.pending, States.failed],  # cancelled before launch
+])
+def test_legal_paths_are_accepted_and_counted(path):
+    k, rec, seen = _walk(path)
+    assert rec.status is path[-1]
+    # exactly one task is counted, in its current state
+    assert {s: n for s, n in k.task_state_counts.items() if n} == {path[-1]: 1}
+    assert seen == [(7, s) for s in path]
+
+
+@pytest.mark.parametrize("path", [
+    [States.launched],                                   # must start pending
+    [States.pending, States.exec_done],                  # must be launched first
+    [States.pending, States.launched, States.exec_done, States.failed],   # final is final
+    [States.pending, States.dep_fail, States.pending],
+    [States.pending, States.launched, States.memo_done],
+    [States.pending, States.launched, States.fail_retryable, States.launched],  # retry goes via pending
+])
+def test_illegal_moves_raise_and_leave_state_alone(path):
+    k, seen = _fake_kernel()
+    rec = _record()
+    for s in path[:-1]:
+        dflow.DataFlowKernel._set_state(k, rec, s)
+    before = rec.status
+    with pytest.raises(InternalConsistencyError, match=r"Task 7: illegal state change"):
+        dflow.DataFlowKernel._set_state(k, rec, path[-1])
+    assert rec.status is before
+
+
+def test_no_move_leaves_a_final_state():
+    for final in FINAL_STATES:
+        assert not dflow._LEGAL.get(final), f"{final} should be terminal"
+
+
+def test_an_observer_that_raises_does_not_break_the_task():
+    k, _ = _fake_kernel()
+
+    def broken(rec, new):
+        raise RuntimeError("monitoring down")
+    k._observe = broken
+    rec = _record()
+    dflow.DataFlowKernel._set_state(k, rec, States.pending)
+    assert rec.status is States.pending
