@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import deque
 from concurrent.futures import CancelledError, Future
-from concurrent.futures._base import PENDING
+from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Dict, List, Optional
 
 from parsl.app.futures import DataFuture
@@ -37,6 +37,10 @@ from parsl.dataflow.states import FINAL_STATES, States
 from parsl.dataflow.taskrecord import TaskRecord
 from parsl.errors import ConfigurationError, InternalConsistencyError, NoDataFlowKernelError
 from parsl.log_utils import TRACE
+from parsl._core.lightfuture import LightFuture
+
+# future types whose private fields we may read directly once they are FINISHED
+_PLAIN_FUTURES = frozenset({Future, LightFuture, AppFuture, DataFuture})
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,15 @@ _CLAIMED = object()     # rec.exec_fu while the task is being handed to its exec
 _CANCELLED = object()   # rec.exec_fu of a task cancelled before launch
 _FILE_OR_FUTURE = (Future, File)
 _STD_KWARGS = ("stdout", "stderr")
+
+
+def _fast_unwrap(obj):
+    """The shallow resolver's unwrap, reading finished futures without their locks."""
+    if isinstance(obj, Future):
+        if type(obj) in _PLAIN_FUTURES and obj._state == FINISHED:
+            return obj._result
+        return obj.result()
+    return obj
 
 # Legal state moves. Everything else is a bug and raises InternalConsistencyError.
 _LEGAL = {
@@ -223,7 +236,8 @@ class DataFlowKernel:
         if deps:
             rec.depends = deps
             rec.pending_deps = len(deps)
-            cb = rec_dep_done(self, rec)
+            # one dependency: its callback fires once, so no counter (and no lock) is needed
+            cb = rec_only_dep_done(self, rec) if len(deps) == 1 else rec_dep_done(self, rec)
             for d in deps:
                 d.add_done_callback(cb)
         else:
@@ -431,14 +445,18 @@ class DataFlowKernel:
 
     def _unwrap_dependencies(self, rec) -> bool:
         """Replace futures by their results; on failed dependencies fail the task. True = go on."""
-        failures = []
+        failures = None
         for d in rec.depends:
-            if d.cancelled():
-                failures.append((CancelledError(f"{describe_future(d)} was cancelled"), describe_future(d)))
+            if type(d) in _PLAIN_FUTURES and d._state == FINISHED:
+                e = d._exception  # done: read without taking the future's lock
+            elif d.cancelled():
+                e = CancelledError(f"{describe_future(d)} was cancelled")
             else:
                 e = d.exception()
-                if e is not None:
-                    failures.append((e, describe_future(d)))
+            if e is not None:
+                if failures is None:
+                    failures = []
+                failures.append((e, describe_future(d)))
         if failures:
             exc = DependencyError(failures, rec.id)
             rec.time_returned = time.time()
@@ -448,8 +466,8 @@ class DataFlowKernel:
             rec.app_fu.set_exception(exc)
             self._finalize(rec)
             return False
-        unwrap = self._resolver.traverse_to_unwrap
-        rec.args = tuple(unwrap(a) for a in rec.args)
+        unwrap = _fast_unwrap if self._shallow else self._resolver.traverse_to_unwrap
+        rec.args = tuple([unwrap(a) for a in rec.args])
         kwargs = rec.kwargs
         if kwargs:
             for k, v in kwargs.items():
@@ -457,7 +475,6 @@ class DataFlowKernel:
                     kwargs[k] = type(v)(unwrap(x) for x in v) if isinstance(v, tuple) else [unwrap(x) for x in v]
                 elif k not in _STD_KWARGS and k != "outputs":
                     kwargs[k] = unwrap(v)
-        rec.depends = [d for d in rec.depends]  # keep for monitoring (task_depends)
         rec.pending_deps = 0
         return True
 
@@ -744,6 +761,12 @@ def rec_dep_done(dfk, rec):
     def dep_done(_fut):
         dfk._dep_done(rec)
     return dep_done
+
+
+def rec_only_dep_done(dfk, rec):
+    def only_dep_done(_fut):
+        dfk._schedule_launch(rec)
+    return only_dep_done
 
 
 def rec_exec_done(dfk, rec):
