@@ -30,18 +30,33 @@ logger = logging.getLogger(__name__)
 _INF = math.inf
 
 
+def pipeline_extra(worker_count: int) -> int:
+    """Tasks a manager may hold beyond workers + prefetch_capacity.
+
+    They hide the network round trip between a worker finishing and its next task
+    arriving (measured: ~2x no-op throughput on 2 workers).  They are not a commitment:
+    when another manager has idle workers and nothing is pending, the interchange recalls
+    unstarted tasks (``plan_recalls``), so long tasks never wait behind each other while
+    a worker elsewhere idles.
+    """
+    return max(4, worker_count)
+
+
 class ManagerRecord:
     """What the interchange knows about one connected manager."""
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
-                 "idle_since", "active", "draining", "info")
+                 "idle_since", "active", "draining", "info", "committed", "recalling")
 
     def __init__(self, uid: bytes, info: dict, now: float):
         self.uid = uid
         self.info = info
         self.block_id = str(info.get("block_id"))
         self.worker_count = int(info.get("worker_count", 1))
-        self.max_capacity = int(info.get("max_capacity", self.worker_count))
+        #: workers + prefetch_capacity: what the manager asked for.
+        self.committed = int(info.get("max_capacity", self.worker_count))
+        self.max_capacity = self.committed + pipeline_extra(self.worker_count)
+        self.recalling = False
         self.tasks: Set[int] = set()
         self.last_heard = now
         self.idle_since: Optional[float] = now
@@ -76,6 +91,29 @@ def choose_dispatch(pending_count: int, ordered: Sequence[ManagerRecord]) -> Lis
         if n > 0:
             plan.append((m, n))
             left -= n
+    return plan
+
+
+def plan_recalls(managers: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:
+    """Take unstarted tasks back from busy managers when others have idle workers.
+
+    Called only when nothing is pending.  A manager's unstarted tasks are estimated as
+    what it holds beyond its worker count; one recall per manager at a time.
+    """
+    idle = sum(max(0, m.worker_count - len(m.tasks)) for m in managers
+               if m.active and not m.draining)
+    plan = []
+    if idle <= 0:
+        return plan
+    for m in sorted(managers, key=lambda m: m.worker_count - len(m.tasks)):  # most excess first
+        excess = len(m.tasks) - m.worker_count
+        if excess <= 0 or m.recalling:
+            continue
+        n = min(excess, idle)
+        plan.append((m, n))
+        idle -= n
+        if idle <= 0:
+            break
     return plan
 
 
@@ -114,6 +152,7 @@ class Interchange:
         self.managers: Dict[bytes, ManagerRecord] = {}
         self._pending: list = []                 # heap of (priority, task_id, record)
         self._incoming: deque = deque()          # from submit(): (priority, task_id, record)
+        self._priorities: Dict[int, float] = {}  # task id -> priority, for tasks that set one
         self._calls: deque = deque()             # from call(): (fn, future)
         self._bell_r, self._bell_w = os.pipe()
         os.set_blocking(self._bell_r, False)
@@ -192,7 +231,11 @@ class Interchange:
                 pass
 
     def submit(self, task_id: int, record: bytes, priority=None) -> None:
-        self._incoming.append((_INF if priority is None else priority, task_id, record))
+        if priority is None:
+            priority = _INF
+        else:
+            self._priorities[task_id] = priority
+        self._incoming.append((priority, task_id, record))
         if not self._rung:
             self._ring()
 
@@ -228,6 +271,8 @@ class Interchange:
                 self._run_calls()
                 if self._pending:
                     self._dispatch()
+                elif len(self.managers) > 1:
+                    self._recall()
                 now = time.monotonic()
                 if now >= next_sweep:
                     self._sweep(now)
@@ -257,9 +302,13 @@ class Interchange:
                 if m is not None:
                     m.last_heard = time.monotonic()
                     tasks = m.tasks
+                    prios = self._priorities
                     for r in records:
                         if protocol.is_completion(r):
-                            tasks.discard(protocol.task_id_of(r))
+                            task_id = protocol.task_id_of(r)
+                            tasks.discard(task_id)
+                            if prios:
+                                prios.pop(task_id, None)
                     if not tasks:
                         m.idle_since = m.last_heard
                 results.extend(records)
@@ -269,6 +318,14 @@ class Interchange:
                     sock.send_multipart([uid, protocol.HEARTBEAT])
                 else:
                     sock.send_multipart([uid] + protocol.stop_message("unknown manager (declared lost)"))
+            elif kind == protocol.RETURNED:
+                if m is not None:
+                    m.recalling = False
+                    m.last_heard = time.monotonic()
+                    for r in frames[2:]:
+                        task_id = protocol.task_id_of(r)
+                        m.tasks.discard(task_id)
+                        self._incoming.append((self._priorities.get(task_id, _INF), task_id, r))
             elif kind == protocol.REGISTER:
                 self._register(sock, uid, frames[2])
             elif kind == protocol.DRAIN:
@@ -331,12 +388,23 @@ class Interchange:
             m.idle_since = None
             send(frames, copy=False)
 
+    def _forget(self, task_ids) -> None:
+        if self._priorities:
+            for t in task_ids:
+                self._priorities.pop(t, None)
+
+    def _recall(self) -> None:
+        for m, n in plan_recalls(list(self.managers.values())):
+            m.recalling = True
+            self._sock.send_multipart([m.uid] + protocol.recall_message(n))
+
     def _sweep(self, now: float) -> None:
         for m in find_lost_managers(self.managers.values(), now, self.heartbeat_threshold):
             del self.managers[m.uid]
             logger.error("manager %s (block %s) silent for %.1fs: declaring it lost with %d task(s)",
                          m.uid.decode(), m.block_id, now - m.last_heard, len(m.tasks))
             self._sock.send_multipart([m.uid] + protocol.stop_message("declared lost"))
+            self._forget(m.tasks)
             self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
         for m in list(self.managers.values()):
             if m.draining and not m.tasks:
@@ -365,5 +433,6 @@ class Interchange:
                 self._sock.send_multipart([m.uid] + protocol.stop_message("block scaled in"))
                 del self.managers[m.uid]
                 if m.tasks:
+                    self._forget(m.tasks)
                     self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
         return held

@@ -7,6 +7,8 @@ One event loop, one thread.  It owns:
 
 Tasks arrive in batches and wait in ``self.queue``; a worker gets the next one as soon as
 it has room (``WORKER_DEPTH`` tasks in flight).  Records are forwarded without unpickling.
+The interchange may send more tasks than there are workers (to hide the network round
+trip); it takes unstarted ones back with RECALL when another node has idle workers.
 
 Liveness:
 * a worker's result pipe reaching EOF means the worker died: its tasks fail with
@@ -260,6 +262,11 @@ class Manager:
             self.queue.extend(frames[1:])
         elif kind == protocol.HEARTBEAT:
             pass
+        elif kind == protocol.RECALL:
+            # Give back the newest unstarted tasks: another node has idle workers.
+            n = min(int(frames[1]), len(self.queue))
+            given = [self.queue.pop() for _ in range(n)]
+            self._send([protocol.RETURNED, *reversed(given)])
         elif kind in (protocol.STOP, protocol.DRAINED):
             logger.info("interchange asked us to stop (%r)", frames[1:] and frames[1])
             self.running = False

@@ -35,12 +35,14 @@ REGISTER = b"r"     # [REGISTER, pickled registration dict]
 HEARTBEAT = b"h"    # [HEARTBEAT]               (also interchange -> manager, as the reply)
 DRAIN = b"d"        # [DRAIN]  the manager wants no new tasks and will exit when idle
 RESULTS = b"R"      # [RESULTS, result record, result record, ...]
+RETURNED = b"b"     # [RETURNED, task record, ...]  unstarted tasks given back after a RECALL
 
 # --- interchange -> manager kinds -------------------------------------------------------
 TASKS = b"T"        # [TASKS, task record, task record, ...]
 DRAINED = b"D"      # [DRAINED]  no tasks left for a draining manager: exit now
 STOP = b"S"         # [STOP, reason]  exit now (scale-in, shutdown)
 REJECT = b"x"       # [REJECT, reason]  registration refused (version mismatch)
+RECALL = b"c"       # [RECALL, n]  give back up to n tasks not yet started (another node is idle)
 
 # --- result outcomes -------------------------------------------------------------------
 OUTCOME_RESULT = 0      # pickled return value
@@ -105,6 +107,10 @@ def stop_message(reason: str) -> List[bytes]:
 
 def reject_message(reason: str) -> List[bytes]:
     return [REJECT, reason.encode()]
+
+
+def recall_message(n: int) -> List[bytes]:
+    return [RECALL, str(n).encode()]
 
 
 def registration_message(info: dict) -> List[bytes]:

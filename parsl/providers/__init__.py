@@ -3,6 +3,12 @@ from parsl.providers.base import ExecutionProvider
 
 _LAZY = {
     "LocalProvider": "parsl.providers.local.local",
+    "SlurmProvider": "parsl.providers.slurm.slurm",
+    "PBSProProvider": "parsl.providers.pbspro.pbspro",
+    "TorqueProvider": "parsl.providers.torque.torque",
+    "LSFProvider": "parsl.providers.lsf.lsf",
+    "CondorProvider": "parsl.providers.condor.condor",
+    "GridEngineProvider": "parsl.providers.grid_engine.grid_engine",
 }
 
 __all__ = ["ExecutionProvider", *_LAZY]
