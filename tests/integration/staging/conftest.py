@@ -65,3 +65,38 @@ def sshd():
     finally:
         subprocess.run([os.path.join(REPO, ".ci", "sshd-down.sh")], env=env, capture_output=True, timeout=60)
         shutil.rmtree(env["SSHD_DIR"], ignore_errors=True)
+
+
+LOCAL_EP = "d59900ef-6d04-11e5-ba46-22000b92c6ec"     # the tutorial's example local endpoint
+PETREL_EP = "03d7d06a-cb6b-11e8-8c6a-0a1d4c5c824a"    # where the tutorial's unsorted.txt lives
+DEST_EP = "ddb59aef-6d04-11e5-ba46-22000b92c6ec"      # the tutorial's destination endpoint
+
+
+@pytest.fixture
+def globus(tmp_path, monkeypatch):
+    """The Globus stand-in with three endpoints, the SDK pointed at it, a fresh HOME."""
+    pytest.importorskip("globus_sdk")
+    import json
+    from globus_standin import GlobusStandIn
+    from parsl._staging import globus as machinery
+    petrel = tmp_path / "petrel"
+    dest = tmp_path / "dest-endpoint"
+    petrel.mkdir()
+    dest.mkdir()
+    (petrel / "unsorted.txt").write_text("pear\napple\nfig\nbanana\n")
+    standin = GlobusStandIn({LOCAL_EP: "/", PETREL_EP: str(petrel), DEST_EP: str(dest)})
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GLOBUS_SDK_SERVICE_URL_TRANSFER", standin.url)
+    monkeypatch.setenv("GLOBUS_SDK_SERVICE_URL_AUTH", standin.url)
+    standin.petrel, standin.dest, standin.home = petrel, dest, home
+
+    def sign_in_before():  # as if `parsl-globus-auth` had been run
+        (home / ".parsl").mkdir(exist_ok=True)
+        (home / ".parsl" / ".globus.json").write_text(json.dumps(standin.token_file_content()))
+    standin.sign_in_before = sign_in_before
+    machinery.reset_client()
+    yield standin
+    machinery.reset_client()
+    standin.close()
