@@ -1,0 +1,71 @@
+"""Interchange and scaling decisions: dispatch, recall, loss, scale-in choice, selectors."""
+from parsl._htex.interchange import (ManagerRecord, choose_dispatch, find_lost_managers,
+                                     pipeline_extra, plan_recalls)
+from parsl.executors.high_throughput.executor import choose_blocks_to_scale_in
+from parsl.executors.high_throughput.manager_selector import BlockIdManagerSelector, RandomManagerSelector
+
+
+def mgr(uid, workers=2, prefetch=0, block="0", tasks=(), now=0.0):
+    m = ManagerRecord(uid.encode(), {"worker_count": workers, "max_capacity": workers + prefetch,
+                                     "block_id": block}, now)
+    m.tasks.update(tasks)
+    return m
+
+
+def test_capacity_includes_pipeline_beyond_workers_and_prefetch():
+    m = mgr("a", workers=2, prefetch=1)
+    assert m.max_capacity == 3 + pipeline_extra(2)
+
+
+def test_dispatch_fills_in_selector_order_and_stops_when_empty():
+    a, b = mgr("a"), mgr("b")
+    cap = a.free
+    assert choose_dispatch(3, [a, b]) == [(a, 3)]
+    assert choose_dispatch(cap + 1, [a, b]) == [(a, cap), (b, 1)]
+    assert choose_dispatch(0, [a, b]) == []
+
+
+def test_draining_or_held_managers_get_nothing():
+    a = mgr("a")
+    a.draining = True
+    b = mgr("b")
+    b.active = False
+    assert choose_dispatch(5, [a, b]) == []
+
+
+def test_recall_takes_unstarted_tasks_from_busy_managers_for_idle_ones():
+    busy = mgr("busy", workers=1, tasks={1, 2, 3})      # 1 running, 2 queued
+    idle = mgr("idle", workers=2)
+    plan = plan_recalls([busy, idle])
+    assert [(m.uid, n) for m, n in plan] == [(b"busy", 2)]
+    busy.recalling = True
+    assert plan_recalls([busy, idle]) == []
+
+
+def test_no_recall_without_idle_workers():
+    assert plan_recalls([mgr("a", workers=1, tasks={1, 2}), mgr("b", workers=1, tasks={3})]) == []
+
+
+def test_lost_managers_are_the_silent_ones():
+    old, fresh = mgr("old", now=0.0), mgr("fresh", now=9.0)
+    assert find_lost_managers([old, fresh], now=10.0, threshold=5) == [old]
+
+
+def test_scale_in_prefers_most_idle_then_fewest_tasks():
+    managers = [
+        {"block_id": "0", "idle_duration": 5.0, "tasks": 0},
+        {"block_id": "1", "idle_duration": 50.0, "tasks": 0},
+        {"block_id": "2", "idle_duration": 0.0, "tasks": 3},
+    ]
+    assert choose_blocks_to_scale_in(["0", "1", "2"], managers, 2, None) == ["1", "0"]
+    # with max_idletime only long-idle, empty blocks qualify
+    assert choose_blocks_to_scale_in(["0", "1", "2"], managers, 3, 10.0) == ["1"]
+    # blocks still starting come last and never under max_idletime
+    assert choose_blocks_to_scale_in(["0", "1", "2", "3"], managers, 4, None)[-1] == "3"
+    assert "3" not in choose_blocks_to_scale_in(["3"], [], 1, 1.0)
+
+
+def test_selectors():
+    info = {b"x": mgr("x", block="2"), b"y": mgr("y", block="0"), b"z": mgr("z", block="10")}
+    assert BlockIdManagerSelector().sort_managers(set(info), info) == [b"y", b"x", b"z"]
+    assert sorted(RandomManagerSelector().sort_managers(set(info), info)) == sorted(info)

@@ -1,0 +1,67 @@
+"""LocalProvider with real bash: scripts, status mapping, cancel of the whole group."""
+import os
+import time
+
+import psutil
+import pytest
+
+from parsl.jobs.states import JobState
+from parsl.launchers import SimpleLauncher
+from parsl.providers import LocalProvider
+
+
+def wait_for(cond, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.fixture
+def provider(tmp_path):
+    p = LocalProvider(launcher=SimpleLauncher(), worker_init="export GREETING=hello")
+    p.script_dir = str(tmp_path / "scripts")
+    return p
+
+
+def test_completed_job_with_output(provider):
+    job = provider.submit("echo $GREETING $JOBNAME", 1, job_name="parsl.t.block-0")
+    assert wait_for(lambda: provider.status([job])[0].terminal)
+    st = provider.status([job])[0]
+    assert st.state == JobState.COMPLETED and st.exit_code == 0
+    assert st.stdout.strip() == "hello parsl.t.block-0"
+    assert any(f.endswith(".sh") for f in os.listdir(provider.script_dir))
+
+
+def test_failed_job_reports_exit_code_and_stderr(provider):
+    job = provider.submit("echo oops >&2; exit 7", 1)
+    assert wait_for(lambda: provider.status([job])[0].terminal)
+    st = provider.status([job])[0]
+    assert st.state == JobState.FAILED and st.exit_code == 7 and "oops" in st.stderr
+
+
+def test_cancel_kills_the_process_group(provider):
+    job = provider.submit("sleep 300 & sleep 300; wait", 1)
+    assert provider.status([job])[0].state == JobState.RUNNING
+    assert wait_for(lambda: len(psutil.Process(int(job)).children(recursive=True)) >= 2)
+    kids = psutil.Process(int(job)).children(recursive=True)
+    assert provider.cancel([job]) == [True]
+    assert provider.status([job])[0].state == JobState.CANCELLED
+    assert wait_for(lambda: not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids))
+
+
+def test_killed_outside_parsl_is_reported(provider):
+    job = provider.submit("sleep 300", 1)
+    os.killpg(int(job), 9)
+    assert wait_for(lambda: provider.status([job])[0].terminal)
+    st = provider.status([job])[0]
+    assert st.state == JobState.CANCELLED and st.message == "Killed"
+
+
+def test_validation_messages_name_the_field():
+    with pytest.raises(ValueError, match="min_blocks"):
+        LocalProvider(min_blocks=3, max_blocks=1)
+    with pytest.raises(ValueError, match="parallelism"):
+        LocalProvider(parallelism=2)

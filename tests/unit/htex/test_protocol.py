@@ -1,0 +1,54 @@
+"""The wire format: records round-trip, batching frames, version checks."""
+import pickle
+
+from parsl._htex import protocol
+
+
+def test_task_record_round_trip():
+    rec = protocol.encode_task(42, b"FUNC", b"ARGS-BYTES")
+    assert protocol.task_id_of(rec) == 42
+    tid, f, a = protocol.decode_task(rec)
+    assert (tid, bytes(f), bytes(a)) == (42, b"FUNC", b"ARGS-BYTES")
+
+
+def test_result_record_round_trip_and_completion_flag():
+    rec = protocol.encode_value(7, protocol.OUTCOME_RESULT, {"x": 1})
+    tid, outcome, payload = protocol.decode_result(rec)
+    assert (tid, outcome, pickle.loads(payload)) == (7, protocol.OUTCOME_RESULT, {"x": 1})
+    assert protocol.is_completion(rec)
+    mon = protocol.encode_value(0, protocol.OUTCOME_MONITORING, ("RESOURCE_INFO", {}))
+    assert not protocol.is_completion(mon)
+
+
+def test_large_task_ids_survive():
+    rec = protocol.encode_task(2**40 + 3, b"", b"")
+    assert protocol.task_id_of(rec) == 2**40 + 3
+
+
+def test_batch_messages_keep_one_record_per_frame():
+    recs = [protocol.encode_task(i, b"f", b"a") for i in range(3)]
+    msg = protocol.tasks_message(recs)
+    assert msg[0] == protocol.TASKS and msg[1:] == recs
+    assert protocol.results_message([b"r"])[0] == protocol.RESULTS
+
+
+def test_message_kinds_are_distinct_single_bytes():
+    kinds = [protocol.REGISTER, protocol.HEARTBEAT, protocol.DRAIN, protocol.RESULTS, protocol.RETURNED,
+             protocol.TASKS, protocol.DRAINED, protocol.STOP, protocol.REJECT, protocol.RECALL]
+    assert len(set(kinds)) == len(kinds)
+    assert all(len(k) == 1 for k in kinds)
+
+
+def test_version_mismatch_names_each_difference():
+    ours = protocol.version_info()
+    assert protocol.version_mismatch(ours, dict(ours)) == ""
+    theirs = dict(ours, python_v="2.7", parsl_v="0.1")
+    diff = protocol.version_mismatch(ours, theirs)
+    assert "python_v" in diff and "parsl_v" in diff and "2.7" in diff
+
+
+def test_registration_carries_capacity_and_identity():
+    info = protocol.make_registration("abc", "3", worker_count=4, prefetch_capacity=2)
+    assert info["max_capacity"] == 6 and info["block_id"] == "3" and info["uid"] == "abc"
+    frames = protocol.registration_message(info)
+    assert protocol.decode_registration(frames[1])["worker_count"] == 4
