@@ -53,5 +53,7 @@ def download(url: str, dest: str, timeout: float = TIMEOUT_S) -> int:
                 if expected is not None and int(expected) != written:
                     raise OSError(f"connection closed after {written} of {expected} bytes")
     except (OSError, ValueError, ssl.SSLError) as exc:  # URLError/HTTPError are OSErrors
-        raise FileNotFoundError(f"Could not stage in {url}: {describe_failure(exc)}") from exc
+        # not chained: an HTTPError holds the open response, which cannot be pickled back
+        # from a worker; the message already carries the cause
+        raise FileNotFoundError(f"Could not stage in {url}: {describe_failure(exc)}") from None
     return written

@@ -64,6 +64,8 @@ def test_ftp_missing_file_names_url_and_reply(ftp_server, tmp_path):
     with pytest.raises(FileNotFoundError, match="550") as info:
         ftp.download(url, str(tmp_path / "dl" / "nope.txt"))
     assert url in str(info.value)
+    import pickle
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)
     assert list((tmp_path / "dl").iterdir()) == []
 
 
@@ -103,3 +105,11 @@ def test_zip_extract_and_missing_member(tmp_path):
         zipfiles.extract(archive, "a/c.txt", str(tmp_path / "c.txt"), "zip:" + archive + "/a/c.txt")
     with pytest.raises(FileNotFoundError, match="nothere.zip"):
         zipfiles.extract(str(tmp_path / "nothere.zip"), "x", str(tmp_path / "x"), "zip:/nothere.zip/x")
+
+
+def test_http_failure_pickles_for_the_trip_back_from_a_worker(http_server, tmp_path):
+    import pickle
+    with pytest.raises(FileNotFoundError) as info:
+        http.download(http_server.url("missing.txt"), str(tmp_path / "m.txt"))
+    again = pickle.loads(pickle.dumps(info.value))
+    assert str(again) == str(info.value)
