@@ -65,6 +65,11 @@ class ClusterProvider(ExecutionProvider):
     def status_polling_interval(self):
         return self._polling_interval
 
+    @status_polling_interval.setter
+    def status_polling_interval(self, seconds: float):
+        # Settable for small test clusters; a busy site's scheduler wants the default.
+        self._polling_interval = seconds
+
     def submit(self, command: str, tasks_per_node: int, job_name: str = "parsl.auto") -> str:
         job_name = f"{job_name}.{time.time():.6f}"
         script_dir = self._script_dir()
