@@ -386,7 +386,7 @@ class Interchange:
                 ids.add(task_id)
                 frames.append(record)
             m.idle_since = None
-            send(frames, copy=False)
+            send(frames)
 
     def _forget(self, task_ids) -> None:
         if self._priorities:

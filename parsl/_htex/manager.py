@@ -254,7 +254,7 @@ class Manager:
         logger.info("connected to interchange at %s:%d", addr, self.port)
 
     def _send(self, frames: List[bytes]) -> None:
-        self.sock.send_multipart(frames, copy=False)
+        self.sock.send_multipart(frames)
 
     def _on_message(self, frames: List[bytes]) -> None:
         kind = frames[0]

@@ -1,0 +1,172 @@
+"""HighThroughputExecutor on its own (no DFK): results, errors, sizes, options."""
+import os
+import stat
+import sys
+import traceback
+
+import cloudpickle
+import pytest
+
+from _htex_helpers import htex, manager_pids, wait_for  # noqa: F401  (fixture)
+from parsl.executors.errors import InvalidResourceSpecification
+from parsl.providers import LocalProvider
+
+pytestmark = pytest.mark.htex
+# Workers cannot import this test module: ship its functions by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def double(x):
+    return 2 * x
+
+
+def fail_with(msg):
+    raise KeyError(msg)
+
+
+def echo(x):
+    return x
+
+
+def test_results_and_remote_exceptions(htex):
+    ex = htex()
+    futs = [ex.submit(double, {}, i) for i in range(200)]
+    assert [f.result(timeout=30) for f in futs] == [2 * i for i in range(200)]
+    err = ex.submit(fail_with, {}, "missing-thing").exception(timeout=30)
+    assert isinstance(err, KeyError) and "missing-thing" in str(err)
+    text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    assert "fail_with" in text, "the worker-side traceback is kept"
+    assert ex.outstanding() == 0
+
+
+def test_closures_lambdas_and_large_payloads(htex):
+    ex = htex()
+    k = 10
+    assert ex.submit(lambda x: x + k, {}, 5).result(timeout=30) == 15
+    blob = os.urandom(20 * 2**20)
+    assert ex.submit(echo, {}, blob).result(timeout=60) == blob
+    assert ex.submit(lambda n: b"z" * n, {}, 30 * 2**20).result(timeout=60) == b"z" * (30 * 2**20)
+
+
+def test_unpicklable_result_is_a_clear_error(htex):
+    ex = htex()
+    err = ex.submit(lambda: __import__("threading").Lock(), {}).exception(timeout=30)
+    assert "could not be pickled" in str(err)
+
+
+def test_connected_managers_and_blocks(htex):
+    ex = htex()
+    ex.submit(double, {}, 1).result(timeout=30)
+    (m,) = ex.connected_managers()
+    assert m["block_id"] == "0" and m["worker_count"] == 2 and m["active"] and not m["draining"]
+    assert m["python_version"] == "{}.{}".format(*sys.version_info[:2])
+    assert ex.connected_blocks() == ["0"]
+    assert ex.workers_per_node == 2
+
+
+def test_unknown_resource_key_is_refused(htex):
+    ex = htex()
+    with pytest.raises(InvalidResourceSpecification, match="priority"):
+        ex.submit(double, {"cores": 3}, 1)
+
+
+def test_priority_orders_queued_tasks(htex, tmp_path):
+    ex = htex(max_workers_per_node=1, provider=LocalProvider(init_blocks=0))
+    log = tmp_path / "order.txt"
+
+    def record(tag, path=str(log)):
+        with open(path, "a") as f:
+            f.write(f"{tag}\n")
+
+    futs = [ex.submit(record, {"priority": p}, p) for p in (5, 1, 4, 2, 3)]
+    futs.append(ex.submit(record, {}, "none"))
+    ex.scale_out_facade(1)
+    for f in futs:
+        f.result(timeout=30)
+    assert log.read_text().split() == ["1", "2", "3", "4", "5", "none"]
+
+
+@pytest.mark.parametrize("address", ["::1", "127.0.0.1", "hostname"])
+def test_addresses(htex, address):
+    if address == "hostname":
+        from parsl.addresses import address_by_hostname
+        address = address_by_hostname()
+    ex = htex(address=address)
+    assert ex.submit(double, {}, 21).result(timeout=30) == 42
+
+
+def test_default_address_advertises_every_interface(htex):
+    ex = htex(address=None)
+    assert "127.0.0.1" in ex.all_addresses.split(",")
+    assert ex.submit(double, {}, 2).result(timeout=30) == 4
+
+
+def test_encrypted_uses_private_per_run_certificates(htex):
+    ex = htex(encrypted=True)
+    assert ex.submit(double, {}, 3).result(timeout=30) == 6
+    cert_dir = os.path.join(ex.run_dir, ex.label, "certificates")
+    assert stat.S_IMODE(os.stat(cert_dir).st_mode) == 0o700
+    assert {"server.key_secret", "client.key_secret"} <= set(os.listdir(cert_dir))
+
+
+def test_worker_debug_logs_under_run_dir(htex):
+    ex = htex(worker_debug=True)
+    ex.submit(double, {}, 3).result(timeout=30)
+    logdir = os.path.join(ex.run_dir, ex.label, "block-0")
+    (uid,) = os.listdir(logdir)
+    files = set(os.listdir(os.path.join(logdir, uid)))
+    assert {"manager.log", "worker_0.log", "worker_1.log"} <= files
+
+
+def test_version_mismatch_puts_executor_in_bad_state(htex):
+    from parsl.executors.high_throughput.executor import DEFAULT_LAUNCH_CMD
+    patched = ("{python} -c 'import sys, parsl.version as v; v.VERSION = \"0.0.1-other\"; "
+               "from parsl.executors.high_throughput.process_worker_pool import main; sys.exit(main(sys.argv[1:]))'")
+    cmd = DEFAULT_LAUNCH_CMD.replace("{python} -m parsl.executors.high_throughput.process_worker_pool", patched)
+    ex = htex(launch_cmd=cmd)
+    fut = ex.submit(double, {}, 1)
+    assert wait_for(lambda: ex.bad_state_is_set, 30)
+    assert "0.0.1-other" in str(ex.executor_exception)
+    assert "0.0.1-other" in str(fut.exception(timeout=5))
+    with pytest.raises(Exception, match="0.0.1-other"):
+        ex.submit(double, {}, 1)
+
+
+def test_scale_out_and_in_blocks(htex):
+    from parsl.jobs.states import JobState
+    from parsl.executors.high_throughput.manager_selector import BlockIdManagerSelector
+    ex = htex(provider=LocalProvider(init_blocks=1, max_blocks=2), manager_selector=BlockIdManagerSelector())
+    assert ex.scale_out_facade(1) == ["1"]
+    pids = manager_pids(ex, count=2)
+    assert sorted(ex.connected_blocks()) == ["0", "1"]
+    assert len(ex.scale_in_facade(1)) == 1
+    from _htex_helpers import all_gone
+    assert wait_for(lambda: len(ex.connected_managers()) == 1, 10)
+    assert sum(1 for s in ex.status().values() if s.state == JobState.SCALED_IN) == 1
+    assert ex.submit(double, {}, 5).result(timeout=30) == 10
+    ex.shutdown()
+    assert all_gone(pids, 10)
+
+
+def test_shutdown_is_idempotent_and_fails_leftover_futures(htex):
+    import time
+    ex = htex()
+    fut = ex.submit(time.sleep, {}, 60)
+    manager = manager_pids(ex)[0]
+    ex.shutdown()
+    ex.shutdown()
+    assert fut.exception(timeout=5) is not None
+    from _htex_helpers import all_gone
+    assert all_gone([manager], 10)
+
+
+def test_bad_parameters_are_refused_with_names():
+    from parsl.executors import HighThroughputExecutor
+    with pytest.raises(TypeError, match="MPIExecutor"):
+        HighThroughputExecutor(enable_mpi_mode=True)
+    with pytest.raises(ValueError, match="cpu_affinity"):
+        HighThroughputExecutor(cpu_affinity="diagonal")
+    with pytest.warns(DeprecationWarning, match="max_workers_per_node"):
+        ex = HighThroughputExecutor(max_workers=3)
+    assert ex.max_workers_per_node == 3
+    assert HighThroughputExecutor(worker_ports=(50001, 50002)).worker_port == 50001
