@@ -82,10 +82,14 @@ class FTPFileServer:
     """Serve ``root`` read-only to anonymous users (and ``user``/``secret``) over FTP."""
 
     def __init__(self, root: str):
-        from pyftpdlib.authorizers import DummyAuthorizer
-        from pyftpdlib.handlers import FTPHandler
-        from pyftpdlib.servers import FTPServer
         import logging
+        import warnings
+        with warnings.catch_warnings():
+            # pyftpdlib is built on asyncore/asynchat, deprecated since Python 3.10
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pyftpdlib.authorizers import DummyAuthorizer
+            from pyftpdlib.handlers import FTPHandler
+            from pyftpdlib.servers import FTPServer
         logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
         auth = DummyAuthorizer()
         auth.add_anonymous(root)
