@@ -1,0 +1,125 @@
+"""Python and bash apps through the DataFlowKernel on HTEX, and the tutorial's multi-site run."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import cloudpickle
+import pytest
+
+import parsl
+from parsl.app.app import bash_app, python_app
+from parsl.config import Config
+from parsl.executors import HighThroughputExecutor
+from parsl.providers import LocalProvider
+
+pytestmark = pytest.mark.htex
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples")
+
+
+@pytest.fixture
+def htex_dfk():
+    dfk = parsl.load(Config(executors=[HighThroughputExecutor(
+        label="htex", address="127.0.0.1", max_workers_per_node=2, encrypted=False,
+        provider=LocalProvider(init_blocks=1))], retries=1))
+    yield dfk
+    dfk.cleanup()
+    parsl.clear()
+
+
+@python_app
+def add(a, b):
+    return a + b
+
+
+@python_app
+def explode(msg):
+    raise ZeroDivisionError(msg)
+
+
+@python_app
+def die_once(marker):
+    import os
+    import signal
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return "survived"
+
+
+@bash_app
+def shout(word, stdout=None, stderr=None):
+    return f"echo {word}; echo {word}-err >&2"
+
+
+@bash_app
+def fail_bash():
+    return "exit 3"
+
+
+def test_python_apps_chain_and_errors(htex_dfk):
+    x = add(0, 1)
+    for _ in range(50):
+        x = add(x, 1)
+    assert x.result(timeout=60) == 51
+    with pytest.raises(ZeroDivisionError, match="nope"):
+        explode("nope").result(timeout=60)
+
+
+def test_worker_lost_is_retried(htex_dfk, tmp_path):
+    assert die_once(str(tmp_path / "marker")).result(timeout=60) == "survived"
+
+
+def test_bash_apps_write_stdout_and_stderr(htex_dfk, tmp_path):
+    out, err = str(tmp_path / "o.txt"), str(tmp_path / "e.txt")
+    assert shout("hello", stdout=out, stderr=err).result(timeout=60) == 0
+    assert open(out).read() == "hello\n" and "hello-err" in open(err).read()
+    from parsl.app.errors import BashExitFailure
+    with pytest.raises(BashExitFailure):
+        fail_bash().result(timeout=60)
+
+
+MAIN_SCRIPT = textwrap.dedent("""
+    import parsl
+    from parsl.app.app import python_app
+    from parsl.config import Config
+    from parsl.executors import HighThroughputExecutor
+    from parsl.providers import LocalProvider
+
+    class Point:                      # a class only __main__ knows
+        def __init__(self, x):
+            self.x = x
+
+    def helper(p):
+        return Point(p.x * 10)
+
+    @python_app
+    def scale(p):
+        return helper(p)
+
+    with parsl.load(Config(executors=[HighThroughputExecutor(address="127.0.0.1", max_workers_per_node=1,
+                                                           provider=LocalProvider())])):
+        print(scale(Point(4)).result().x)
+""")
+
+
+def test_functions_and_classes_from_main(tmp_path):
+    script = tmp_path / "main_app.py"
+    script.write_text(MAIN_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "40"
+
+
+def test_tutorial_multi_site_example(tmp_path):
+    out = subprocess.run([sys.executable, os.path.join(EXAMPLES, "multi_site.py")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    numbers = [int(x) for x in (tmp_path / "all.txt").read_text().split()]
+    assert len(numbers) == 5
+    assert int(out.stdout.strip()) == sum(numbers)
+    # the HTEX ran with worker_debug=True: its logs are under the run directory
+    logs = tmp_path / "runinfo" / "000" / "local_htex" / "block-0"
+    assert any((d / "manager.log").exists() for d in logs.iterdir())

@@ -1,0 +1,110 @@
+"""Liveness with nothing lost: dead workers, lost managers, a killed user process."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import cloudpickle
+import psutil
+import pytest
+
+from _htex_helpers import all_gone, htex, manager_pids, wait_for, worker_pids  # noqa: F401
+from parsl.executors.high_throughput.errors import ManagerLost, WorkerLost
+
+pytestmark = pytest.mark.htex
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def my_pid():
+    return os.getpid()
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_killed_worker_fails_its_task_and_is_replaced(htex):
+    ex = htex()
+    manager = manager_pids(ex)[0]
+    before = set(wait_for(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager)))
+    err = ex.submit(die, {}).exception(timeout=30)
+    assert isinstance(err, WorkerLost)
+    assert "died while running" in str(err)
+    after = wait_for(lambda: len(set(worker_pids(manager)) - before) == 1 and worker_pids(manager))
+    assert len(after) == 2, "the dead worker was replaced"
+    seen = {ex.submit(my_pid, {}).result(timeout=30) for _ in range(40)}
+    assert seen <= set(after)
+
+
+def test_stopped_manager_is_declared_lost_after_threshold(htex):
+    ex = htex(heartbeat_period=0.2, heartbeat_threshold=1.5)
+    manager = manager_pids(ex)[0]
+    workers = worker_pids(manager)
+    fut = ex.submit(time.sleep, {}, 30)
+    wait_for(lambda: ex.connected_managers()[0]["tasks"] == 1)
+    os.kill(manager, signal.SIGSTOP)
+    try:
+        err = fut.exception(timeout=30)
+        assert isinstance(err, ManagerLost)
+        assert "stopped heartbeating" in str(err)
+        assert ex.connected_managers() == []
+    finally:
+        os.kill(manager, signal.SIGCONT)
+    # Woken up, it hears it was dropped (or misses the interchange) and exits with its workers.
+    assert all_gone([manager] + workers, 15)
+
+
+def test_shutdown_leaves_nothing(htex):
+    ex = htex()
+    manager = manager_pids(ex)[0]
+    workers = wait_for(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager))
+    busy = ex.submit(time.sleep, {}, 60)
+    t = time.monotonic()
+    ex.shutdown()
+    assert time.monotonic() - t < 5
+    assert busy.done()
+    assert all_gone([manager] + workers, 5)
+
+
+USER_SCRIPT = textwrap.dedent("""
+    import os, sys, time
+    from parsl.executors import HighThroughputExecutor
+    from parsl.providers import LocalProvider
+
+    def pids():
+        return os.getpid(), os.getppid()
+
+    ex = HighThroughputExecutor(address="127.0.0.1", max_workers_per_node=2, heartbeat_period=0.5,
+                                heartbeat_threshold=2, provider=LocalProvider(init_blocks=1))
+    ex.run_dir = sys.argv[1]
+    ex.start()
+    worker, manager = ex.submit(pids, {}).result(timeout=30)
+    ex.submit(time.sleep, {}, 600)             # keeps one worker busy in user code
+    print(manager, worker, flush=True)
+    time.sleep(600)
+""")
+
+
+def test_everything_exits_when_the_user_process_is_killed(tmp_path):
+    script = tmp_path / "user.py"
+    script.write_text(USER_SCRIPT)
+    user = subprocess.Popen([sys.executable, str(script), str(tmp_path / "run")], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        line = user.stdout.readline()
+        assert line, "the user script did not start its executor"
+        manager = int(line.split()[0])
+        ours = [manager] + [c.pid for c in psutil.Process(manager).children(recursive=True)]
+        bash = [p.pid for p in psutil.Process(user.pid).children(recursive=True)]
+        assert len(ours) >= 2
+        user.kill()
+        user.wait()
+        # heartbeat_threshold (2 s) + a few seconds
+        assert all_gone(ours + bash, 2 + 5), "manager/workers outlived the user process"
+    finally:
+        if user.poll() is None:
+            user.kill()
+            user.wait()
+        user.stdout.close()
