@@ -170,3 +170,25 @@ def test_bad_parameters_are_refused_with_names():
         ex = HighThroughputExecutor(max_workers=3)
     assert ex.max_workers_per_node == 3
     assert HighThroughputExecutor(worker_ports=(50001, 50002)).worker_port == 50001
+
+
+def mpi_env():
+    return os.environ["PARSL_NUM_RANKS"], os.environ["PARSL_MPI_PREFIX"]
+
+
+def test_mpi_executor_exports_the_launch_prefix(tmp_path):
+    from parsl.executors import MPIExecutor
+    from parsl.launchers import SimpleLauncher, SingleNodeLauncher
+    with pytest.raises(TypeError, match="SimpleLauncher"):
+        MPIExecutor(provider=LocalProvider(launcher=SingleNodeLauncher()))
+    ex = MPIExecutor(address="127.0.0.1", provider=LocalProvider(launcher=SimpleLauncher()))
+    ex.run_dir = str(tmp_path)
+    ex.start()
+    try:
+        with pytest.raises(InvalidResourceSpecification):
+            ex.submit(mpi_env, {})
+        got = ex.submit(mpi_env, {"num_ranks": 4, "num_nodes": 1}).result(timeout=30)
+        assert got == ("4", "mpiexec -n 4 -ppn 4")
+        assert ex.connected_managers()[0]["worker_count"] == 1
+    finally:
+        ex.shutdown()

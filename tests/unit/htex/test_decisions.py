@@ -69,3 +69,11 @@ def test_selectors():
     info = {b"x": mgr("x", block="2"), b"y": mgr("y", block="0"), b"z": mgr("z", block="10")}
     assert BlockIdManagerSelector().sort_managers(set(info), info) == [b"y", b"x", b"z"]
     assert sorted(RandomManagerSelector().sort_managers(set(info), info)) == sorted(info)
+
+
+def test_mpi_launcher_prefixes():
+    from parsl.executors.high_throughput.mpi_executor import launcher_prefixes
+    p = launcher_prefixes({"num_nodes": 2, "num_ranks": 8, "launcher_options": "--bind-to core"})
+    assert p["mpiexec"] == "mpiexec -n 8 -ppn 4 --bind-to core"
+    assert p["srun"] == "srun -N 2 -n 8 --bind-to core"
+    assert p["aprun"] == "aprun -n 8 -N 4 --bind-to core"
