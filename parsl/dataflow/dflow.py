@@ -78,6 +78,7 @@ class DataFlowKernel:
             config = Config()
         elif not isinstance(config, Config):
             raise TypeError(f"DataFlowKernel needs a parsl.config.Config, got {type(config).__name__}")
+        _refuse_executors_in_use(config.executors, self)
         self.config = config
         self._closed = False
         self._cleanup_lock = threading.Lock()
@@ -160,6 +161,8 @@ class DataFlowKernel:
 
     def add_executors(self, executors) -> None:
         """Start executors and make them available to apps (also after load)."""
+        executors = list(executors)
+        _refuse_executors_in_use(executors, self)
         started = []
         try:
             for ex in executors:
@@ -781,6 +784,23 @@ def describe_future(f) -> str:
     if isinstance(f, DataFuture):
         return f"DataFuture from task {f.tid}"
     return repr(f)
+
+
+def _refuse_executors_in_use(executors, dfk):
+    """An executor belongs to one live kernel at a time.
+
+    Loading a Config whose executors another kernel still runs (after ``parsl.clear()`` with
+    tasks outstanding, or the same Config given to two kernels) would let the first kernel's
+    cleanup shut them down under the second.
+    """
+    busy = [ex.label for ex in executors
+            if getattr(ex, "dfk", None) is not None and ex.dfk is not dfk
+            and not getattr(ex.dfk, "_closed", True)]
+    if busy:
+        raise ConfigurationError(
+            f"Executor(s) {busy} are already in use by another DataFlowKernel that has not been "
+            "cleaned up: call cleanup() on that kernel (or wait for its tasks after parsl.clear()) "
+            "before loading this Config again, or build a new Config with new executors")
 
 
 def _quietly(fn, what):

@@ -51,7 +51,14 @@ class ThreadPoolExecutor(ParslExecutor):
         self._shutdown = False
 
     def start(self):
-        pass
+        # A Config may be loaded again once its kernel is cleaned up (notebooks re-run the
+        # cell that loads it): start afresh, as Parsl's thread pool does. Threads of the old
+        # run drain their own queue and exit on its stop sentinels.
+        with self._lock:
+            if self._shutdown:
+                self._queue = SimpleQueue()
+                self._threads = []
+                self._shutdown = False
 
     def submit(self, func, resource_specification, *args, **kwargs):
         if resource_specification:
