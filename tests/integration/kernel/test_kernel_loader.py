@@ -235,3 +235,43 @@ def test_failed_executor_start_cleans_up_what_started(tmp_path):
         parsl.dfk()
     d = parsl.load(threads_config())
     d.cleanup()
+
+
+# -- the same Config object loaded again -------------------------------------------------------
+
+def test_the_same_config_object_can_be_loaded_again_after_cleanup():
+    # notebooks re-run the cell that loads a config they built once
+    cfg = threads_config()
+    for _ in range(3):
+        d = parsl.load(cfg)
+        assert add_one(1).result(timeout=DEADLINE) == 2
+        d.cleanup()
+
+
+def test_the_same_config_object_after_clear_with_tasks_still_running():
+    cfg = threads_config()
+    gate = threading.Event()
+
+    @python_app
+    def blocked():
+        return gate.wait(DEADLINE)
+    d1 = parsl.load(cfg)
+    fut = blocked()
+    parsl.clear()
+    # the first kernel still uses the executors: loading the same Config again is refused clearly
+    with pytest.raises(ConfigurationError, match="already in use by another DataFlowKernel"):
+        parsl.load(cfg)
+    gate.set()
+    assert fut.result(timeout=DEADLINE) is True
+    wait_until(lambda: d1._closed, "the cleared kernel to clean itself up")
+    d2 = parsl.load(cfg)
+    assert add_one(1).result(timeout=DEADLINE) == 2
+    d2.cleanup()
+
+
+def test_one_config_in_two_live_kernels_is_refused():
+    cfg = threads_config()
+    with parsl.load(cfg):
+        with pytest.raises(ConfigurationError, match="threads.*already in use"):
+            DataFlowKernel(cfg)
+        assert add_one(1).result(timeout=DEADLINE) == 2  # the first kernel is unharmed
