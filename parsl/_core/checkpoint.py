@@ -3,8 +3,12 @@
 Format (documented for users in docs/checkpoint-format.md):
 
     header   16 bytes  b"\\x89CHERVIL-CKPT\\r\\n" + b"\\x1a" + version (1 byte)
-    record*  8 bytes   <u32 payload length><u32 CRC-32 of (length field + payload)>
-             payload   <16-byte key><u32 manifest length><manifest (marshal)><result (pickle)>
+    frame*   8 bytes   <u32 payload length><u32 CRC-32 of the payload>
+             payload   pickle of (keys: [hex str], manifests: [bytes], results: [object])
+
+A frame is one batch of results: everything that completed since the previous write.
+Reading is one CRC and one unpickle per batch, so 100,000 results load in a fraction of
+a second.
 
 Why it is safe:
   * The file is born complete: the header is written to a temporary file, fsync'ed and
@@ -42,10 +46,7 @@ PARSL_TASKS_FILENAME = "tasks.pkl"  # reference Parsl's format: recognised, refu
 VERSION = 1
 HEADER = b"\x89CHERVIL-CKPT\r\n\x1a" + bytes([VERSION])
 HEADER_PREFIX = HEADER[:-1]
-_REC = struct.Struct("<II")
-_U32 = struct.Struct("<I")
-KEY_SIZE = 16
-MAX_RECORD = 1 << 31
+_FRAME = struct.Struct("<II")   # payload length, CRC-32 of payload
 
 
 # ---------------------------------------------------------------------------------------
@@ -88,16 +89,36 @@ def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
 # Writing
 # ---------------------------------------------------------------------------------------
 
-def encode_record(key_hex: str, manifest: bytes, result) -> bytes:
-    """One framed record; raises (pickle errors) if the result cannot be stored."""
+def encode_frame(items) -> Tuple[bytes, int]:
+    """One framed batch of (key hex, manifest bytes, result); returns (frame, skipped).
+
+    Results that cannot be pickled are left out (with a warning): they stay cached for this
+    run only. Results built in __main__ or a notebook (lambdas, local classes) go through
+    cloudpickle, whose output plain pickle can load wherever cloudpickle is installed.
+    """
+    keys = [k for k, _, _ in items]
+    manifests = [m for _, m, _ in items]
+    results = [r for _, _, r in items]
+    skipped = 0
     try:
-        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((keys, manifests, results), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
-        import cloudpickle  # results built in __main__/notebooks: lambdas, local classes
-        data = cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    payload = b"".join((bytes.fromhex(key_hex), _U32.pack(len(manifest)), manifest, data))
-    length = _U32.pack(len(payload))
-    return length + _U32.pack(zlib.crc32(payload, zlib.crc32(length))) + payload
+        import cloudpickle
+        keep = []
+        for item in items:
+            try:
+                cloudpickle.dumps(item[2], protocol=pickle.HIGHEST_PROTOCOL)
+                keep.append(item)
+            except Exception as e:
+                skipped += 1
+                logger.warning("Result with cache key %s is not checkpointed: it cannot be "
+                               "pickled (%s: %s). It stays cached for this run only.",
+                               item[0], type(e).__name__, e)
+        if not keep:
+            return b"", skipped
+        payload = cloudpickle.dumps(([k for k, _, _ in keep], [m for _, m, _ in keep],
+                                     [r for _, _, r in keep]), protocol=pickle.HIGHEST_PROTOCOL)
+    return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload, skipped
 
 
 class CheckpointWriter:
@@ -118,6 +139,7 @@ class CheckpointWriter:
         self.flush_at_close = flush_at_close
         self.records_written = 0
         self.records_skipped = 0
+        self.frames_written = 0
         self._pending: deque = deque()
         self._lock = threading.Lock()          # serialises flush/close; never held by add()
         self._fd: Optional[int] = None
@@ -150,32 +172,30 @@ class CheckpointWriter:
             return self._flush_locked(create)
 
     def _flush_locked(self, create: bool) -> int:
-        chunks = []
+        items = []
         pending = self._pending
         while True:
             try:
-                key, manifest, result = pending.popleft()
+                items.append(pending.popleft())
             except IndexError:
                 break
-            try:
-                chunks.append(encode_record(key, manifest, result))
-            except Exception as e:
-                self.records_skipped += 1
-                logger.warning("Result with cache key %s is not checkpointed: it cannot be "
-                               "pickled (%s: %s). It stays cached for this run only.",
-                               key, type(e).__name__, e)
-        if not chunks and not create:
+        data = b""
+        if items:
+            data, skipped = encode_frame(items)
+            self.records_skipped += skipped
+        if not data and not create:
             return 0
         fd = self._open()
-        data = b"".join(chunks)
         view = memoryview(data)
         while view:
             n = os.write(fd, view)
             view = view[n:]
-        if self.fsync and chunks:
+        if self.fsync and data:
             os.fsync(fd)
-        self.records_written += len(chunks)
-        return len(chunks)
+        written = len(items) - skipped if items else 0
+        self.records_written += written
+        self.frames_written += 1 if data else 0
+        return written
 
     def _open(self) -> int:
         if self._fd is None:
@@ -324,7 +344,7 @@ def _foreign_message(path, head):
 
 def read_checkpoint_file(path: str) -> LoadedCheckpoint:
     """Parse one checkpoint file. Raises BadCheckpoint naming the file on any damage
-    other than a torn final record."""
+    other than a torn final frame."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -334,75 +354,70 @@ def read_checkpoint_file(path: str) -> LoadedCheckpoint:
     out = LoadedCheckpoint(path)
     results = out.results
     manifests = out.manifests
-    loads = pickle.loads
-    crc32 = zlib.crc32
-    unpack_rec = _REC.unpack_from
-    unpack_u32 = _U32.unpack_from
+    view = memoryview(data)
     pos = len(HEADER)
     end = len(data)
-    view = memoryview(data)
     while pos < end:
-        if end - pos < _REC.size:
+        if end - pos < _FRAME.size:
             out.torn_tail = end - pos
             break
-        length, crc = unpack_rec(data, pos)
-        start = pos + _REC.size
+        length, crc = _FRAME.unpack_from(data, pos)
+        start = pos + _FRAME.size
         stop = start + length
-        if stop > end or length < KEY_SIZE + 4:
-            if stop > end and _only_torn_tail(data, pos):
+        if stop > end:
+            if _only_torn_tail(data, pos):
                 out.torn_tail = end - pos
                 break
-            raise _corrupt(path, pos, "impossible record length")
-        if crc32(view[start:stop], crc32(view[pos:pos + 4])) != crc:
-            if stop == end or _only_torn_tail(data, stop):
-                out.torn_tail = end - pos
-                break
+            raise _corrupt(path, pos, "impossible frame length")
+        if zlib.crc32(view[start:stop]) != crc:
+            # A crash mid-write leaves a *short* frame (handled above). A full-length frame
+            # whose bytes do not match its checksum was changed after it was written.
             raise _corrupt(path, pos, "checksum mismatch")
-        key = data[start:start + KEY_SIZE].hex()
-        mlen = unpack_u32(data, start + KEY_SIZE)[0]
-        mstart = start + KEY_SIZE + 4
-        if mstart + mlen > stop:
-            raise _corrupt(path, pos, "manifest length exceeds the record")
         try:
-            value = loads(view[mstart + mlen:stop])
+            keys, frame_manifests, values = pickle.loads(view[start:stop])
         except Exception as e:
             raise BadCheckpoint(
-                f"Checkpoint file {path}: the result stored at offset {pos} (cache key {key}) "
-                f"cannot be unpickled: {type(e).__name__}: {e}. Usually the code that defined "
-                f"the result's type changed or is not importable here; make it importable, or "
-                f"leave this checkpoint out of checkpoint_files.") from e
-        results[key] = value
-        if mlen:
-            manifests.append(data[mstart:mstart + mlen])
+                f"Checkpoint file {path}: the results stored at offset {pos} cannot be "
+                f"unpickled: {type(e).__name__}: {e}. Usually the code that defined a result's "
+                f"type changed or is not importable here; make it importable, or leave this "
+                f"checkpoint out of checkpoint_files.") from e
+        results.update(zip(keys, values))
+        manifests.extend(frame_manifests)
         pos = stop
     if out.torn_tail:
-        logger.info("Checkpoint file %s ends with %d bytes of an incomplete record (the run was "
-                    "interrupted while writing); ignored: that result will be recomputed",
+        logger.info("Checkpoint file %s ends with %d bytes of an incomplete batch (the run was "
+                    "interrupted while writing); ignored: those results will be recomputed",
                     path, out.torn_tail)
     return out
 
 
 def _only_torn_tail(data: bytes, pos: int) -> bool:
-    """True if no valid record starts anywhere after ``pos``: the damage is a torn tail
+    """True if no valid frame starts anywhere after ``pos``: the damage is a torn tail
     (a crash mid-write), not corruption in the middle of good data."""
     end = len(data)
     p = pos + 1
-    # Look for any well-formed record start after pos; bounded by the file size.
-    while p + _REC.size + KEY_SIZE + 4 <= end:
-        length, crc = _REC.unpack_from(data, p)
-        stop = p + _REC.size + length
-        if KEY_SIZE + 4 <= length and stop <= end:
-            if zlib.crc32(data[p + _REC.size:stop], zlib.crc32(data[p:p + 4])) == crc:
-                return False
+    view = memoryview(data)
+    find = data.find
+    while p + _FRAME.size < end:
+        # Every frame's payload is a pickle of protocol >= 2: it starts with 0x80.
+        p = find(b"\x80", p + _FRAME.size)
+        if p < 0:
+            return True
+        p -= _FRAME.size
+        length, crc = _FRAME.unpack_from(data, p)
+        stop = p + _FRAME.size + length
+        if stop <= end and zlib.crc32(view[p + _FRAME.size:stop]) == crc:
+            return False
         p += 1
     return True
 
 
 def _corrupt(path, pos, why):
     return BadCheckpoint(
-        f"Checkpoint file {path} is damaged at offset {pos} ({why}) and valid records follow, "
-        f"so this is not an interrupted write: the file was changed after it was written. "
-        f"Restore it from a backup, or leave it out of checkpoint_files.")
+        f"Checkpoint file {path} is damaged at offset {pos} ({why}): its bytes changed after "
+        f"they were written, so no result is read from it. Restore it from a backup, leave it "
+        f"out of checkpoint_files, or keep the results before the damage with "
+        f"`truncate -s {pos} {path}`.")
 
 
 def resolve_checkpoint_path(entry) -> Optional[str]:
@@ -471,4 +486,4 @@ def parse_period(period) -> float:
 
 
 __all__ = ["get_all_checkpoints", "get_last_checkpoint", "CheckpointWriter", "read_checkpoint_file",
-           "load_checkpoints", "parse_period", "flush_all_writers", "encode_record"]
+           "load_checkpoints", "parse_period", "flush_all_writers", "encode_frame"]

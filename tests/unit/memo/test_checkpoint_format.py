@@ -14,17 +14,21 @@ def key(i):
     return f"{i:032x}"
 
 
-def write(dirpath, items, **kw):
+def write(dirpath, items, batch=1, **kw):
+    """Write items, `batch` results per frame (a frame is what one flush writes)."""
     w = ck.CheckpointWriter(str(dirpath), **kw)
-    for k, v in items:
+    for n, (k, v) in enumerate(items, 1):
         w.add(k, b"", v)
+        if n % batch == 0:
+            w.flush()
     w.flush()
     w.close()
     return os.path.join(str(dirpath), ck.TASKS_FILENAME)
 
 
-def test_round_trip(tmp_path):
-    path = write(tmp_path / "c", [(key(i), {"i": i, "sq": i * i}) for i in range(100)])
+@pytest.mark.parametrize("batch", [1, 7, 100])
+def test_round_trip(tmp_path, batch):
+    path = write(tmp_path / "c", [(key(i), {"i": i, "sq": i * i}) for i in range(100)], batch=batch)
     loaded = ck.read_checkpoint_file(path)
     assert len(loaded.results) == 100
     assert loaded.results[key(7)] == {"i": 7, "sq": 49}
@@ -58,13 +62,14 @@ def test_corruption_before_good_records_is_an_error_naming_the_file(tmp_path):
     assert path in str(info.value) and "offset" in str(info.value)
 
 
-def test_corrupt_last_record_is_a_torn_tail(tmp_path):
+def test_corrupt_last_frame_is_an_error_not_a_torn_tail(tmp_path):
+    # A crash leaves a short frame; a full-length frame with wrong bytes is damage.
     path = write(tmp_path / "c", [(key(i), "v" * 30) for i in range(3)])
     data = bytearray(open(path, "rb").read())
     data[-3] ^= 0xFF
     open(path, "wb").write(bytes(data))
-    loaded = ck.read_checkpoint_file(path)
-    assert len(loaded.results) == 2
+    with pytest.raises(BadCheckpoint, match="truncate -s"):
+        ck.read_checkpoint_file(path)
 
 
 def test_parsl_pickle_checkpoint_is_refused_clearly(tmp_path):
@@ -114,18 +119,35 @@ def test_unpicklable_result_is_skipped_not_fatal(tmp_path):
 
 def test_result_that_cannot_be_unpickled_names_file(tmp_path):
     path = write(tmp_path / "c", [(KEY, 1)])
-    # Append a record whose pickle refers to a module that does not exist.
-    bogus = b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00\x8c\x06nosuch\x94\x8c\x01X\x94\x93\x94."
-    payload = bytes.fromhex(KEY) + b"\x00\x00\x00\x00" + bogus
+    # Append a well-formed frame whose pickle refers to a module that does not exist.
     import struct
+    import types
     import zlib
-    length = struct.pack("<I", len(payload))
-    rec = length + struct.pack("<I", zlib.crc32(payload, zlib.crc32(length))) + payload
+    import sys
+    mod = types.ModuleType("vanishing_module_for_test")
+
+    class Gone:
+        pass
+    Gone.__module__ = mod.__name__
+    Gone.__qualname__ = "Gone"
+    mod.Gone = Gone
+    sys.modules[mod.__name__] = mod
+    try:
+        payload = pickle.dumps(([KEY], [b""], [Gone()]))
+    finally:
+        del sys.modules[mod.__name__]
     with open(path, "ab") as f:
-        f.write(rec)
+        f.write(struct.pack("<II", len(payload), zlib.crc32(payload)) + payload)
     with pytest.raises(BadCheckpoint) as info:
         ck.read_checkpoint_file(path)
     assert path in str(info.value) and "unpickled" in str(info.value)
+
+
+def test_many_results_in_one_frame_torn_together(tmp_path):
+    path = write(tmp_path / "c", [(key(i), i) for i in range(10)], batch=5)
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) - 3)
+    assert len(ck.read_checkpoint_file(path).results) == 5
 
 
 def test_later_files_override_earlier(tmp_path):
