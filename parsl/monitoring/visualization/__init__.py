@@ -1,0 +1,1 @@
+"""``parsl-visualize``: the web view of a monitoring database (see ``app.cli_run``)."""
