@@ -29,6 +29,8 @@ def write_chervil(d, n):
     for i in range(n):
         m = describe_call(work, "work", (i,), {"scale": 2})
         w.add(compute_key(work, "work", (i,), {"scale": 2}), m.encode(), {"i": i, "value": i * 2.0})
+        if i % 200 == 199:
+            w.flush()  # task_exit writes a batch per ~50 ms; 200 results per batch is typical
     w.close()
 
 

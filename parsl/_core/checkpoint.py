@@ -25,6 +25,7 @@ Why it is safe:
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -373,6 +374,8 @@ def read_checkpoint_file(path: str) -> LoadedCheckpoint:
             # A crash mid-write leaves a *short* frame (handled above). A full-length frame
             # whose bytes do not match its checksum was changed after it was written.
             raise _corrupt(path, pos, "checksum mismatch")
+        gc_was_on = gc.isenabled()
+        gc.disable()  # unpickling 100,000s of objects would trigger many useless full collections
         try:
             keys, frame_manifests, values = pickle.loads(view[start:stop])
         except Exception as e:
@@ -381,6 +384,9 @@ def read_checkpoint_file(path: str) -> LoadedCheckpoint:
                 f"unpickled: {type(e).__name__}: {e}. Usually the code that defined a result's "
                 f"type changed or is not importable here; make it importable, or leave this "
                 f"checkpoint out of checkpoint_files.") from e
+        finally:
+            if gc_was_on:
+                gc.enable()
         results.update(zip(keys, values))
         manifests.extend(frame_manifests)
         pos = stop
