@@ -67,9 +67,6 @@ def sshd():
         shutil.rmtree(env["SSHD_DIR"], ignore_errors=True)
 
 
-LOCAL_EP = "d59900ef-6d04-11e5-ba46-22000b92c6ec"     # the tutorial's example local endpoint
-PETREL_EP = "03d7d06a-cb6b-11e8-8c6a-0a1d4c5c824a"    # where the tutorial's unsorted.txt lives
-DEST_EP = "ddb59aef-6d04-11e5-ba46-22000b92c6ec"      # the tutorial's destination endpoint
 
 
 @pytest.fixture
@@ -77,7 +74,7 @@ def globus(tmp_path, monkeypatch):
     """The Globus stand-in with three endpoints, the SDK pointed at it, a fresh HOME."""
     pytest.importorskip("globus_sdk")
     import json
-    from globus_standin import GlobusStandIn
+    from globus_standin import DEST_EP, LOCAL_EP, PETREL_EP, GlobusStandIn
     from parsl._staging import globus as machinery
     petrel = tmp_path / "petrel"
     dest = tmp_path / "dest-endpoint"

@@ -18,6 +18,9 @@ import uuid
 from urllib.parse import parse_qs, urlparse
 
 GOOD_CODE = "good-auth-code"
+LOCAL_EP = "d59900ef-6d04-11e5-ba46-22000b92c6ec"     # the tutorial's example local endpoint
+PETREL_EP = "03d7d06a-cb6b-11e8-8c6a-0a1d4c5c824a"    # where the tutorial's unsorted.txt lives
+DEST_EP = "ddb59aef-6d04-11e5-ba46-22000b92c6ec"      # the tutorial's destination endpoint
 
 
 class GlobusStandIn:

@@ -7,8 +7,7 @@ import stat
 import pytest
 
 import parsl
-from conftest import DEST_EP, LOCAL_EP, PETREL_EP
-from globus_standin import GOOD_CODE
+from globus_standin import DEST_EP, GOOD_CODE, LOCAL_EP, PETREL_EP
 from parsl.app.app import bash_app, python_app
 from parsl.config import Config
 from parsl.data_provider.data_manager import default_staging

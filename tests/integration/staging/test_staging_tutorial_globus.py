@@ -11,7 +11,7 @@ import io
 import pytest
 
 import parsl
-from conftest import LOCAL_EP
+from globus_standin import LOCAL_EP
 
 pytestmark = pytest.mark.network
 
