@@ -4,7 +4,7 @@ Chervil against reference Parsl on the same workload (alternating runs).
     .venv/bin/python benchmarks/scaling_local.py [--repeat 2] [--strategy simple] [--period 1]
 
 Each run is ``scaling_workload.py local``; prints one JSON line per run and a summary
-(medians), and writes ``benchmarks/results/scaling_local.json``.
+(medians), and writes ``benchmarks/results/scaling_local_<strategy>.json``.
 """
 import argparse
 import json
@@ -38,7 +38,7 @@ def main():
                for name, rs in runs.items()}
     print(json.dumps({"summary": summary}))
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "scaling_local.json"), "w") as f:
+    with open(os.path.join(HERE, "results", f"scaling_local_{a.strategy}.json"), "w") as f:
         json.dump({"runs": runs, "summary": summary}, f, indent=1)
 
 
