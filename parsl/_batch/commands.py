@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 #: Return code reported when a command did not finish within its timeout.
 TIMED_OUT = -1
 
 
-def execute_wait(cmd: str, timeout: Optional[float] = None, env: Optional[dict] = None) -> Tuple[int, str, str]:
-    """Run ``cmd`` through ``/bin/sh`` and wait at most ``timeout`` seconds.
+def execute_wait(cmd: Union[str, Sequence[str]], timeout: Optional[float] = None,
+                 env: Optional[dict] = None) -> Tuple[int, str, str]:
+    """Run ``cmd`` (a string through ``/bin/sh``, or an argv list) for at most ``timeout`` seconds.
 
     Returns ``(returncode, stdout, stderr)`` as text.  On timeout the process group
     is killed and ``(TIMED_OUT, partial stdout, stderr + a line saying so)`` is
@@ -25,7 +26,7 @@ def execute_wait(cmd: str, timeout: Optional[float] = None, env: Optional[dict] 
     that cannot be started at all (no shell) returns ``(127, "", reason)``.
     """
     try:
-        proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(cmd if isinstance(cmd, str) else list(cmd), shell=isinstance(cmd, str), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True, env=env)
     except OSError as e:
         return 127, "", f"could not run {cmd!r}: {e}"
