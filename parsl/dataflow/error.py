@@ -1,0 +1,5 @@
+"""Tutorial-era import path of the dataflow errors (Parsl renamed it ``parsl.dataflow.errors``
+in 2023; ``ConfigurationError`` moved to ``parsl.errors``). Kept so old scripts import."""
+from parsl.dataflow.errors import (BadCheckpoint, DataFlowException, DependencyError, JoinError,  # noqa: F401
+                                   PropagatedException)
+from parsl.errors import ConfigurationError, NoDataFlowKernelError  # noqa: F401
