@@ -64,7 +64,8 @@ class Manager:
                  heartbeat_threshold: float = 120, drain_period: Optional[float] = None,
                  poll_period_ms: int = 10, address_probe_timeout: float = 30, cert_dir: Optional[str] = None,
                  logdir: Optional[str] = None, debug: bool = False, cpu_affinity: str = "none",
-                 accelerators: Optional[List[str]] = None, cores_per_worker: float = 1.0):
+                 accelerators: Optional[List[str]] = None, cores_per_worker: float = 1.0,
+                 resource_monitoring_interval: Optional[float] = None):
         self.addresses = addresses
         self.port = port
         self.uid = uid
@@ -80,6 +81,7 @@ class Manager:
         self.logdir = logdir
         self.debug = debug
         self.accelerators = accelerators or []
+        self.resource_monitoring_interval = resource_monitoring_interval
         try:
             cpus = sorted(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - not Linux
@@ -103,7 +105,8 @@ class Manager:
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
         cfg = {"task_fd": task_r, "result_fd": result_w, "lifeline_fd": self.lifeline_r,
-               "rank": rank, "debug": self.debug, "cpu_affinity": self.affinity.get(rank)}
+               "rank": rank, "debug": self.debug, "cpu_affinity": self.affinity.get(rank),
+               "resource_monitoring_interval": self.resource_monitoring_interval}
         if self.debug and self.logdir:
             cfg["logfile"] = os.path.join(self.logdir, f"worker_{rank}.log")
         env = dict(os.environ)

@@ -124,6 +124,13 @@ def run(config: dict) -> None:
                             format="%(asctime)s %(name)s:%(lineno)d %(levelname)s %(message)s")
         logger.debug("worker %s started, pid %d", config.get("rank"), os.getpid())
 
+    monitor = None
+    if config.get("resource_monitoring_interval") is not None:
+        # Monitoring's per-worker sampler: a thread here, never a process per task.
+        from parsl._monitoring.resources import TaskResourceMonitor
+        monitor = TaskResourceMonitor(send_monitoring, config["resource_monitoring_interval"],
+                                      block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"))
+
     funcs: dict = {}
     loads = pickle.loads
     read = task_file.read
@@ -137,6 +144,8 @@ def run(config: dict) -> None:
         (n,) = unpack_head(head)
         record = read(n)
         task_id, fbytes, abytes = protocol.decode_task(record)
+        if monitor is not None:
+            monitor.task_started(executor_task_id=task_id)
         try:
             fkey = bytes(fbytes)
             func = funcs.get(fkey)
@@ -150,6 +159,8 @@ def run(config: dict) -> None:
             out = _dump_result(task_id, func(*args, **kwargs))
         except BaseException:  # noqa: B902 - everything the app raises (even SystemExit) goes back
             out = _dump_exception(task_id)
+        if monitor is not None:
+            monitor.task_finished()   # sent before the result, so it is recorded before the task ends
         if debug:
             logger.debug("task %d: done", task_id)
         write(out)

@@ -60,15 +60,35 @@ def executor_label(executor) -> Optional[str]:
     return getattr(executor, "label", str(executor))
 
 
+_MISSING = object()
+
+
+def safe_attr(obj, name, default=None):
+    """An attribute the object really has (class attribute, property, slot or instance
+    dict), without calling ``__getattr__``: an AppFuture lifts unknown attribute reads
+    into new tasks, and monitoring must never create tasks."""
+    for klass in type(obj).__mro__:
+        if name in klass.__dict__:
+            try:
+                return getattr(obj, name)
+            except Exception:
+                return default
+    try:
+        d = object.__getattribute__(obj, "__dict__")   # never falls back to __getattr__
+    except AttributeError:
+        return default
+    return d.get(name, default)
+
+
 def dependency_ids(depends) -> Optional[str]:
     """Comma-separated ids of the tasks a task waits on (Parsl's ``task_depends``)."""
     if not depends:
         return None
     ids = []
     for dep in depends:
-        tid = getattr(dep, "tid", None)
+        tid = safe_attr(dep, "tid")
         if tid is None:
-            rec = getattr(dep, "task_record", None) or getattr(dep, "task_def", None)
+            rec = safe_attr(dep, "task_record") or safe_attr(dep, "task_def")
             if rec is not None:
                 try:
                     tid = rec["id"]
@@ -89,7 +109,10 @@ def _file_text(value) -> Optional[str]:
         return ", ".join(_file_text(v) or "" for v in value) or None
     if isinstance(value, tuple):        # (path, mode) for stdout/stderr
         return str(value[0])
-    return str(getattr(value, "filepath", None) or getattr(value, "url", None) or value)
+    path = safe_attr(value, "filepath") or safe_attr(value, "url")
+    if path is None and safe_attr(value, "tid") is not None:
+        return f"<task {safe_attr(value, 'tid')}>"
+    return str(path if path is not None else value)
 
 
 def _merge(into: dict, row: dict) -> None:
@@ -129,7 +152,7 @@ class BatchBuilder:
     # Workers know only their executor's task id; the DFK's (task_id, try_id) is learnt
     # from the try's future (``exec_fu.parsl_executor_task_id``) when the try launches.
     def _remember_executor_task(self, rec, label, try_id):
-        etid = getattr(rec.exec_fu, "parsl_executor_task_id", None)
+        etid = safe_attr(rec.exec_fu, "parsl_executor_task_id")
         if etid is None:
             return
         ids = (rec.id, try_id)

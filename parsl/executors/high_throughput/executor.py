@@ -45,7 +45,7 @@ DEFAULT_LAUNCH_CMD = (
     "--port={worker_port} --cert_dir {cert_dir} --logdir={logdir} --block_id={block_id} "
     "--hb_period={heartbeat_period} {address_probe_timeout_string} --hb_threshold={heartbeat_threshold} "
     "--drain_period={drain_period} --cpu-affinity {cpu_affinity} {enable_mpi_mode} "
-    "--mpi-launcher={mpi_launcher} --available-accelerators {accelerators}"
+    "--mpi-launcher={mpi_launcher} {resource_monitoring} --available-accelerators {accelerators}"
 )
 
 _ACCEPTED_RESOURCE_KEYS = frozenset({"priority"})
@@ -228,7 +228,17 @@ class HighThroughputExecutor(BlockProviderExecutor):
             "mpi_launcher": self.mpi_launcher,
             "accelerators": " ".join(self.available_accelerators),
             "nodes_per_block": getattr(self.provider, "nodes_per_block", 1),
+            "resource_monitoring": self._resource_monitoring_arg(),
         }
+
+    def _resource_monitoring_arg(self) -> str:
+        # Workers sample their tasks' resources when the DFK's MonitoringHub asks for it
+        # (see parsl._monitoring.resources); "" leaves sampling off.
+        hub = getattr(self.dfk, "monitoring", None)
+        interval = getattr(hub, "worker_sampling_interval", None)
+        if self.monitoring_messages is None or interval is None or not self.monitor_resources():
+            return ""
+        return f"--resource_monitoring_interval={float(interval)}"
 
     def _get_launch_command(self, block_id: str) -> str:
         template = self.launch_cmd or DEFAULT_LAUNCH_CMD
@@ -291,6 +301,8 @@ class HighThroughputExecutor(BlockProviderExecutor):
             return
         try:
             message_type, body = pickle.loads(payload)
+            if isinstance(body, dict):
+                body.setdefault("executor_label", self.label)   # workers know only their task ids
             sink(message_type, body)
         except Exception:
             logger.exception("forwarding a monitoring message failed")

@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--available-accelerators", dest="available_accelerators", nargs="*", default=[])
     p.add_argument("--enable_mpi_mode", action="store_true")
     p.add_argument("--mpi-launcher", dest="mpi_launcher", default="mpiexec")
+    p.add_argument("--resource_monitoring_interval", type=float, default=None,
+                   help="sample each task's resources every N seconds (monitoring); off if absent")
     return p
 
 
@@ -93,7 +95,8 @@ def main(argv=None) -> int:
         address_probe_timeout=args.address_probe_timeout or 30,
         cert_dir=None if args.cert_dir in (None, "None", "") else args.cert_dir,
         logdir=logdir, debug=args.debug, cpu_affinity=args.cpu_affinity,
-        accelerators=accelerators, cores_per_worker=args.cores_per_worker)
+        accelerators=accelerators, cores_per_worker=args.cores_per_worker,
+        resource_monitoring_interval=args.resource_monitoring_interval)
     try:
         manager.run()
     except Exception:

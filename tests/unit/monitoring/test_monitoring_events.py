@@ -157,3 +157,24 @@ def test_one_combined_worker_message_gives_running_ended_and_a_sample():
     assert names == ["pending", "launched", "running", "running_ended", "exec_done"]
     assert batch.resource[0]["task_id"] == 4 and batch.resource[0]["hostname"] == "w"
     assert batch.tasks[0]["task_status_name"] == "exec_done"
+
+
+def test_monitoring_never_triggers_lifted_attribute_access():
+    """AppFuture turns unknown attribute reads into new tasks; monitoring must not read any."""
+    lifted = []
+
+    class Lifting:
+        def __init__(self, tid):
+            self.tid = tid
+
+        def __getattr__(self, name):
+            lifted.append(name)
+            return Lifting(-1)
+
+    b = BatchBuilder("r")
+    rec = FakeRecord(5, depends=[Lifting(1)], kwargs={"inputs": [Lifting(1), Lifting(2)], "stdout": Lifting(3)})
+    rec.exec_fu = Lifting(9)
+    feed(b, rec, States.pending, States.launched, States.exec_done)
+    row = b.take().tasks[0]
+    assert lifted == []
+    assert row["task_inputs"] == "<task 1>, <task 2>" and row["task_depends"] == "1"
