@@ -470,14 +470,25 @@ class DataFlowKernel:
             self._finalize(rec)
             return False
         unwrap = _fast_unwrap if self._shallow else self._resolver.traverse_to_unwrap
-        rec.args = tuple([unwrap(a) for a in rec.args])
-        kwargs = rec.kwargs
-        if kwargs:
-            for k, v in kwargs.items():
-                if k == "inputs" and isinstance(v, (list, tuple)):
-                    kwargs[k] = type(v)(unwrap(x) for x in v) if isinstance(v, tuple) else [unwrap(x) for x in v]
-                elif k not in _STD_KWARGS and k != "outputs":
-                    kwargs[k] = unwrap(v)
+        try:
+            rec.args = tuple([unwrap(a) for a in rec.args])
+            kwargs = rec.kwargs
+            if kwargs:
+                for k, v in kwargs.items():
+                    if k == "inputs" and isinstance(v, (list, tuple)):
+                        kwargs[k] = type(v)(unwrap(x) for x in v) if isinstance(v, tuple) else [unwrap(x) for x in v]
+                    elif k not in _STD_KWARGS and k != "outputs":
+                        kwargs[k] = unwrap(v)
+        except Exception as e:
+            # A resolver that cannot rebuild an argument (a set of unhashable results, a user
+            # type's unwrap raising) fails this try; raised inside a dependency callback it
+            # would be logged and the task would stay pending forever.
+            if hasattr(e, "add_note"):
+                e.add_note(f"(raised while the dependency resolver replaced futures by their results "
+                           f"in the arguments of task {rec.id})")
+            rec.exec_fu = None
+            self._handle_failure(rec, e)
+            return False
         rec.pending_deps = 0
         return True
 
