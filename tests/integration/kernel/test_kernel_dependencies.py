@@ -83,6 +83,15 @@ def test_deep_resolver_propagates_nested_failure(load):
         echo([[fail()]]).result(timeout=DEADLINE)
 
 
+def test_deep_resolver_that_cannot_rebuild_an_argument_fails_the_task(load):
+    # a set of futures whose results are lists cannot be rebuilt: the task must fail, not hang
+    load(dependency_resolver=DEEP_DEPENDENCY_RESOLVER)
+    fut = echo({value([1])})
+    with pytest.raises(TypeError, match="unhashable"):
+        fut.result(timeout=DEADLINE)
+    assert fut.task_status() == "failed"
+
+
 def test_failure_propagates_transitively_with_the_chain_of_ids(dfk):
     root = fail()
     a = add(root, 1)
