@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import numbers
 import os
 import random
 import sys
@@ -549,6 +550,11 @@ class DataFlowKernel:
         if handler is not None:
             try:
                 cost = handler(e, rec)
+                if not isinstance(cost, numbers.Real):
+                    # checked here: a bad cost raised later, in a callback, would hang the task
+                    raise TypeError(f"retry_handler {getattr(handler, '__name__', handler)!r} returned "
+                                    f"{cost!r} for task {rec.id}; it must return a number, the cost "
+                                    f"of this failure against Config(retries={retries})") from e
             except Exception as handler_exc:
                 logger.error("retry_handler raised for task %s; failing the task", rec.id, exc_info=True)
                 rec.fail_cost = retries + 1
