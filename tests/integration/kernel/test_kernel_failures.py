@@ -133,6 +133,16 @@ def test_retry_handler_that_raises_fails_the_task_with_its_exception(load):
     assert fut.task_record["fail_cost"] == 6
 
 
+@pytest.mark.parametrize("bad_cost", [None, "1"])
+def test_retry_handler_returning_a_non_number_fails_the_task_clearly(load, bad_cost):
+    load(retries=3, retry_handler=lambda exc, rec: bad_cost)
+    flaky, attempts = flaky_app(100)
+    with pytest.raises(TypeError, match="must return a number") as ei:
+        flaky().result(timeout=DEADLINE)
+    assert isinstance(ei.value.__cause__, CustomError)
+    assert len(attempts) == 1
+
+
 def test_retry_handler_reads_the_record_like_a_dict(load):
     got = {}
 
