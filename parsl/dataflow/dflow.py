@@ -99,7 +99,6 @@ class DataFlowKernel:
         logger.debug("Config: %r", config)
 
         self.tasks: Dict[int, TaskRecord] = {}
-        self.task_count = 0
         self._next_id = 0
         self.task_state_counts = {s: 0 for s in States}
         self._retries = config.retries
@@ -126,6 +125,12 @@ class DataFlowKernel:
         except BaseException:
             self.cleanup()
             raise
+
+    @property
+    def task_count(self) -> int:
+        """Tasks submitted so far. Read from the id counter: a separate store made outside the
+        lock could go backwards when threads submit concurrently."""
+        return self._next_id
 
     # ------------------------------------------------------------------ start-up
     def _start_services(self):
@@ -217,7 +222,6 @@ class DataFlowKernel:
         with self._lock:
             tid = self._next_id
             self._next_id = tid + 1
-        self.task_count = tid + 1
         rec = TaskRecord(tid, func, getattr(func, "__name__", type(func).__name__), app_args, app_kwargs,
                          label, self)
         rec.memoize = cache
