@@ -232,3 +232,35 @@ def test_private_names_are_not_lifted(dfk):
     with pytest.raises(AttributeError):
         fut._no_such_private
     fut.result(timeout=DEADLINE)
+
+
+def test_concurrent_submission_from_many_threads(dfk):
+    per_thread, n_threads = 300, 4
+    barrier = threading.Barrier(n_threads)
+    results = [None] * n_threads
+
+    def submitter(k):
+        barrier.wait(DEADLINE)
+        fut = identity(0)
+        futs = []
+        for i in range(per_thread):
+            futs.append(identity(i))
+            fut = identity(fut)  # a chain per thread as well
+        results[k] = (futs, fut)
+    threads = [threading.Thread(target=submitter, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE)
+    all_futs = []
+    for futs, tail in results:
+        assert [f.result(timeout=DEADLINE) for f in futs] == list(range(per_thread))
+        assert tail.result(timeout=DEADLINE) == 0
+        all_futs.extend(futs)
+        all_futs.append(tail)
+    expected = n_threads * (2 * per_thread + 1)
+    assert dfk.task_count == expected
+    assert len({f.tid for f in all_futs}) == len(all_futs)
+    dfk.wait_for_current_tasks()
+    assert dfk.task_state_counts[States.exec_done] == expected
+    assert sum(dfk.task_state_counts.values()) == expected
