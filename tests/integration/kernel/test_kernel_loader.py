@@ -275,3 +275,24 @@ def test_one_config_in_two_live_kernels_is_refused():
         with pytest.raises(ConfigurationError, match="threads.*already in use"):
             DataFlowKernel(cfg)
         assert add_one(1).result(timeout=DEADLINE) == 2  # the first kernel is unharmed
+
+
+def test_initialize_logging_with_a_log_config_object(load):
+    calls = []
+
+    class MyLogging:
+        def initialize_logging(self, log_dir, log_name):
+            calls.append((log_dir, log_name))
+            return lambda: calls.append("undone")
+    d = load(initialize_logging=MyLogging())
+    d.cleanup()
+    assert calls == [(d.run_dir, "parsl.log"), "undone"]
+
+
+def test_add_executors_after_load(dfk):
+    dfk.add_executors([ThreadPoolExecutor(label="late", thread_name_prefix="late")])
+    app = python_app(lambda: threading.current_thread().name, executors=["late"])
+    assert app().result(timeout=DEADLINE).startswith("late")
+    assert dfk.executors["late"].run_dir == dfk.run_dir
+    with pytest.raises(ConfigurationError, match="'late' is already loaded"):
+        dfk.add_executors([ThreadPoolExecutor(label="late")])
