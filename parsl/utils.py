@@ -5,7 +5,6 @@ import itertools
 import logging
 import os
 import shlex
-import subprocess
 import threading
 import time
 from typing import Callable, List, Optional, Sequence, Tuple, Union
@@ -56,20 +55,13 @@ def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
 
 def execute_wait(cmd: Union[str, Sequence[str]], walltime: Optional[float] = None,
                  env=None) -> Tuple[int, str, str]:
-    """Run a shell command; return (exit code, stdout, stderr). Never raises on failure."""
-    try:
-        from parsl._batch.commands import execute_wait as impl
-    except ImportError:
-        impl = None
-    if impl is not None:
-        return impl(cmd, walltime)
-    try:
-        proc = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True,
-                              timeout=walltime, env=env, start_new_session=True)
-        return proc.returncode, proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as e:
-        return -1, (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), \
-            f"command timed out after {walltime} s: {cmd}"
+    """Run a command (a shell string or an argv list); return (exit code, stdout, stderr).
+
+    Never raises on failure; a command still running after ``walltime`` seconds is killed
+    with its process group. The machinery lives in ``parsl._batch.commands``.
+    """
+    from parsl._batch.commands import execute_wait as impl
+    return impl(cmd, walltime, env)
 
 
 def wtime_to_minutes(time_string: str) -> int:
