@@ -264,3 +264,21 @@ def test_concurrent_submission_from_many_threads(dfk):
     dfk.wait_for_current_tasks()
     assert dfk.task_state_counts[States.exec_done] == expected
     assert sum(dfk.task_state_counts.values()) == expected
+
+
+def test_cancelling_a_task_cancels_its_output_data_futures(dfk, tmp_path):
+    gate = threading.Event()
+    up = wait_for(gate, 1)
+
+    @python_app
+    def write(x, outputs=()):
+        open(outputs[0], "w").write(str(x))
+    w = write(up, outputs=[File(str(tmp_path / "never.txt"))])
+    reader = identity(w.outputs[0])
+    assert w.cancel() is True
+    assert w.outputs[0].cancelled()
+    with pytest.raises(DependencyError, match="cancelled"):
+        reader.result(timeout=DEADLINE)
+    gate.set()
+    up.result(timeout=DEADLINE)
+    assert not (tmp_path / "never.txt").exists()
