@@ -39,7 +39,7 @@ def pipeline_extra(worker_count: int) -> int:
     unstarted tasks (``plan_recalls``), so long tasks never wait behind each other while
     a worker elsewhere idles.
     """
-    return max(4, worker_count)
+    return max(16, 4 * worker_count)
 
 
 class ManagerRecord:

@@ -42,10 +42,10 @@ def send_monitoring(message_type, payload) -> None:
 
 
 def _write_record(record: bytes) -> None:
-    head = protocol.RECORD_HEAD.pack(len(record))
+    # One write per record: the manager wakes once and reads it whole.
+    data = protocol.RECORD_HEAD.pack(len(record)) + record
     with _result_lock:
-        _write_all(_result_file, head)
-        _write_all(_result_file, record)
+        _write_all(_result_file, data)
 
 
 def _write_all(f, data) -> None:

@@ -114,8 +114,9 @@ def test_worker_debug_logs_under_run_dir(htex):
     ex.submit(double, {}, 3).result(timeout=30)
     logdir = os.path.join(ex.run_dir, ex.label, "block-0")
     (uid,) = os.listdir(logdir)
-    files = set(os.listdir(os.path.join(logdir, uid)))
-    assert {"manager.log", "worker_0.log", "worker_1.log"} <= files
+    wanted = {"manager.log", "worker_0.log", "worker_1.log"}
+    # worker 1 may still be starting when worker 0 has already answered
+    assert wait_for(lambda: wanted <= set(os.listdir(os.path.join(logdir, uid))), 20)
 
 
 def test_version_mismatch_puts_executor_in_bad_state(htex):
