@@ -282,3 +282,11 @@ def test_cancelling_a_task_cancels_its_output_data_futures(dfk, tmp_path):
     gate.set()
     up.result(timeout=DEADLINE)
     assert not (tmp_path / "never.txt").exists()
+
+
+def test_app_futures_can_be_awaited_from_asyncio(dfk):
+    import asyncio
+
+    async def gather():
+        return await asyncio.gather(*(asyncio.wrap_future(identity(i)) for i in range(5)))
+    assert asyncio.run(gather()) == [0, 1, 2, 3, 4]
