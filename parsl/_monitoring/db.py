@@ -21,6 +21,7 @@ SQLAlchemy is imported here and nowhere on ``import parsl``'s path.
 from __future__ import annotations
 
 import os
+from datetime import datetime as _datetime
 from typing import Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
@@ -284,6 +285,9 @@ class Database:
 
     def write(self, batch: Batch) -> None:
         """Write one batch in one transaction (all or nothing)."""
+        if self._dialect == "sqlite":
+            self._write_sqlite(batch)
+            return
         with self.engine.begin() as conn:
             self._upsert(conn, WORKFLOW, batch.workflows)
             self._upsert(conn, TASK, batch.tasks)
@@ -298,6 +302,52 @@ class Database:
                     + batch.completed.get(run_id, 0),
                     tasks_failed_count=sa.func.coalesce(WORKFLOW.c.tasks_failed_count, 0)
                     + batch.failed.get(run_id, 0)))
+
+    # --- SQLite fast path ------------------------------------------------------------
+    # The same statements as the SQLAlchemy path, run through the DBAPI connection with
+    # tuples: SQLAlchemy's per-row parameter processing cost ~4x more than the insert.
+    def _sqlite_sql(self):
+        sql = getattr(self, "_sqlite_statements", None)
+        if sql is None:
+            sql = {}
+            for table in TABLES.values():
+                cols = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+                names = ", ".join(f'"{c}"' for c in cols)
+                marks = ", ".join("?" for _ in cols)
+                stmt = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+                keys = [c.name for c in table.primary_key.columns]
+                if table.name in ("workflow", "task", "try"):
+                    sets = ", ".join(
+                        f'"{c}" = coalesce("{table.name}"."{c}", excluded."{c}")' if c in FIRST_WINS
+                        else f'"{c}" = coalesce(excluded."{c}", "{table.name}"."{c}")'
+                        for c in cols if c not in keys)
+                    stmt += f' ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {sets}'
+                datetimes = [i for i, c in enumerate(cols) if isinstance(table.c[c].type, DateTime)]
+                sql[table.name] = (stmt, cols, datetimes)
+            self._sqlite_statements = sql
+        return sql
+
+    def _write_sqlite(self, batch: Batch) -> None:
+        sql = self._sqlite_sql()
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for name, rows in (("workflow", batch.workflows), ("task", batch.tasks), ("try", batch.tries),
+                               ("status", batch.status), ("resource", batch.resource), ("node", batch.node),
+                               ("block", batch.block)):
+                if rows:
+                    stmt, cols, dts = sql[name]
+                    cur.executemany(stmt, [_sqlite_tuple(r, cols, dts) for r in rows])
+            for run_id in set(batch.completed) | set(batch.failed):
+                cur.execute("UPDATE workflow SET tasks_completed_count = coalesce(tasks_completed_count, 0) + ?,"
+                            " tasks_failed_count = coalesce(tasks_failed_count, 0) + ? WHERE run_id = ?",
+                            (batch.completed.get(run_id, 0), batch.failed.get(run_id, 0), run_id))
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
 
     def fill_running_fallback(self, run_id: str) -> None:
         """At the end of a run, give tasks no worker reported a start for their launch time,
@@ -320,3 +370,17 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_text(v):
+    # SQLAlchemy's SQLite DateTime storage format, so both write paths read back alike.
+    return v.isoformat(" ", "microseconds") if isinstance(v, _datetime) else v   # 5x faster than strftime
+
+
+def _sqlite_tuple(row: dict, cols, dts) -> tuple:
+    values = [row.get(c) for c in cols]
+    for i in dts:
+        v = values[i]
+        if v is not None:
+            values[i] = _sqlite_text(v)
+    return tuple(values)

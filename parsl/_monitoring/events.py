@@ -84,6 +84,8 @@ def dependency_ids(depends) -> Optional[str]:
     """Comma-separated ids of the tasks a task waits on (Parsl's ``task_depends``)."""
     if not depends:
         return None
+    if isinstance(depends, str):        # already "1,2,3" (from the writer process's snapshot)
+        return depends
     ids = []
     for dep in depends:
         tid = safe_attr(dep, "tid")
@@ -256,7 +258,7 @@ class BatchBuilder:
             row.update(
                 task_func_name=rec.func_name,
                 task_depends=dependency_ids(rec.depends),
-                task_memoize=str(bool(rec.memoize)),
+                task_memoize=None if rec.memoize is None else str(bool(rec.memoize)),
                 task_time_invoked=invoked,
                 task_time_submitted=invoked,
                 task_inputs=_file_text(kwargs.get("inputs")),
@@ -293,7 +295,7 @@ class BatchBuilder:
                 if name != "exec_done" and rec.fail_history:
                     trow["task_fail_history"] = str(rec.fail_history[-1])
             if rec.joins is not None:
-                trow["task_joins"] = dependency_ids(rec.joins if isinstance(rec.joins, (list, tuple))
+                trow["task_joins"] = dependency_ids(rec.joins if isinstance(rec.joins, (list, tuple, str))
                                                     else [rec.joins])
             self._try_row(run_id, task_id, try_id, trow)
 

@@ -4,9 +4,9 @@ Accepts both generations of Parsl's parameters.  Differences from Parsl, on purp
 
 * The default database is ``monitoring.db`` in the current working directory (what the
   tutorial reads with ``sqlite3.connect('monitoring.db')``), not under ``runinfo/``.
-* No router or database-manager processes: events go into an in-memory queue and one
-  writer thread batches them into the database (SQLite in WAL mode, so readers never
-  block it).  ``hub_address``/``hub_port``/``hub_port_range`` are accepted for
+* One writer process, no router process: events go into an in-memory queue, a thread
+  sends them in one chunk per flush period to the writer, which batches them into the
+  database (SQLite in WAL mode, so readers never block it).  ``hub_address``/``hub_port``/``hub_port_range`` are accepted for
   compatibility; events from other hosts arrive through the executor (HTEX forwards its
   workers' messages), so no port is opened for them.
 * Resource sampling runs in a thread inside each HTEX worker, never a process per task.
@@ -84,11 +84,9 @@ class MonitoringHub:
         self.flush_period = flush_period
 
         self.run_id: Optional[str] = None
-        self.database = None
+        self.url: Optional[str] = None
         self.router = None
-        self.builder = None
         self._progress_view = None
-        self._log_handler = None
         self._started = False
         self._closed = False
         self._close_lock = threading.Lock()
@@ -110,26 +108,31 @@ class MonitoringHub:
             raise RuntimeError("MonitoringHub.start() called twice; a hub serves one DataFlowKernel "
                                "— give each Config its own MonitoringHub()")
         try:
-            from parsl._monitoring.db import Database, default_url
-            from parsl._monitoring.events import BatchBuilder
+            import sqlalchemy  # noqa: F401  (the writer process needs it; fail here, clearly)
+            from parsl._monitoring.db import create_schema, default_url, make_engine
             from parsl._monitoring.router import MonitoringRouter
+            from parsl._monitoring.writer_process import WriterProcessClient
         except ImportError as e:
             raise OptionalModuleMissing(["sqlalchemy"], f"monitoring needs SQLAlchemy ({e}); "
                                         f"install it with: pip install 'chervil[monitoring]'") from e
         self.run_id = run_id or getattr(dfk, "run_id", None) or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = run_dir or getattr(dfk, "run_dir", None)
-        if self.monitoring_debug and run_dir:
-            self._log_handler = logging.FileHandler(os.path.join(run_dir, "database_manager.log"))
-            self._log_handler.setFormatter(logging.Formatter(
-                "%(asctime)s %(name)s:%(lineno)d [%(levelname)s] %(message)s"))
-            logger.addHandler(self._log_handler)
-            logger.setLevel(logging.DEBUG)
-
         url = self.logging_endpoint or default_url()
-        self.database = Database(url)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            # The writer process must find the same file whatever its working directory.
+            url = "sqlite:///" + os.path.abspath(url[len("sqlite:///"):])
+        self.url = url
+        # Create the schema here, before any task: a bad URL fails load() with a clear error,
+        # and readers (pandas, parsl-visualize) find the tables from the first moment.
+        engine = make_engine(url)
+        try:
+            create_schema(engine)
+        finally:
+            engine.dispose()
         in_process = [label for label, ex in _executors_of(dfk) if getattr(ex, "_chervil_in_process", False)]
-        self.builder = BatchBuilder(self.run_id, in_process_executors=in_process)
-        self.router = MonitoringRouter(self.database, self.builder, flush_period=self.flush_period)
+        log_path = os.path.join(run_dir, "database_manager.log") if run_dir else None
+        client = WriterProcessClient(url, self.run_id, in_process_executors=in_process, log_path=log_path)
+        self.router = MonitoringRouter(client, flush_period=self.flush_period)
         # Bind the hot paths once: each event is one deque.append.
         put = self.router.put
         self._put = put
@@ -151,7 +154,7 @@ class MonitoringHub:
             "tasks_failed_count": 0, "tasks_completed_count": 0}))
         if self.progress:
             from parsl._monitoring.progress import ProgressView
-            self._progress_view = ProgressView(self.builder.state_counts, stream=sys.stderr)
+            self._progress_view = ProgressView(self.router.live.counts, stream=sys.stderr)
             self._progress_view.start()
         logger.debug("Monitoring to %s (run %s)", url, self.run_id)
 
@@ -176,23 +179,13 @@ class MonitoringHub:
         self._put((MessageType.WORKFLOW_INFO, {
             "run_id": self.run_id, "time_completed": now,
             "workflow_duration": (now - self._time_began).total_seconds()}))
-        self.router.close()
+        self.router.close()      # drains the queue; the writer process writes the rest and exits
         if self._progress_view is not None:
             self._progress_view.close()
-        try:
-            self.database.fill_running_fallback(self.run_id)
-            self.database.optimize()
-        except Exception:
-            logger.exception("Monitoring: end-of-run database upkeep failed (data is already written)")
-        self.database.close()
-        if self._log_handler is not None:
-            logger.removeHandler(self._log_handler)
-            self._log_handler.close()
-            self._log_handler = None
 
     # Chervil extra: counts of tasks by state right now (what the progress view shows).
     def task_counts(self) -> dict:
-        return {k: v for k, v in dict(self.builder.state_counts).items() if v} if self.builder else {}
+        return {k: v for k, v in dict(self.router.live.counts).items() if v} if self.router else {}
 
 
 def _executors_of(dfk):

@@ -1,0 +1,103 @@
+"""HTEX no-op throughput with monitoring on (resource sampling every 1 s) against off,
+under Chervil and reference Parsl, alternating runs.  Target: Chervil on >= 90% of off.
+
+    .venv/bin/python benchmarks/monitoring_overhead.py [-n 5000] [--repeat 3] [--ref-n 300]
+
+One run (what each side executes):
+    python benchmarks/monitoring_overhead.py --one {off,on} -n N
+prints a JSON line: tasks/s end to end (first submit to last result), cleanup seconds,
+and the row counts the run left in its monitoring database (nothing may be lost).
+"""
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+
+
+def one(mode: str, n: int, workers: int) -> dict:
+    import parsl
+    from parsl.config import Config
+    from parsl.executors import HighThroughputExecutor
+    from parsl.providers import LocalProvider
+
+    tmp = tempfile.mkdtemp(prefix="mon-bench-")
+    db = os.path.join(tmp, "monitoring.db")
+    kw = {}
+    if mode == "on":
+        from parsl.monitoring.monitoring import MonitoringHub
+        kw["monitoring"] = MonitoringHub(logging_endpoint=f"sqlite:///{db}", resource_monitoring_interval=1)
+    config = Config(executors=[HighThroughputExecutor(
+        label="htex", address="127.0.0.1", max_workers_per_node=workers,
+        provider=LocalProvider(init_blocks=1, min_blocks=0, max_blocks=1))],
+        run_dir=os.path.join(tmp, "runinfo"), **kw)
+
+    @parsl.python_app
+    def noop():
+        return None
+
+    dfk = parsl.load(config)
+    for f in [noop() for _ in range(20)]:
+        f.result()
+    t0 = time.perf_counter()
+    futs = [noop() for _ in range(n)]
+    for f in futs:
+        f.result()
+    elapsed = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    dfk.cleanup()
+    parsl.clear()
+    cleanup = time.perf_counter() - t1
+    rows = {}
+    if os.path.exists(db):
+        con = sqlite3.connect(db)
+        for t in ("task", "try", "status", "resource"):
+            try:
+                rows[t] = con.execute(f'select count(*) from "{t}"').fetchone()[0]
+            except sqlite3.Error:
+                rows[t] = None
+        con.close()
+    return {"mode": mode, "n": n, "tasks_per_s": n / elapsed, "cleanup_s": cleanup, "rows": rows}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--one", choices=["off", "on"])
+    ap.add_argument("-n", type=int, default=5000)
+    ap.add_argument("--ref-n", type=int, default=300, help="tasks for reference Parsl with monitoring on "
+                    "(it starts a process per task, so it is slow)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-reference", action="store_true")
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(one(a.one, a.n, a.workers)))
+        return
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _side_by_side import CHERVIL_PY, median, reference_python, run_json
+    me = os.path.abspath(__file__)
+    sides = [("chervil", CHERVIL_PY)]
+    ref = None if a.no_reference else reference_python()
+    if ref:
+        sides.append(("parsl", ref))
+    results = {name: {"off": [], "on": []} for name, _ in sides}
+    for _ in range(a.repeat):
+        for name, py in sides:
+            for mode in ("off", "on"):
+                n = a.ref_n if (name == "parsl" and mode == "on") else a.n
+                r = run_json(py, [me, "--one", mode, "-n", str(n), "--workers", str(a.workers)])
+                results[name][mode].append(r)
+                print(f"{name:8s} {mode:3s} n={n:6d} {r['tasks_per_s']:8.0f} tasks/s  cleanup {r['cleanup_s']:.2f} s"
+                      f"  rows {r['rows']}", file=sys.stderr)
+    summary = {}
+    for name in results:
+        off = median([r["tasks_per_s"] for r in results[name]["off"]])
+        on = median([r["tasks_per_s"] for r in results[name]["on"]])
+        summary[name] = {"off_tasks_per_s": round(off), "on_tasks_per_s": round(on), "on_over_off": round(on / off, 3)}
+    print(json.dumps({"benchmark": "monitoring_overhead", "workers": a.workers, "n": a.n, "summary": summary}))
+
+
+if __name__ == "__main__":
+    main()
