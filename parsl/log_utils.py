@@ -58,6 +58,7 @@ class _BackgroundFileLog:
         self._listener = logging.handlers.QueueListener(self._q, self._file_handler, respect_handler_level=True)
         self._listener.start()
         self._logger = logging.getLogger(name)
+        self._previous_level = self._logger.level
         if self._logger.level == logging.NOTSET or self._logger.level > level:
             self._logger.setLevel(level)
         self._logger.addHandler(self._queue_handler)
@@ -68,5 +69,7 @@ class _BackgroundFileLog:
             return
         self._closed = True
         self._logger.removeHandler(self._queue_handler)
+        if not any(isinstance(h, logging.handlers.QueueHandler) for h in self._logger.handlers):
+            self._logger.setLevel(self._previous_level)
         self._listener.stop()
         self._file_handler.close()

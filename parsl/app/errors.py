@@ -54,8 +54,11 @@ class AppTimeout(AppException):
     """An app ran longer than its ``walltime``."""
 
 
-class BashAppNoReturn(AppException):
-    """A bash app's function did not return a command string."""
+class BashAppNoReturn(AppException, ValueError):
+    """A bash app's function did not return a command string.
+
+    Also a ``ValueError``, which is what Parsl raises for a non-string command.
+    """
 
     def __init__(self, reason):
         super().__init__(reason)
