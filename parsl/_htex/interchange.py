@@ -157,6 +157,7 @@ class Interchange:
         self._bell_r, self._bell_w = os.pipe()
         os.set_blocking(self._bell_r, False)
         self._rung = False
+        self._ident = None
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
         self._ctx: Optional[zmq.Context] = None
@@ -236,7 +237,9 @@ class Interchange:
         else:
             self._priorities[task_id] = priority
         self._incoming.append((priority, task_id, record))
-        if not self._rung:
+        # From the interchange thread itself (a result callback submitting a dependent task)
+        # no bell is needed: the loop takes incoming tasks right after the callbacks.
+        if not self._rung and threading.get_ident() != self._ident:
             self._ring()
 
     def call(self, fn: Callable[["Interchange"], object], timeout: float = 10.0):
@@ -250,6 +253,7 @@ class Interchange:
 
     # -- the loop (interchange thread only) ---------------------------------------------
     def _run(self) -> None:
+        self._ident = threading.get_ident()
         sock = self._sock
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
