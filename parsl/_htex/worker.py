@@ -27,6 +27,9 @@ logger = logging.getLogger("parsl.htex.worker")
 
 _result_file = None
 _result_lock = threading.Lock()
+#: The executor's id of the task this worker is running (None between tasks); for the
+#: monitoring sampler, which labels its messages with it.
+current_task_id = None
 
 
 def send_monitoring(message_type, payload) -> None:
@@ -112,7 +115,7 @@ def _apply_affinity(cores) -> None:
 
 
 def run(config: dict) -> None:
-    global _result_file
+    global _result_file, current_task_id
     task_file = os.fdopen(config["task_fd"], "rb", buffering=1 << 16)
     _result_file = os.fdopen(config["result_fd"], "wb", buffering=0)
     threading.Thread(target=_watch_lifeline, args=(config["lifeline_fd"],), daemon=True,
@@ -144,6 +147,7 @@ def run(config: dict) -> None:
         (n,) = unpack_head(head)
         record = read(n)
         task_id, fbytes, abytes = protocol.decode_task(record)
+        current_task_id = task_id
         if monitor is not None:
             monitor.task_started(executor_task_id=task_id)
         try:
@@ -161,6 +165,7 @@ def run(config: dict) -> None:
             out = _dump_exception(task_id)
         if monitor is not None:
             monitor.task_finished()   # sent before the result, so it is recorded before the task ends
+        current_task_id = None
         if debug:
             logger.debug("task %d: done", task_id)
         write(out)

@@ -193,3 +193,28 @@ def test_mpi_executor_exports_the_launch_prefix(tmp_path):
         assert ex.connected_managers()[0]["worker_count"] == 1
     finally:
         ex.shutdown()
+
+
+def report(value):
+    from parsl._htex import worker
+    worker.send_monitoring("TEST_KIND", {"value": value, "task": worker.current_task_id})
+    return value
+
+
+def test_worker_monitoring_messages_reach_the_executor_sink(htex):
+    import threading
+    got = []
+    arrived = threading.Event()
+
+    def sink(kind, payload):
+        if kind == "TEST_KIND":   # block status messages come through the same sink
+            got.append((kind, payload))
+            arrived.set()
+
+    ex = htex(start=False)
+    ex.monitoring_messages = sink
+    ex.start()
+    fut = ex.submit(report, {}, 7)
+    assert fut.result(timeout=30) == 7
+    assert arrived.wait(10)
+    assert got == [("TEST_KIND", {"value": 7, "task": fut.parsl_executor_task_id})]
