@@ -172,6 +172,10 @@ def run(config: dict) -> None:
 
 
 def main(argv=None) -> None:
+    if __name__ == "__main__":
+        # Started with ``-m``: make ``import parsl._htex.worker`` (e.g. from a task calling
+        # send_monitoring) find this module, not a second, unconnected copy.
+        sys.modules.setdefault("parsl._htex.worker", sys.modules[__name__])
     argv = sys.argv[1:] if argv is None else argv
     config = json.loads(argv[0])
     # Ctrl-C in the terminal reaches the whole foreground group; the manager decides.

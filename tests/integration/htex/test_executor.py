@@ -217,4 +217,5 @@ def test_worker_monitoring_messages_reach_the_executor_sink(htex):
     fut = ex.submit(report, {}, 7)
     assert fut.result(timeout=30) == 7
     assert arrived.wait(10)
-    assert got == [("TEST_KIND", {"value": 7, "task": fut.parsl_executor_task_id})]
+    ((kind, payload),) = got
+    assert payload["value"] == 7 and payload["task"] == fut.parsl_executor_task_id
