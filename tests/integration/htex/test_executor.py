@@ -219,3 +219,16 @@ def test_worker_monitoring_messages_reach_the_executor_sink(htex):
     assert arrived.wait(10)
     ((kind, payload),) = got
     assert payload["value"] == 7 and payload["task"] == fut.parsl_executor_task_id
+
+
+def test_block_that_cannot_start_workers_fails_the_executor_with_its_stderr(htex):
+    ex = htex(provider=LocalProvider(init_blocks=1, worker_init="echo 'conda: env not found' >&2; exit 5"))
+    fut = ex.submit(double, {}, 1)
+
+    def failed():
+        ex._refresh_status()      # poll_facade() would wait out LocalProvider's 5 s interval
+        ex.handle_errors()
+        return ex.bad_state_is_set
+    assert wait_for(failed, 30)
+    assert "env not found" in str(ex.executor_exception)
+    assert "env not found" in str(fut.exception(timeout=5))

@@ -1,0 +1,98 @@
+"""BlockProviderExecutor bookkeeping with a fake provider: ids, failures, bad state, MISSING."""
+import pytest
+
+from parsl.executors.high_throughput.executor import HighThroughputExecutor
+from parsl.jobs.states import JobState, JobStatus
+from parsl.providers.base import ExecutionProvider
+
+
+class FakeProvider(ExecutionProvider):
+    def __init__(self, fail_submit=False, init_blocks=1):
+        super().__init__()
+        self.init_blocks = init_blocks
+        self.fail_submit = fail_submit
+        self.states = {}
+        self.submitted = []
+        self.cancelled = []
+
+    def submit(self, command, tasks_per_node, job_name="parsl.auto"):
+        if self.fail_submit:
+            raise RuntimeError("queue is closed")
+        job = f"job{len(self.submitted)}"
+        self.submitted.append((job, command, job_name))
+        self.states[job] = JobStatus(JobState.RUNNING)
+        return job
+
+    def status(self, job_ids):
+        return [self.states[j] for j in job_ids]
+
+    def cancel(self, job_ids):
+        self.cancelled.extend(job_ids)
+        return [True] * len(job_ids)
+
+    @property
+    def label(self):
+        return "fake"
+
+    @property
+    def status_polling_interval(self):
+        return 0
+
+
+def make(provider):
+    ex = HighThroughputExecutor(label="hx", provider=provider, address="127.0.0.1")
+    ex.all_addresses = "127.0.0.1"
+    ex.worker_port = 1234
+    return ex
+
+
+def test_block_ids_job_names_and_launch_command():
+    p = FakeProvider()
+    ex = make(p)
+    assert ex.scale_out_facade(2) == ["0", "1"]
+    assert ex.blocks_to_job_id == {"0": "job0", "1": "job1"}
+    job, cmd, name = p.submitted[1]
+    assert name == "parsl.hx.block-1"
+    assert "--block_id=1" in cmd and "--port=1234" in cmd and "-a 127.0.0.1" in cmd
+
+
+def test_failed_submit_becomes_a_failed_block_and_bad_state():
+    ex = make(FakeProvider(fail_submit=True))
+    assert ex.scale_out_facade(1) == []
+    st = ex.status()["0"]
+    assert st.state == JobState.FAILED and "queue is closed" in st.message
+    ex.handle_errors()
+    assert ex.bad_state_is_set
+    assert "queue is closed" in str(ex.executor_exception)
+
+
+def test_block_that_ended_without_connecting_is_missing():
+    p = FakeProvider()
+    ex = make(p)
+    ex.scale_out_facade(2)
+    p.states["job0"] = JobStatus(JobState.COMPLETED, exit_code=0)
+    ex._connected_blocks.add("1")
+    p.states["job1"] = JobStatus(JobState.COMPLETED, exit_code=0)
+    ex.poll_facade()
+    st = ex.status()
+    assert st["0"].state == JobState.MISSING and "without any manager" in st["0"].message
+    assert st["1"].state == JobState.COMPLETED
+
+
+def test_scale_in_without_managers_cancels_the_newest_blocks():
+    p = FakeProvider()
+    ex = make(p)
+    ex.scale_out_facade(3)
+    assert ex.scale_in_facade(2) == ["2", "1"]
+    assert p.cancelled == ["job2", "job1"]
+    assert ex.status()["2"].state == JobState.SCALED_IN
+
+
+def test_launch_cmd_placeholders_are_checked():
+    ex = make(FakeProvider())
+    ex.launch_cmd = "run-pool --id {block_id} --nonsense {no_such_thing}"
+    from parsl.executors.errors import ExecutorError
+    with pytest.raises(ExecutorError, match="no_such_thing"):
+        ex._get_launch_command("0")
+    ex.launch_cmd = "run-pool --id {block_id} --port {task_port}"
+    assert ex._get_launch_command("4") == "run-pool --id 4 --port 1234"
