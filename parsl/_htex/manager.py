@@ -110,6 +110,7 @@ class Manager:
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
         cfg = {"task_fd": task_r, "result_fd": result_w, "lifeline_fd": self.lifeline_r,
+               "manager_pid": os.getpid(),
                "rank": rank, "debug": self.debug, "cpu_affinity": self.affinity.get(rank),
                "resource_monitoring_interval": self.resource_monitoring_interval}
         if self.debug and self.logdir:
@@ -253,6 +254,10 @@ class Manager:
         self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.IDENTITY, self.uid.encode())
         self.sock.setsockopt(zmq.LINGER, 0)
+        # Never block on send: with the interchange gone a full queue would otherwise stop
+        # this loop before it notices the silence and exits (heartbeat_threshold).
+        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.setsockopt(zmq.RCVHWM, 0)
         if ":" in addr:
             self.sock.setsockopt(zmq.IPV6, 1)
         if self.cert_dir:

@@ -71,6 +71,19 @@ def _watch_lifeline(fd: int) -> None:
         os._exit(1)
 
 
+def _die_with_parent(parent_pid) -> None:
+    """Linux: have the kernel SIGKILL us when the manager dies, even if user code holds the
+    GIL so the lifeline thread cannot run (belt and braces for the lifeline)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except Exception:
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)   # the manager died before the request took effect
+
+
 def _dump_result(task_id: int, value) -> bytes:
     try:
         return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, pickle.dumps(value, protocol=5))
@@ -120,6 +133,7 @@ def run(config: dict) -> None:
     _result_file = os.fdopen(config["result_fd"], "wb", buffering=0)
     threading.Thread(target=_watch_lifeline, args=(config["lifeline_fd"],), daemon=True,
                      name="htex-lifeline").start()
+    _die_with_parent(config.get("manager_pid"))
     _apply_affinity(config.get("cpu_affinity"))
     debug = config.get("debug", False)
     if debug and config.get("logfile"):

@@ -108,3 +108,18 @@ def test_everything_exits_when_the_user_process_is_killed(tmp_path):
             user.kill()
             user.wait()
         user.stdout.close()
+
+
+def hog_the_gil():
+    return sum(range(10**14))   # one C call: the lifeline thread never gets the GIL
+
+
+def test_workers_die_with_a_killed_manager_even_inside_c_code(htex):
+    ex = htex(heartbeat_period=0.5, heartbeat_threshold=2)
+    manager = manager_pids(ex)[0]
+    workers = wait_for(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager))
+    futs = [ex.submit(hog_the_gil, {}) for _ in range(2)]
+    assert wait_for(lambda: ex.connected_managers()[0]["tasks"] == 2)
+    os.kill(manager, signal.SIGKILL)
+    assert all_gone(workers, 5)
+    assert all(isinstance(f.exception(timeout=30), ManagerLost) for f in futs)
