@@ -21,6 +21,8 @@ import subprocess
 import sys
 from typing import Optional
 
+from parsl._monitoring.events import _file_text, safe_attr as _safe_attr
+from parsl._monitoring.events import dependency_ids as _deps, executor_label as _label
 from parsl.monitoring.message_type import MessageType
 
 HEAD = struct.Struct("!Q")
@@ -63,33 +65,51 @@ class _Etid:
         self.parsl_executor_task_id = etid
 
 
+_NAMES: dict = {}
+
+
+def _state_name(state) -> str:
+    name = _NAMES.get(state)
+    if name is None:
+        name = _NAMES[state] = getattr(state, "name", None) or str(state)
+    return name
+
+
 def compact(item):
-    """Turn one queued hub item into a picklable tuple (parent side; reads the record)."""
-    kind = item[0]
-    if kind == "task":
-        from parsl._monitoring.events import _file_text, dependency_ids, executor_label, safe_attr
-        _, rec, state, ts, try_id, fail_count = item
-        name = getattr(state, "name", None) or str(state)
-        fields = {"executor": executor_label(rec.executor)}
-        if name in _STATIC_STATES:
-            kwargs = rec.kwargs or {}
-            fields.update(func_name=rec.func_name, depends=dependency_ids(rec.depends), memoize=rec.memoize,
-                          time_invoked=rec.time_invoked,
-                          kwargs={k: _file_text(kwargs.get(k)) for k in ("inputs", "outputs", "stdin", "stdout",
-                                                                         "stderr") if kwargs.get(k) is not None})
-        elif name == "launched":
-            fields["etid"] = safe_attr(rec.exec_fu, "parsl_executor_task_id")
-        if name in _FINAL:
-            fields.update(time_returned=rec.time_returned, fail_cost=rec.fail_cost,
-                          fail_history=[str(x) for x in rec.fail_history] if rec.fail_history else None,
-                          from_memo=bool(rec.from_memo), etid=safe_attr(rec.exec_fu, "parsl_executor_task_id"))
-            joins = rec.joins
-            if joins is not None:
-                fields["joins"] = dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins])
+    """Turn one queued hub item into a picklable tuple (parent side; reads the record).
+
+    This runs in the user process for every state change, so it does the least it can:
+    record fields are read only in the states where they are new (static fields when
+    pending, the executor's task id when launched, outcome fields when final)."""
+    if item[0] != "task":
+        kind = item[0]
+        return (MSG, getattr(kind, "value", kind), item[1])
+    _, rec, state, ts, try_id, fail_count = item
+    name = _state_name(state)
+    if name == "launched":
+        fields = {"executor": _label(rec.executor), "etid": _safe_attr(rec.exec_fu, "parsl_executor_task_id")}
+    elif name in _FINAL:
+        fields = {"executor": _label(rec.executor), "time_returned": rec.time_returned,
+                  "fail_cost": rec.fail_cost, "from_memo": bool(rec.from_memo),
+                  "fail_history": [str(x) for x in rec.fail_history] if rec.fail_history else None,
+                  "etid": _safe_attr(rec.exec_fu, "parsl_executor_task_id")}
+        joins = rec.joins
+        if joins is not None:
+            fields["joins"] = _deps(joins if isinstance(joins, (list, tuple)) else [joins])
         if rec.hashsum is not None:
             fields["hashsum"] = str(rec.hashsum)
-        return (TASK, rec.id, name, ts, try_id, fail_count, fields)
-    return (MSG, getattr(kind, "value", kind), item[1])
+    elif name in _STATIC_STATES:
+        kwargs = rec.kwargs or {}
+        fields = {"executor": _label(rec.executor), "func_name": rec.func_name, "depends": _deps(rec.depends),
+                  "memoize": rec.memoize, "time_invoked": rec.time_invoked}
+        if kwargs:
+            files = {k: _file_text(kwargs[k]) for k in ("inputs", "outputs", "stdin", "stdout", "stderr")
+                     if kwargs.get(k) is not None}
+            if files:
+                fields["kwargs"] = files
+    else:
+        fields = None
+    return (TASK, rec.id, name, ts, try_id, fail_count, fields)
 
 
 def expand(item):
@@ -155,6 +175,12 @@ def _read_exact(f, n) -> Optional[bytes]:
 
 def main(argv=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is for the parent to handle
+    # Lowest CPU priority: during a burst the writer uses only idle CPU and catches up
+    # afterwards (coalescing rows meanwhile), so it never slows the workflow's own work.
+    try:
+        os.nice(19)
+    except (AttributeError, OSError):
+        pass
     cfg = json.loads((argv or sys.argv[1:])[0])
     import logging
     logger = logging.getLogger("parsl.monitoring")
