@@ -158,6 +158,7 @@ class Interchange:
         os.set_blocking(self._bell_r, False)
         self._rung = False
         self._ident = None
+        self._recall_due = False
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
         self._ctx: Optional[zmq.Context] = None
@@ -275,7 +276,8 @@ class Interchange:
                 self._run_calls()
                 if self._pending:
                     self._dispatch()
-                elif len(self.managers) > 1:
+                elif self._recall_due and len(self.managers) > 1:
+                    self._recall_due = False    # re-armed by results, registrations, returns
                     self._recall()
                 now = time.monotonic()
                 if now >= next_sweep:
@@ -323,6 +325,7 @@ class Interchange:
                 else:
                     sock.send_multipart([uid] + protocol.stop_message("unknown manager (declared lost)"))
             elif kind == protocol.RETURNED:
+                self._recall_due = True
                 if m is not None:
                     m.recalling = False
                     m.last_heard = time.monotonic()
@@ -339,7 +342,11 @@ class Interchange:
             else:
                 logger.warning("unknown message kind %r from manager %r", kind, uid)
         if results:
-            self.on_results(results)
+            self._recall_due = True
+            try:
+                self.on_results(results)
+            except Exception:   # a bug in a callback must not stop the interchange
+                logger.exception("handling %d results failed", len(results))
 
     def _register(self, sock, uid: bytes, frame) -> None:
         try:
@@ -354,6 +361,7 @@ class Interchange:
             self.on_bad_manager(VersionMismatch(self.version, {k: info.get(k) for k in self.version}))
             return
         self.managers[uid] = ManagerRecord(uid, info, time.monotonic())
+        self._recall_due = True
         self.on_registered(str(info.get("block_id")))
         logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
                     info.get("block_id"), info.get("worker_count"), info.get("hostname"))

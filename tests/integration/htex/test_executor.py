@@ -232,3 +232,19 @@ def test_block_that_cannot_start_workers_fails_the_executor_with_its_stderr(htex
     assert wait_for(failed, 30)
     assert "env not found" in str(ex.executor_exception)
     assert "env not found" in str(fut.exception(timeout=5))
+
+
+def pool_id_after(delay):
+    import time
+    time.sleep(delay)
+    return os.environ["PARSL_WORKER_POOL_ID"]
+
+
+def test_new_manager_takes_back_unstarted_tasks_from_a_busy_one(htex):
+    ex = htex(max_workers_per_node=1, provider=LocalProvider(init_blocks=1, max_blocks=2))
+    first = ex.submit(pool_id_after, {}, 0).result(timeout=30)
+    futs = [ex.submit(pool_id_after, {}, 0.4) for _ in range(8)]
+    assert wait_for(lambda: ex.connected_managers()[0]["tasks"] == 8), "all queued on the first manager"
+    ex.scale_out_facade(1)
+    pools = [f.result(timeout=60) for f in futs]
+    assert len(set(pools)) == 2 and first in pools, "the second manager was given recalled tasks"
