@@ -33,6 +33,7 @@ from collections import deque
 from typing import Deque, Dict, List, Optional
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from parsl._htex import placement, protocol
 
@@ -45,6 +46,9 @@ WORKER_DEPTH = 1
 #: it has UPSTREAM_BATCH results, is UPSTREAM_DELAY_S old, or the local queue runs low.
 UPSTREAM_BATCH = 32
 UPSTREAM_DELAY_S = 0.002
+#: After the interchange's TCP connection closes (FIN/RST), how long a reconnect may take
+#: before the manager gives up (capped by heartbeat_threshold).
+CLOSED_CONNECTION_GRACE_S = 2.0
 
 
 class WorkerProcess:
@@ -297,9 +301,17 @@ class Manager:
         self.poller.register(self.sock, zmq.POLLIN)
         for w in self.workers.values():
             self.poller.register(w.result_fd, zmq.POLLIN)
+        # A closed TCP connection (the user process exited or was killed: the kernel sends
+        # FIN/RST) is noticed at once through the socket monitor; silence (a cut network)
+        # still takes heartbeat_threshold.
+        monitor = self.sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        self.poller.register(monitor, zmq.POLLIN)
         self._send(protocol.registration_message(protocol.make_registration(
             self.uid, self.block_id, self.worker_count, self.prefetch_capacity)))
         now = time.monotonic()
+        heard_once = False          # disconnects before the interchange answered do not count
+        disconnected_at = None
+        closed_grace = min(self.heartbeat_threshold, CLOSED_CONNECTION_GRACE_S)
         last_heard = now
         next_heartbeat = now + self.heartbeat_period
         drain_at = now + self.drain_period if self.drain_period else None
@@ -310,10 +322,20 @@ class Manager:
                 now = time.monotonic()
                 timeout = max(0.0, min(next_heartbeat, last_heard + self.heartbeat_threshold,
                                        drain_at or next_heartbeat,
-                                       upstream_since + UPSTREAM_DELAY_S if upstream_since else next_heartbeat) - now)
+                                       upstream_since + UPSTREAM_DELAY_S if upstream_since else next_heartbeat,
+                                       disconnected_at + closed_grace if disconnected_at else next_heartbeat)
+                              - now)
                 events = self.poller.poll(timeout * 1000)
                 for fd, ev in events:
-                    if fd is sock:
+                    if fd is monitor:
+                        while monitor.poll(0):
+                            event = recv_monitor_message(monitor)["event"]
+                            if event == zmq.EVENT_DISCONNECTED and heard_once:
+                                disconnected_at = disconnected_at or time.monotonic()
+                            elif event == zmq.EVENT_CONNECTED:
+                                disconnected_at = None
+                    elif fd is sock:
+                        heard_once = True
                         last_heard = time.monotonic()
                         while True:
                             try:
@@ -346,11 +368,16 @@ class Manager:
                     logger.error("no message from the interchange for %.1fs (heartbeat_threshold): exiting",
                                  now - last_heard)
                     break
+                if disconnected_at is not None and now - disconnected_at >= closed_grace:
+                    logger.error("the interchange closed the connection and did not come back: exiting")
+                    break
                 if drain_at is not None and now >= drain_at and not self.draining:
                     logger.info("drain_period reached: asking for no more tasks")
                     self.draining = True
                     self._send([protocol.DRAIN])
         finally:
+            self.sock.disable_monitor()
+            monitor.close(linger=0)
             self.close()
 
     def close(self) -> None:

@@ -123,3 +123,25 @@ def test_workers_die_with_a_killed_manager_even_inside_c_code(htex):
     os.kill(manager, signal.SIGKILL)
     assert all_gone(workers, 5)
     assert all(isinstance(f.exception(timeout=30), ManagerLost) for f in futs)
+
+
+def test_user_process_killed_managers_exit_fast_without_waiting_for_heartbeats(tmp_path):
+    """heartbeat_threshold is 120 s here, but the closed TCP connection says it all."""
+    script = tmp_path / "user.py"
+    script.write_text(USER_SCRIPT.replace("heartbeat_period=0.5,", "heartbeat_period=30,")
+                                 .replace("heartbeat_threshold=2", "heartbeat_threshold=120"))
+    user = subprocess.Popen([sys.executable, str(script), str(tmp_path / "run")], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        line = user.stdout.readline()
+        assert line, "the user script did not start its executor"
+        manager = int(line.split()[0])
+        ours = [manager] + [c.pid for c in psutil.Process(manager).children(recursive=True)]
+        user.kill()
+        user.wait()
+        assert all_gone(ours, 10), "manager/workers waited for heartbeat_threshold"
+    finally:
+        if user.poll() is None:
+            user.kill()
+            user.wait()
+        user.stdout.close()
