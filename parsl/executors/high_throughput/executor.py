@@ -243,7 +243,8 @@ class HighThroughputExecutor(BlockProviderExecutor):
     def _get_launch_command(self, block_id: str) -> str:
         template = self.launch_cmd or DEFAULT_LAUNCH_CMD
         try:
-            return template.format(**self._launch_values(block_id))
+            # Parsl's own templates write {{block_id}} (they format twice): accept both.
+            return template.format(**self._launch_values(block_id)).replace("{block_id}", block_id)
         except KeyError as e:
             raise ExecutorError(self, f"launch_cmd has an unknown placeholder {e}; known ones are "
                                 f"{sorted(self._launch_values(block_id))}") from None

@@ -248,3 +248,18 @@ def test_new_manager_takes_back_unstarted_tasks_from_a_busy_one(htex):
     ex.scale_out_facade(1)
     pools = [f.result(timeout=60) for f in futs]
     assert len(set(pools)) == 2 and first in pools, "the second manager was given recalled tasks"
+
+
+PARSL_1X_TEMPLATE = ("process_worker_pool.py {debug} {max_workers} -a {addresses} -p {prefetch_capacity} "
+                     "-c {cores_per_worker} -m {mem_per_worker} --poll {poll_period} --task_port={task_port} "
+                     "--result_port={result_port} --logdir={logdir} --block_id={{block_id}} "
+                     "--hb_period={heartbeat_period} {address_probe_timeout_string} "
+                     "--hb_threshold={heartbeat_threshold} --cpu-affinity {cpu_affinity}")
+
+
+def test_parsl_1x_launch_cmd_with_the_console_script_on_path(htex):
+    bindir = os.path.dirname(sys.executable)
+    ex = htex(launch_cmd=PARSL_1X_TEMPLATE,
+              provider=LocalProvider(worker_init=f"export PATH={bindir}:$PATH"))
+    assert ex.submit(double, {}, 8).result(timeout=30) == 16
+    assert ex.connected_managers()[0]["block_id"] == "0"
