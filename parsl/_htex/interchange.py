@@ -182,13 +182,21 @@ class Interchange:
         if ":" in addr or addr == "*":
             sock.setsockopt(zmq.IPV6, 1)   # "*" then accepts IPv4 and IPv6
         host = f"[{addr}]" if ":" in addr else addr
-        try:
+        def bind():
             if self.port:
                 sock.bind(f"tcp://{host}:{self.port}")
-            else:
-                self.port = sock.bind_to_random_port(f"tcp://{host}", self.port_range[0],
-                                                     self.port_range[1], max_tries=100)
-        except zmq.ZMQError as e:
+                return self.port
+            return sock.bind_to_random_port(f"tcp://{host}", self.port_range[0], self.port_range[1],
+                                            max_tries=100)
+        try:
+            try:
+                self.port = bind()
+            except zmq.ZMQError:
+                if addr != "*":
+                    raise
+                sock.setsockopt(zmq.IPV6, 0)   # a host without IPv6: IPv4 only
+                self.port = bind()
+        except zmq.ZMQBaseError as e:   # ZMQBindError (range exhausted) is not a ZMQError
             sock.close(0)
             self._close_ctx()
             raise RuntimeError(f"the interchange could not bind {addr} (port {self.port or self.port_range}): "

@@ -263,3 +263,10 @@ def test_parsl_1x_launch_cmd_with_the_console_script_on_path(htex):
               provider=LocalProvider(worker_init=f"export PATH={bindir}:$PATH"))
     assert ex.submit(double, {}, 8).result(timeout=30) == 16
     assert ex.connected_managers()[0]["block_id"] == "0"
+
+
+def test_port_in_use_is_a_clear_error(htex):
+    first = htex()
+    second = htex(start=False, worker_port=first.worker_port)
+    with pytest.raises(RuntimeError, match="could not bind"):
+        second.start()
