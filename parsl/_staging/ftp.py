@@ -1,7 +1,6 @@
 """FTP downloads with ``ftplib`` (anonymous unless the URL carries ``user:password@``)."""
 from __future__ import annotations
 
-import ftplib
 from urllib.parse import unquote, urlparse
 
 from parsl._staging.atomic import atomic_destination
@@ -16,6 +15,7 @@ def download(url: str, dest: str, timeout: float = TIMEOUT_S) -> int:
 
     Raises ``FileNotFoundError`` naming the URL and the cause on any failure.
     """
+    import ftplib  # imported when first needed, to keep parsl.load cheap
     parsed = urlparse(url)
     host, port, user, password = ftp_parts(parsed.netloc)
     path = unquote(parsed.path)

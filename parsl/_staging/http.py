@@ -7,9 +7,6 @@ site's own or a self-signed certificate) on the submit side and on workers alike
 from __future__ import annotations
 
 import shutil
-import ssl
-import urllib.error
-import urllib.request
 
 from parsl._staging.atomic import atomic_destination
 
@@ -21,13 +18,15 @@ TIMEOUT_S = 60.0
 USER_AGENT = "chervil-parsl-staging"
 
 
-def _ssl_context() -> ssl.SSLContext:
+def _ssl_context():
+    import ssl  # imported when first needed: ssl and urllib cost ~10 ms at parsl.load
     # created per download: SSL_CERT_FILE may be set after import (tests, notebooks)
     return ssl.create_default_context()
 
 
 def describe_failure(exc: BaseException) -> str:
     """A short human description of why a download failed."""
+    import urllib.error
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}"
     if isinstance(exc, urllib.error.URLError):
@@ -41,6 +40,8 @@ def download(url: str, dest: str, timeout: float = TIMEOUT_S) -> int:
 
     Raises ``FileNotFoundError`` naming the URL and the cause on any failure.
     """
+    import ssl
+    import urllib.request
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     context = _ssl_context() if url.lower().startswith("https:") else None
     try:
