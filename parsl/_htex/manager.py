@@ -49,12 +49,16 @@ UPSTREAM_DELAY_S = 0.002
 #: After the interchange's TCP connection closes (FIN/RST), how long a reconnect may take
 #: before the manager gives up (capped by heartbeat_threshold).
 CLOSED_CONNECTION_GRACE_S = 2.0
+#: Workers dying this soon after start, this many times in a row, mean they cannot start.
+QUICK_DEATH_S = 2.0
+MAX_QUICK_DEATHS = 5
 
 
 class WorkerProcess:
     """One worker: its process and the manager's ends of its pipes."""
 
-    __slots__ = ("rank", "proc", "task_fd", "result_fd", "inflight", "outbuf", "inbuf", "alive")
+    __slots__ = ("rank", "proc", "task_fd", "result_fd", "inflight", "outbuf", "inbuf", "alive", "started",
+                 "ran_tasks")
 
     def __init__(self, rank: int, proc: subprocess.Popen, task_fd: int, result_fd: int):
         self.rank = rank
@@ -65,6 +69,8 @@ class WorkerProcess:
         self.outbuf = bytearray()
         self.inbuf = bytearray()
         self.alive = True
+        self.started = time.monotonic()
+        self.ran_tasks = False
 
 
 class Manager:
@@ -108,6 +114,8 @@ class Manager:
         self.poller = None
         self.running = True
         self.draining = False
+        self.failed = False
+        self.quick_deaths = 0
 
     # -- workers ---------------------------------------------------------------------
     def _start_worker(self, rank: int) -> WorkerProcess:
@@ -165,6 +173,17 @@ class Manager:
         logger.warning("worker %d (pid %d) died with code %s while running %d task(s); replacing it",
                        w.rank, w.proc.pid, code, len(w.inflight))
         del self.workers[w.rank]
+        # A worker that dies at start-up (broken environment) would otherwise be restarted
+        # forever while tasks wait: give up so the block fails with the worker's stderr.
+        if not w.ran_tasks and not w.inflight and time.monotonic() - w.started < QUICK_DEATH_S:
+            self.quick_deaths += 1
+        else:
+            self.quick_deaths = 0
+        if self.quick_deaths >= MAX_QUICK_DEATHS:
+            logger.error("workers keep dying at start-up (%d in a row, last exit code %s): giving up; "
+                         "their error output is in this block's stderr file", self.quick_deaths, code)
+            self.failed = True
+            self.running = False
         if self.running:
             self._start_worker(w.rank)
 
@@ -190,6 +209,7 @@ class Manager:
             pos += 4 + n
             if protocol.is_completion(record):
                 w.inflight.popleft()
+                w.ran_tasks = True
             self.upstream.append(record)
         del buf[:pos]
 

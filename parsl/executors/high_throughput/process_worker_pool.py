@@ -102,6 +102,9 @@ def main(argv=None) -> int:
     except Exception:
         logging.getLogger("parsl.htex.manager").exception("manager failed")
         raise
+    if manager.failed:
+        print("process_worker_pool.py: workers could not start (see the errors above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -270,3 +270,21 @@ def test_port_in_use_is_a_clear_error(htex):
     second = htex(start=False, worker_port=first.worker_port)
     with pytest.raises(RuntimeError, match="could not bind"):
         second.start()
+
+
+def test_workers_that_cannot_start_fail_the_block_instead_of_hanging(htex):
+    from parsl.executors.high_throughput.executor import DEFAULT_LAUNCH_CMD
+    # The manager starts, but every worker it spawns exits at once (as with a broken environment).
+    broken = ("{python} -c 'import sys; sys.executable = \"/bin/false\"; "
+              "from parsl.executors.high_throughput.process_worker_pool import main; sys.exit(main(sys.argv[1:]))'")
+    cmd = DEFAULT_LAUNCH_CMD.replace("{python} -m parsl.executors.high_throughput.process_worker_pool", broken)
+    ex = htex(launch_cmd=cmd)
+    fut = ex.submit(double, {}, 1)
+
+    def failed():
+        ex._refresh_status()
+        ex.handle_errors()
+        return ex.bad_state_is_set
+    assert wait_for(failed, 30)
+    assert "workers could not start" in str(ex.executor_exception)
+    assert fut.exception(timeout=5) is not None
