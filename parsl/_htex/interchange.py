@@ -254,7 +254,9 @@ class Interchange:
     def call(self, fn: Callable[["Interchange"], object], timeout: float = 10.0):
         """Run ``fn(self)`` on the interchange thread and return its result."""
         fut: Future = Future()
-        if self._thread is None or not self._thread.is_alive():
+        # On the interchange thread itself (a result callback asking for connected_managers())
+        # waiting would deadlock; not started or stopped: nothing runs concurrently.
+        if self._thread is None or not self._thread.is_alive() or threading.get_ident() == self._ident:
             return fn(self)
         self._calls.append((fn, fut))
         self._ring()

@@ -288,3 +288,13 @@ def test_workers_that_cannot_start_fail_the_block_instead_of_hanging(htex):
     assert wait_for(failed, 30)
     assert "workers could not start" in str(ex.executor_exception)
     assert fut.exception(timeout=5) is not None
+
+
+def test_connected_managers_from_a_result_callback_does_not_deadlock(htex):
+    import threading
+    ex = htex()
+    seen = []
+    done = threading.Event()
+    fut = ex.submit(double, {}, 1)
+    fut.add_done_callback(lambda f: (seen.append(len(ex.connected_managers())), done.set()))
+    assert done.wait(20) and seen == [1]
