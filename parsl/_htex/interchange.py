@@ -28,6 +28,9 @@ from parsl._htex import protocol
 logger = logging.getLogger(__name__)
 
 _INF = math.inf
+#: After a manager's TCP connection closes, how long it has to answer a PING (from a new
+#: connection) before it is declared lost, instead of waiting for heartbeat_threshold.
+SUSPECT_GRACE_S = 2.0
 
 
 def pipeline_extra(worker_count: int) -> int:
@@ -46,7 +49,8 @@ class ManagerRecord:
     """What the interchange knows about one connected manager."""
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
-                 "idle_since", "active", "draining", "info", "committed", "recalling")
+                 "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
+                 "suspect_since")
 
     def __init__(self, uid: bytes, info: dict, now: float):
         self.uid = uid
@@ -57,6 +61,8 @@ class ManagerRecord:
         self.committed = int(info.get("max_capacity", self.worker_count))
         self.max_capacity = self.committed + pipeline_extra(self.worker_count)
         self.recalling = False
+        self.fd: Optional[int] = None            # the TCP connection it registered on
+        self.suspect_since: Optional[float] = None
         self.tasks: Set[int] = set()
         self.last_heard = now
         self.idle_since: Optional[float] = now
@@ -117,8 +123,11 @@ def plan_recalls(managers: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord,
     return plan
 
 
-def find_lost_managers(managers: Iterable[ManagerRecord], now: float, threshold: float) -> List[ManagerRecord]:
-    return [m for m in managers if now - m.last_heard > threshold]
+def find_lost_managers(managers: Iterable[ManagerRecord], now: float, threshold: float,
+                       suspect_grace: float = SUSPECT_GRACE_S) -> List[ManagerRecord]:
+    """Silent longer than the threshold, or connection closed and no answer to a PING."""
+    return [m for m in managers if now - m.last_heard > threshold
+            or (m.suspect_since is not None and now - m.suspect_since > suspect_grace)]
 
 
 # --- the thread --------------------------------------------------------------------------
@@ -269,6 +278,9 @@ class Interchange:
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(self._bell_r, zmq.POLLIN)
+        # Connection closes (a killed manager's kernel sends FIN/RST) make a manager a suspect.
+        monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        poller.register(monitor, zmq.POLLIN)
         next_sweep = time.monotonic() + self.heartbeat_period
         try:
             while not self._stopping:
@@ -276,6 +288,9 @@ class Interchange:
                 for target, _ in poller.poll(timeout * 1000):
                     if target is sock:
                         self._drain_socket(sock)
+                    elif target is monitor:
+                        if self._on_disconnects(monitor):
+                            next_sweep = min(next_sweep, time.monotonic() + SUSPECT_GRACE_S + 0.05)
                     else:
                         self._rung = False
                         try:
@@ -296,6 +311,8 @@ class Interchange:
         except Exception:  # pragma: no cover - a bug; fail loudly in the log
             logger.exception("interchange loop failed")
         finally:
+            sock.disable_monitor()
+            monitor.close(linger=0)
             self._stop_managers(sock)
             sock.close(linger=200)   # let the STOP messages out
             self._sock = None
@@ -304,15 +321,20 @@ class Interchange:
                 fut.set_exception(RuntimeError("the interchange has stopped"))
 
     def _drain_socket(self, sock) -> None:
-        recv = sock.recv_multipart
+        recv_first = sock.recv
+        recv_rest = sock.recv_multipart
         results: List = []
         for _ in range(1000):
             try:
-                frames = recv(zmq.NOBLOCK, copy=True)
+                first = recv_first(zmq.NOBLOCK, copy=False)   # a Frame: knows its connection
             except zmq.Again:
                 break
-            uid, kind = frames[0], frames[1]
+            frames = recv_rest(zmq.NOBLOCK)                   # the rest of this message
+            uid, kind = first.bytes, frames[0]
+            frames.insert(0, uid)
             m = self.managers.get(uid)
+            if m is not None and m.suspect_since is not None:
+                m.suspect_since = None      # it answered: the closed connection was an old one
             if kind == protocol.RESULTS:
                 records = frames[2:]
                 if m is not None:
@@ -344,7 +366,7 @@ class Interchange:
                         m.tasks.discard(task_id)
                         self._incoming.append((self._priorities.get(task_id, _INF), task_id, r))
             elif kind == protocol.REGISTER:
-                self._register(sock, uid, frames[2])
+                self._register(sock, uid, frames[2], first.get(zmq.SRCFD))
             elif kind == protocol.DRAIN:
                 if m is not None:
                     m.draining = True
@@ -358,7 +380,7 @@ class Interchange:
             except Exception:   # a bug in a callback must not stop the interchange
                 logger.exception("handling %d results failed", len(results))
 
-    def _register(self, sock, uid: bytes, frame) -> None:
+    def _register(self, sock, uid: bytes, frame, fd: Optional[int] = None) -> None:
         try:
             info = protocol.decode_registration(frame)
         except Exception as e:
@@ -370,11 +392,27 @@ class Interchange:
             from parsl.executors.high_throughput.errors import VersionMismatch
             self.on_bad_manager(VersionMismatch(self.version, {k: info.get(k) for k in self.version}))
             return
-        self.managers[uid] = ManagerRecord(uid, info, time.monotonic())
+        record = self.managers[uid] = ManagerRecord(uid, info, time.monotonic())
+        record.fd = fd
         self._recall_due = True
         self.on_registered(str(info.get("block_id")))
         logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
                     info.get("block_id"), info.get("worker_count"), info.get("hostname"))
+
+    def _on_disconnects(self, monitor) -> bool:
+        """Mark managers whose connection closed as suspects and PING them; True if any."""
+        from zmq.utils.monitor import recv_monitor_message
+        found = False
+        while monitor.poll(0):
+            fd = int(recv_monitor_message(monitor)["value"])
+            for m in self.managers.values():
+                # fds are reused, so this may be a live manager on a new connection: the
+                # PING tells them apart (a live one answers within SUSPECT_GRACE_S).
+                if m.fd == fd and m.suspect_since is None:
+                    m.suspect_since = time.monotonic()
+                    self._sock.send_multipart([m.uid, protocol.PING])
+                    found = True
+        return found
 
     def _take_incoming(self) -> None:
         incoming = self._incoming

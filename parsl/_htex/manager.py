@@ -299,6 +299,8 @@ class Manager:
             self.queue.extend(frames[1:])
         elif kind == protocol.HEARTBEAT:
             pass
+        elif kind == protocol.PING:
+            self._send([protocol.HEARTBEAT])
         elif kind == protocol.RECALL:
             # Give back the newest unstarted tasks: another node has idle workers.
             n = min(int(frames[1]), len(self.queue))

@@ -43,6 +43,7 @@ DRAINED = b"D"      # [DRAINED]  no tasks left for a draining manager: exit now
 STOP = b"S"         # [STOP, reason]  exit now (scale-in, shutdown)
 REJECT = b"x"       # [REJECT, reason]  registration refused (version mismatch)
 RECALL = b"c"       # [RECALL, n]  give back up to n tasks not yet started (another node is idle)
+PING = b"p"         # [PING]  answer with a HEARTBEAT now (the interchange saw a connection close)
 
 # --- result outcomes -------------------------------------------------------------------
 OUTCOME_RESULT = 0      # pickled return value

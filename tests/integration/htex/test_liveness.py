@@ -145,3 +145,33 @@ def test_user_process_killed_managers_exit_fast_without_waiting_for_heartbeats(t
             user.kill()
             user.wait()
         user.stdout.close()
+
+
+def test_killed_manager_is_lost_quickly_even_with_a_long_heartbeat_threshold(htex):
+    ex = htex(heartbeat_threshold=120)
+    manager = manager_pids(ex)[0]
+    fut = ex.submit(time.sleep, {}, 60)
+    assert wait_for(lambda: ex.connected_managers()[0]["tasks"] == 1)
+    t = time.monotonic()
+    os.kill(manager, signal.SIGKILL)
+    assert isinstance(fut.exception(timeout=30), ManagerLost)
+    assert time.monotonic() - t < 30, "the closed connection, not heartbeat_threshold, gave it away"
+    assert ex.connected_managers() == []
+
+
+def test_a_live_manager_wrongly_suspected_answers_the_ping_and_stays(htex):
+    from parsl._htex import protocol
+    from parsl._htex.interchange import SUSPECT_GRACE_S
+    ex = htex(heartbeat_threshold=120)
+    manager_pids(ex)
+
+    def suspect(ix):
+        (m,) = ix.managers.values()
+        m.suspect_since = time.monotonic()
+        ix._sock.send_multipart([m.uid, protocol.PING])
+    ex.interchange.call(suspect)
+    assert wait_for(lambda: ex.interchange.call(
+        lambda ix: all(m.suspect_since is None for m in ix.managers.values())), SUSPECT_GRACE_S)
+    # cleared, so the sweep has nothing against it
+    assert len(ex.connected_managers()) == 1
+    assert ex.submit(my_pid, {}).result(timeout=30)

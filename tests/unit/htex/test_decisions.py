@@ -77,3 +77,12 @@ def test_mpi_launcher_prefixes():
     assert p["mpiexec"] == "mpiexec -n 8 -ppn 4 --bind-to core"
     assert p["srun"] == "srun -N 2 -n 8 --bind-to core"
     assert p["aprun"] == "aprun -n 8 -N 4 --bind-to core"
+
+
+def test_a_suspect_manager_is_lost_after_the_grace_unless_it_answers():
+    m = mgr("m", now=0.0)
+    m.suspect_since = 1.0
+    assert find_lost_managers([m], now=2.0, threshold=100, suspect_grace=2.0) == []
+    assert find_lost_managers([m], now=3.5, threshold=100, suspect_grace=2.0) == [m]
+    m.suspect_since = None
+    assert find_lost_managers([m], now=3.5, threshold=100) == []
