@@ -1,76 +1,48 @@
-"""The tutorial's "Multiple Sites" section, unchanged: threads + a local HTEX in one workflow.
+"""Two sites in one workflow: a thread pool and a pilot-job executor.
 
-`generate` is pinned to the thread pool, `concat` to the pilot-job executor, and `total`
-runs on whichever is free.  Run it from any directory:
+``roll`` writes a random number to a file on the thread pool, ``gather`` concatenates the
+files on the pilot job (HTEX), and ``add_up`` sums them on whichever executor is free. The
+config uses the tutorial era's spellings (``LocalChannel``, ``max_workers``), which Chervil
+still accepts. Run it from any directory:
 
     python examples/multi_site.py
 """
-from parsl.config import Config
-from parsl.executors.threads import ThreadPoolExecutor
-from parsl.executors import HighThroughputExecutor
-from parsl.providers import LocalProvider
-from parsl.channels import LocalChannel
-
-# Define a configuration for using local threads and pilot jobs
-multi_site_config = Config(
-    executors=[
-        ThreadPoolExecutor(
-            max_threads=8,
-            label='local_threads'
-        ),
-        HighThroughputExecutor(
-            label="local_htex",
-            worker_debug=True,
-            max_workers=1,
-            provider=LocalProvider(
-                channel=LocalChannel(),
-                init_blocks=1,
-                max_blocks=1,
-            ),
-        )
-    ]
-)
-
 import parsl
-from parsl.app.app import python_app, bash_app
+from parsl.app.app import bash_app, python_app
+from parsl.channels import LocalChannel
+from parsl.config import Config
 from parsl.data_provider.files import File
+from parsl.executors import HighThroughputExecutor
+from parsl.executors.threads import ThreadPoolExecutor
+from parsl.providers import LocalProvider
 
-parsl.load(multi_site_config)
+two_sites = Config(executors=[
+    ThreadPoolExecutor(label="local_threads", max_threads=8),
+    HighThroughputExecutor(label="local_htex", worker_debug=True, max_workers=1,
+                           provider=LocalProvider(channel=LocalChannel(), init_blocks=1, max_blocks=1)),
+])
 
 
-# Generate app runs using the "local_threads" executor
 @bash_app(executors=["local_threads"])
-def generate(outputs=[]):
-    return "echo $(( RANDOM )) &> {}".format(outputs[0].filepath)
+def roll(outputs=()):
+    return f"echo $RANDOM > {outputs[0].filepath}"
 
 
-# Concat app runs using the "local_htex" executor
 @bash_app(executors=["local_htex"])
-def concat(inputs=[], outputs=[]):
-    return "cat {0} > {1}".format(" ".join(i.filepath for i in inputs), outputs[0].filepath)
+def gather(inputs=(), outputs=()):
+    sources = " ".join(f.filepath for f in inputs)
+    return f"cat {sources} > {outputs[0].filepath}"
 
 
-# Total app runs using either executor
 @python_app
-def total(inputs=[]):
-    total = 0
-    with open(inputs[0], 'r') as f:
-        for l in f:
-            total += int(l)
-    return total
+def add_up(inputs=()):
+    with open(inputs[0]) as f:
+        return sum(int(line) for line in f if line.strip())
 
 
-# Create 5 files with random numbers
-output_files = []
-for i in range(5):
-    output_files.append(generate(outputs=[File('random-%s.txt' % i)]))
-
-# Concatenate the files into a single file
-cc = concat(inputs=[i.outputs[0] for i in output_files], outputs=[File("all.txt")])
-
-# Calculate the sum of the random numbers
-result = total(inputs=[cc.outputs[0]])
-
-print(result.result())
-
-parsl.clear()
+if __name__ == "__main__":
+    parsl.load(two_sites)
+    rolls = [roll(outputs=[File(f"random-{i}.txt")]) for i in range(5)]
+    combined = gather(inputs=[r.outputs[0] for r in rolls], outputs=[File("all.txt")])
+    print(add_up(inputs=[combined.outputs[0]]).result())
+    parsl.clear()
