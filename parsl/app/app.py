@@ -4,6 +4,8 @@ from __future__ import annotations
 import inspect
 from typing import Callable, List, Literal, Optional, Sequence, Union
 
+_Loader = None  # DataFlowKernelLoader, imported on first app call (keeps decorating cheap)
+
 #: keyword arguments with a meaning to the kernel; taken from the function's defaults too
 SPECIAL_KWARGS = ("stdout", "stderr", "walltime", "parsl_resource_specification", "inputs", "outputs")
 
@@ -56,8 +58,12 @@ class AppBase:
     def _dfk(self):
         dfk = self.data_flow_kernel
         if dfk is None:
-            from parsl.dataflow.dflow import DataFlowKernelLoader
-            dfk = DataFlowKernelLoader.dfk()
+            global _Loader
+            if _Loader is None:
+                from parsl.dataflow.dflow import DataFlowKernelLoader as _Loader
+            dfk = _Loader._dfk
+            if dfk is None:
+                dfk = _Loader.dfk()  # raises NoDataFlowKernelError with the fix
         return dfk
 
     def __repr__(self):

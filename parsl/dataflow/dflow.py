@@ -28,6 +28,7 @@ from concurrent.futures import CancelledError, Future
 from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Dict, List, Optional
 
+from parsl.app.errors import RemoteExceptionWrapper
 from parsl.app.futures import DataFuture
 from parsl.config import Config
 from parsl.data_provider.files import File
@@ -500,13 +501,16 @@ class DataFlowKernel:
     # ------------------------------------------------------------------ completion
     def _exec_done(self, rec, fut):
         rec.try_time_returned = time.time()
-        if fut.cancelled():
+        if type(fut) in _PLAIN_FUTURES and fut._state == FINISHED:
+            exc = fut._exception  # done: read without taking the future's lock
+            result = fut._result
+        elif fut.cancelled():
             self._finish_cancelled(rec)
             return
-        exc = fut.exception()
+        else:
+            exc = fut.exception()
+            result = fut.result() if exc is None else None
         if exc is None:
-            result = fut.result()
-            from parsl.app.errors import RemoteExceptionWrapper
             if type(result) is RemoteExceptionWrapper:
                 self._handle_failure(rec, result.get_exception())
                 return
