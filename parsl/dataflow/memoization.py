@@ -28,6 +28,7 @@ from parsl._core.checkpoint import (CHECKPOINT_DIRNAME, CheckpointWriter, get_al
                                     load_checkpoints, parse_period)
 from parsl._core.memo import MissReason, UnmemoizableArgumentError, id_for_memo
 from parsl.errors import ConfigurationError
+from parsl.log_utils import TRACE as _TRACE
 
 try:
     from parsl._core.lightfuture import LightFuture as _Future
@@ -308,8 +309,11 @@ class BasicMemoizer(Memoizer):
         if reason is not None:
             if reason.kind in (MissReason.FUNCTION_CHANGED, MissReason.INPUT_FILES_CHANGED):
                 logger.info("Task %s (%s) not served from cache: %s", task["id"], task["func_name"], reason)
-            elif logger.isEnabledFor(logging.DEBUG):
-                logger.debug("Task %s (%s) not served from cache: %s", task["id"], task["func_name"], reason)
+            elif logger.isEnabledFor(_TRACE):
+                # Everyday misses (new arguments) are per-task chatter: TRACE, not the DEBUG
+                # file log, which would cost more than the whole task. The reason stays on the
+                # task record (task_record['memo_miss_reason']) either way.
+                logger.log(_TRACE, "Task %s (%s) not served from cache: %s", task["id"], task["func_name"], reason)
         return None
 
     def _explain_locked(self, task, key) -> Optional[MissReason]:

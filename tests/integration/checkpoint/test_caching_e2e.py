@@ -198,8 +198,27 @@ def test_miss_reason_is_logged(dfk, caplog):
     def logged(x):
         return x
 
-    with caplog.at_level(logging.DEBUG, logger="parsl.dataflow.memoization"):
+    from parsl.log_utils import TRACE
+
+    # everyday misses (new argument values) are logged below DEBUG, so they cost nothing
+    # in the default parsl.log; ask for TRACE to see them
+    with caplog.at_level(TRACE, logger="parsl.dataflow.memoization"):
         logged(1).result()
         logged(2).result()
     assert any("not served from cache" in r.getMessage() and "'x'" in r.getMessage()
                for r in caplog.records)
+
+
+def test_everyday_misses_stay_out_of_the_debug_log(dfk, caplog):
+    import logging
+
+    @python_app(cache=True)
+    def quiet(x):
+        return x
+
+    with caplog.at_level(logging.DEBUG, logger="parsl.dataflow.memoization"):
+        quiet(1).result()
+        f = quiet(2)
+        f.result()
+    assert not any("not served from cache" in r.getMessage() for r in caplog.records)
+    assert "'x'" in str(f.task_record["memo_miss_reason"])
