@@ -50,8 +50,8 @@ __all__ = ["id_for_memo", "make_hash", "Memoizer", "BasicMemoizer", "MissReason"
 def make_hash(task) -> str:
     """The cache key (hex) of a task record: name and body of the function, arguments
     minus ``ignore_for_cache``, ``outputs`` by name, input files by content."""
-    return _memo.compute_key(task["func"], task["func_name"], task["args"], task["kwargs"],
-                             task["ignore_for_cache"])
+    return _memo.compute_key(task.func, task.func_name, task.args, task.kwargs,
+                             task.ignore_for_cache)
 
 
 def explain(obj) -> Optional[MissReason]:
@@ -283,12 +283,12 @@ class BasicMemoizer(Memoizer):
 
     # -- the per-task path -------------------------------------------------------------
     def check_memo(self, task) -> Optional[Future]:
-        if not self.memoize or not task["memoize"]:
-            task["hashsum"] = None
+        if not self.memoize or not task.memoize:
+            task.hashsum = None
             return None
-        key = _memo.compute_key(task["func"], task["func_name"], task["args"], task["kwargs"],
-                                task["ignore_for_cache"])
-        task["hashsum"] = key
+        key = _memo.compute_key(task.func, task.func_name, task.args, task.kwargs,
+                                task.ignore_for_cache)
+        task.hashsum = key
         results = self._results
         if key in results:
             return _done(results[key])
@@ -296,39 +296,39 @@ class BasicMemoizer(Memoizer):
             if key in results:  # it completed while we took the lock
                 return _done(results[key])
             entry = self._in_flight.get(key)
-            if entry is not None and entry.task_id != task["id"]:
+            if entry is not None and entry.task_id != task.id:
                 waiter = _Future()
                 entry.waiters.append(waiter)
                 logger.debug("Task %s waits for identical task %s (cache key %s)",
-                             task["id"], entry.task_id, key)
+                             task.id, entry.task_id, key)
                 return waiter
             if entry is None:  # (else: this is a retry of the leader itself)
-                self._in_flight[key] = _InFlight(task["id"])
+                self._in_flight[key] = _InFlight(task.id)
             reason = self._explain_locked(task, key)
-        task["memo_miss_reason"] = reason
+        task.memo_miss_reason = reason
         if reason is not None:
             if reason.kind in (MissReason.FUNCTION_CHANGED, MissReason.INPUT_FILES_CHANGED):
-                logger.info("Task %s (%s) not served from cache: %s", task["id"], task["func_name"], reason)
+                logger.info("Task %s (%s) not served from cache: %s", task.id, task.func_name, reason)
             elif logger.isEnabledFor(_TRACE):
                 # Everyday misses (new arguments) are per-task chatter: TRACE, not the DEBUG
                 # file log, which would cost more than the whole task. The reason stays on the
                 # task record (task_record['memo_miss_reason']) either way.
-                logger.log(_TRACE, "Task %s (%s) not served from cache: %s", task["id"], task["func_name"], reason)
+                logger.log(_TRACE, "Task %s (%s) not served from cache: %s", task.id, task.func_name, reason)
         return None
 
     def _explain_locked(self, task, key) -> Optional[MissReason]:
         try:
-            manifest = _memo.describe_call(task["func"], task["func_name"], task["args"],
-                                           task["kwargs"], task["ignore_for_cache"])
+            manifest = _memo.describe_call(task.func, task.func_name, task.args,
+                                           task.kwargs, task.ignore_for_cache)
         except Exception:  # the key succeeded, so this should not fail; never fail a task over it
-            logger.debug("Could not describe task %s for miss explanations", task["id"], exc_info=True)
+            logger.debug("Could not describe task %s for miss explanations", task.id, exc_info=True)
             return None
         # Kept until the task ends: then it goes into the index and the checkpoint record.
         self._manifests[key] = manifest
         return self._index.explain(manifest)
 
     def update_memo_result(self, task, result) -> None:
-        key = task["hashsum"]
+        key = task.hashsum
         if key is None or not self.memoize:
             return
         self._results[key] = result
@@ -342,7 +342,7 @@ class BasicMemoizer(Memoizer):
             if manifest is not None:
                 self._index.add(manifest, f"task {task['id']}")
         w = self._writer
-        if w is not None and not task["from_memo"]:
+        if w is not None and not task.from_memo:
             w.add(key, manifest.encode() if manifest is not None else b"", result)
         for f in waiters:
             f.set_result(result)
@@ -351,12 +351,12 @@ class BasicMemoizer(Memoizer):
         # Failures are not cached (Parsl replays them for the rest of the run): a later
         # identical call runs again. Calls that waited for this one are told it failed; the
         # DFK then runs each of them itself.
-        key = task["hashsum"]
+        key = task.hashsum
         if key is None:
             return
         with self._lock:
             entry = self._in_flight.get(key)
-            if entry is None or entry.task_id != task["id"]:
+            if entry is None or entry.task_id != task.id:
                 return
             del self._in_flight[key]
             self._manifests.pop(key, None)
