@@ -109,6 +109,9 @@ class Manager:
         self.lifeline_r, self.lifeline_w = os.pipe()
         os.set_inheritable(self.lifeline_r, False)
         self.upstream: List[bytes] = []
+        #: workers' monitoring records, sent as ONE batch record ahead of the next results
+        #: (same socket, so they always arrive before the results they describe).
+        self.monitoring: List[bytes] = []
         self.ctx = None
         self.sock = None
         self.poller = None
@@ -210,7 +213,9 @@ class Manager:
             if protocol.is_completion(record):
                 w.inflight.popleft()
                 w.ran_tasks = True
-            self.upstream.append(record)
+                self.upstream.append(record)
+            else:
+                self.monitoring.append(record)
         del buf[:pos]
 
     def _dispatch(self) -> None:
@@ -292,6 +297,14 @@ class Manager:
 
     def _send(self, frames: List[bytes]) -> None:
         self.sock.send_multipart(frames)
+
+    def _send_upstream(self) -> None:
+        records = self.upstream
+        if self.monitoring:
+            records.insert(0, protocol.monitoring_batch(self.monitoring))
+            self.monitoring = []
+        self._send(protocol.results_message(records))
+        self.upstream = []
 
     def _on_message(self, frames: List[bytes]) -> None:
         kind = frames[0]
@@ -375,13 +388,12 @@ class Manager:
                             self._read_worker(w)
                 self._dispatch()
                 now = time.monotonic()
-                if self.upstream:
+                if self.upstream or self.monitoring:
                     if upstream_since is None:
                         upstream_since = now
                     if (len(self.queue) < self.worker_count or len(self.upstream) >= UPSTREAM_BATCH
                             or now - upstream_since >= UPSTREAM_DELAY_S):
-                        self._send(protocol.results_message(self.upstream))
-                        self.upstream = []
+                        self._send_upstream()
                         upstream_since = None
                 if now >= next_heartbeat:
                     self._send([protocol.HEARTBEAT])

@@ -11,6 +11,8 @@ Links and who owns each end:
 
 Task record:    ``task_id:u64le | len(func):u32le | func bytes | argument bytes``
 Result record:  ``task_id:u64le | outcome:u8 | pickled value``
+Monitoring batch (a result record with task id 0 and ``OUTCOME_MONITORING_BATCH``):
+                ``0:u64le | 3:u8 | (len:u32le | pickled (message_type, payload))*``
 
 Batching: a TASKS message carries many task records and a RESULTS message many result
 records, one per frame (ZMQ frames are zero-copy), so a busy link costs one syscall per
@@ -28,7 +30,7 @@ import time
 from typing import Iterable, List, Tuple
 
 #: Bumped whenever a message layout changes; checked at registration.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # --- manager -> interchange kinds -------------------------------------------------------
 REGISTER = b"r"     # [REGISTER, pickled registration dict]
@@ -49,6 +51,10 @@ PING = b"p"         # [PING]  answer with a HEARTBEAT now (the interchange saw a
 OUTCOME_RESULT = 0      # pickled return value
 OUTCOME_EXCEPTION = 1   # pickled RemoteExceptionWrapper
 OUTCOME_MONITORING = 2  # pickled (message_type, payload); not a task completion
+#: Many monitoring messages in one record: the manager coalesces its workers' messages so
+#: the user process handles one opaque record per upstream batch, never one per message
+#: (it hands the bytes to the monitoring writer process unopened).
+OUTCOME_MONITORING_BATCH = 3
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
@@ -90,7 +96,35 @@ def decode_result(record) -> Tuple[int, int, memoryview]:
 
 def is_completion(record) -> bool:
     """True when a result record ends a task (monitoring records do not)."""
-    return record[8] != OUTCOME_MONITORING
+    return record[8] < OUTCOME_MONITORING
+
+
+def is_monitoring(record) -> bool:
+    return record[8] >= OUTCOME_MONITORING
+
+
+def monitoring_batch(records: Iterable[bytes]) -> bytes:
+    """One record carrying the payloads of many ``OUTCOME_MONITORING`` records (only those)."""
+    head = _RESULT_HEAD.size
+    pack = _U32.pack
+    parts = [_RESULT_HEAD.pack(0, OUTCOME_MONITORING_BATCH)]
+    for r in records:
+        parts.append(pack(len(r) - head))
+        parts.append(r[head:])
+    return b"".join(parts)
+
+
+def split_monitoring_batch(payload) -> List[memoryview]:
+    """The pickled ``(message_type, payload)`` messages in a monitoring batch's payload."""
+    view = memoryview(payload)
+    out = []
+    pos, end = 0, len(view)
+    while pos + 4 <= end:
+        (n,) = _U32.unpack_from(view, pos)
+        pos += 4
+        out.append(view[pos:pos + n])
+        pos += n
+    return out
 
 
 # --- ZMQ messages ----------------------------------------------------------------------

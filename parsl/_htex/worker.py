@@ -51,6 +51,13 @@ def _write_record(record: bytes) -> None:
         _write_all(_result_file, data)
 
 
+def _write_records(records) -> None:
+    head = protocol.RECORD_HEAD.pack
+    data = b"".join([part for r in records for part in (head(len(r)), r)])
+    with _result_lock:
+        _write_all(_result_file, data)
+
+
 def _write_all(f, data) -> None:
     view = memoryview(data)
     while view:
@@ -148,6 +155,13 @@ def run(config: dict) -> None:
         monitor = TaskResourceMonitor(send_monitoring, config["resource_monitoring_interval"],
                                       block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"))
 
+    # The end-of-task monitoring message leaves in the same write as the result: one
+    # syscall and one manager wake-up per task, not two.
+    ended: list = []
+
+    def send_with_result(message_type, payload) -> None:
+        ended.append(protocol.encode_value(0, protocol.OUTCOME_MONITORING, (message_type, payload)))
+
     funcs: dict = {}
     loads = pickle.loads
     read = task_file.read
@@ -177,11 +191,17 @@ def run(config: dict) -> None:
             out = _dump_result(task_id, func(*args, **kwargs))
         except BaseException:  # noqa: B902 - everything the app raises (even SystemExit) goes back
             out = _dump_exception(task_id)
-        if monitor is not None:
-            monitor.task_finished()   # sent before the result, so it is recorded before the task ends
         current_task_id = None
         if debug:
             logger.debug("task %d: done", task_id)
+        if monitor is not None:
+            # Ahead of the result, so it is recorded before the task ends.
+            monitor.task_finished(send_with_result)
+            if ended:
+                ended.append(out)
+                _write_records(ended)
+                ended.clear()
+                continue
         write(out)
 
 

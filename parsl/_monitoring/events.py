@@ -2,12 +2,16 @@
 
 The hub queues two kinds of item:
 
-* ``(TASK_EVENT, record, state, epoch_ts, try_id, fail_count)`` from
-  ``MonitoringHub.task_state_changed``.  ``try_id`` and ``fail_count`` are copied at the
-  moment of the change because the kernel keeps mutating the record; fields that don't
-  change after submission (name, deps, memo flags, kwargs) are read from the record here.
+* ``(TASK_EVENT, record, state, epoch_ts, try_id, fail_count[, exec_fu])`` from
+  ``MonitoringHub.task_state_changed``.  ``try_id``, ``fail_count`` and ``exec_fu`` are
+  copied at the moment of the change because the kernel keeps mutating the record (a
+  retry replaces ``exec_fu``); fields that don't change after submission (name, deps,
+  memo flags, kwargs) are read from the record here.
 * ``(MessageType, payload_dict)`` from ``MonitoringHub.send`` (executors, managers,
   workers, remote radios).
+* ``(ENCODED_EVENT, executor_label, bytes)`` from ``MonitoringHub.send.encoded_batch``:
+  an executor's batch of pickled worker messages, opened only in the writer process
+  (``writer_process``), which turns it into ``(MessageType, payload_dict)`` items.
 
 ``BatchBuilder`` folds any number of items into one ``db.Batch``: task and try rows are
 merged per key so a task that ran start-to-end inside one flush period costs one row
@@ -23,6 +27,7 @@ from parsl._monitoring.db import COLUMN_NAMES, FIRST_WINS, Batch
 from parsl.monitoring.message_type import MessageType
 
 TASK_EVENT = "task"
+ENCODED_EVENT = "encoded"
 
 SUCCESS_STATES = frozenset({"exec_done", "memo_done"})
 FAILURE_STATES = frozenset({"failed", "dep_fail"})
@@ -153,11 +158,11 @@ class BatchBuilder:
     # --- executor task ids ------------------------------------------------------------
     # Workers know only their executor's task id; the DFK's (task_id, try_id) is learnt
     # from the try's future (``exec_fu.parsl_executor_task_id``) when the try launches.
-    def _remember_executor_task(self, rec, label, try_id):
-        etid = safe_attr(rec.exec_fu, "parsl_executor_task_id")
+    def _remember_executor_task(self, exec_fu, task_id, label, try_id):
+        etid = safe_attr(exec_fu, "parsl_executor_task_id")
         if etid is None:
             return
-        ids = (rec.id, try_id)
+        ids = (task_id, try_id)
         self._executor_tasks[(label, etid)] = ids
         self._executor_tasks[(None, etid)] = ids
         if len(self._executor_tasks) > self.MAX_EXECUTOR_TASKS:
@@ -242,7 +247,7 @@ class BatchBuilder:
         else:
             self.add_message(kind, item[1])
 
-    def add_task_event(self, rec, state, ts: float, try_id: int, fail_count: int) -> None:
+    def add_task_event(self, rec, state, ts: float, try_id: int, fail_count: int, exec_fu=_MISSING) -> None:
         name = state_name(state)
         when = _fromtimestamp(ts)
         run_id, task_id = self.run_id, rec.id
@@ -281,8 +286,11 @@ class BatchBuilder:
         self._task_row(run_id, task_id, row)
 
         if name in TRY_STATES and not (name in FINAL_STATES and rec.from_memo):
-            if name == "launched":
-                self._remember_executor_task(rec, label, try_id)
+            if name == "launched" or name in TRY_END_STATES:
+                # At launch the executor's task id may not be known yet (the DFK announces
+                # the launch before submitting); at the try's end it always is.
+                self._remember_executor_task(rec.exec_fu if exec_fu is _MISSING else exec_fu,
+                                             rec.id, label, try_id)
             trow = {"task_executor": label}
             if name == "launched":
                 trow["task_try_time_launched"] = when

@@ -344,8 +344,9 @@ class TaskResourceMonitor:
         elif self._parked:
             self._unpark.set()
 
-    def task_finished(self) -> None:
-        """Take the final sample and report the task's start, end and usage in one message."""
+    def task_finished(self, send: Optional[Callable] = None) -> None:
+        """Take the final sample and report the task's start, end and usage in one message
+        (through ``send`` when given: the worker ships it together with the result)."""
         with self._lock:
             task, self._task = self._task, None
             if task is None:
@@ -355,7 +356,7 @@ class TaskResourceMonitor:
         msg = dict(self.common, **task.ids)
         msg.update(first_msg=not task.first_sent, last_msg=True, timestamp=task.start,
                    end_timestamp=sample["wall"], resource=resource)
-        self.send(MessageType.WORKER_TASK_INFO, msg)
+        (send or self.send)(MessageType.WORKER_TASK_INFO, msg)
 
     # ---- sampler thread -----------------------------------------------------------------
     def _tick(self) -> float:

@@ -28,8 +28,8 @@ from parsl.monitoring.message_type import MessageType
 HEAD = struct.Struct("!Q")
 TASK = 0     # compact task event: (TASK, task_id, state_name, ts, try_id, fail_count, fields-or-None)
 MSG = 1      # message: (MSG, message_type_value, payload)
+ENC = 2      # executor's batch of pickled worker messages: (ENC, executor_label, bytes)
 
-_STATIC_STATES = frozenset({"pending"})
 _FINAL = frozenset({"exec_done", "memo_done", "failed", "dep_fail", "fail_retryable"})
 
 
@@ -75,36 +75,53 @@ def _state_name(state) -> str:
     return name
 
 
+def _etid(fu):
+    """The executor's task id on a try's future (read without ``__getattr__``)."""
+    try:
+        return object.__getattribute__(fu, "__dict__").get("parsl_executor_task_id")
+    except AttributeError:
+        return _safe_attr(fu, "parsl_executor_task_id")
+
+
 def compact(item):
     """Turn one queued hub item into a picklable tuple (parent side; reads the record).
 
     This runs in the user process for every state change, so it does the least it can:
-    record fields are read only in the states where they are new (static fields when
-    pending, the executor's task id when launched, outcome fields when final)."""
-    if item[0] != "task":
-        kind = item[0]
+    record fields are read only in the states where they are new (static fields at the
+    first pending, the executor's task id at launch and at the try's end, outcome fields
+    when final)."""
+    kind = item[0]
+    if kind != "task":
+        if kind == "encoded":
+            return (ENC, item[1], item[2])
         return (MSG, getattr(kind, "value", kind), item[1])
-    _, rec, state, ts, try_id, fail_count = item
-    name = _state_name(state)
+    rec, state, ts, try_id, fail_count = item[1:6]
+    name = _NAMES.get(state) or _state_name(state)
     if name == "launched":
-        fields = {"executor": _label(rec.executor), "etid": _safe_attr(rec.exec_fu, "parsl_executor_task_id")}
+        # The DFK announces the launch before it submits: the future is read here, later,
+        # and only if the record is still on this try (else the try's end event has it).
+        fields = {"executor": _label(rec.executor)}
+        if rec.try_id == try_id:
+            fields["etid"] = _etid(rec.exec_fu)
     elif name in _FINAL:
         fields = {"executor": _label(rec.executor), "time_returned": rec.time_returned,
                   "fail_cost": rec.fail_cost, "from_memo": bool(rec.from_memo),
-                  "fail_history": [str(x) for x in rec.fail_history] if rec.fail_history else None,
-                  "etid": _safe_attr(rec.exec_fu, "parsl_executor_task_id")}
+                  "etid": _etid(item[6] if len(item) > 6 else rec.exec_fu)}
+        if rec.fail_history:
+            fields["fail_history"] = [str(x) for x in rec.fail_history]
         joins = rec.joins
         if joins is not None:
             fields["joins"] = _deps(joins if isinstance(joins, (list, tuple)) else [joins])
         if rec.hashsum is not None:
             fields["hashsum"] = str(rec.hashsum)
-    elif name in _STATIC_STATES:
-        kwargs = rec.kwargs or {}
-        fields = {"executor": _label(rec.executor), "func_name": rec.func_name, "depends": _deps(rec.depends),
+    elif name == "pending" and try_id == 0:
+        kwargs = rec.kwargs
+        fields = {"executor": _label(rec.executor), "func_name": rec.func_name,
                   "memoize": rec.memoize, "time_invoked": rec.time_invoked}
+        if rec.depends:
+            fields["depends"] = _deps(rec.depends)
         if kwargs:
-            files = {k: _file_text(kwargs[k]) for k in ("inputs", "outputs", "stdin", "stdout", "stderr")
-                     if kwargs.get(k) is not None}
+            files = {k: _file_text(kwargs[k]) for k in _FILE_KWARGS if kwargs.get(k) is not None}
             if files:
                 fields["kwargs"] = files
     else:
@@ -112,12 +129,34 @@ def compact(item):
     return (TASK, rec.id, name, ts, try_id, fail_count, fields)
 
 
+_FILE_KWARGS = ("inputs", "outputs", "stdin", "stdout", "stderr")
+
+
 def expand(item):
-    """Child side: a compact tuple back into what ``BatchBuilder.add`` takes."""
+    """Child side: a compact tuple back into what ``BatchBuilder.add`` takes (a list)."""
     if item[0] == TASK:
         _, task_id, name, ts, try_id, fail_count, fields = item
-        return ("task", Snapshot(task_id, fields), name, ts, try_id, fail_count)
-    return (MessageType(item[1]), item[2])
+        return [("task", Snapshot(task_id, fields), name, ts, try_id, fail_count)]
+    if item[0] == ENC:
+        return decode_encoded_batch(item[1], item[2])
+    return [(MessageType(item[1]), item[2])]
+
+
+def decode_encoded_batch(executor_label, data) -> list:
+    """An executor's batch of pickled worker messages (HTEX: ``protocol.monitoring_batch``'s
+    payload) as ``(MessageType, payload)`` items."""
+    from parsl._htex.protocol import split_monitoring_batch
+    out = []
+    loads = pickle.loads
+    for m in split_monitoring_batch(data):
+        try:
+            kind, body = loads(m)
+        except Exception:
+            continue
+        if isinstance(body, dict):
+            body.setdefault("executor_label", executor_label)   # workers know only their task ids
+        out.append((kind, body))
+    return out
 
 
 class WriterProcessClient:
@@ -162,6 +201,23 @@ class WriterProcessClient:
                 return self.proc.wait()
 
 
+def lower_priority() -> None:
+    """Run only on CPU nobody else wants: during a burst the writer falls behind (coalescing
+    rows meanwhile) and catches up afterwards, so it never slows the workflow's own work.
+
+    SCHED_IDLE (Linux) is stronger than nice 19: a nice-19 process still gets a slice of
+    a busy core and is not always preempted at once when a worker or the DFK wakes up."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.nice(19)
+    except (AttributeError, OSError):
+        pass
+
+
 def _write_all(fd, data) -> None:
     view = memoryview(data)
     while view:
@@ -175,12 +231,7 @@ def _read_exact(f, n) -> Optional[bytes]:
 
 def main(argv=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is for the parent to handle
-    # Lowest CPU priority: during a burst the writer uses only idle CPU and catches up
-    # afterwards (coalescing rows meanwhile), so it never slows the workflow's own work.
-    try:
-        os.nice(19)
-    except (AttributeError, OSError):
-        pass
+    lower_priority()
     cfg = json.loads((argv or sys.argv[1:])[0])
     import logging
     logger = logging.getLogger("parsl.monitoring")
@@ -202,7 +253,8 @@ def main(argv=None) -> None:
             break
         for item in pickle.loads(data):
             try:
-                builder.add(expand(item))
+                for event in expand(item):
+                    builder.add(event)
             except Exception:
                 logger.exception("Monitoring: could not interpret an event; skipping it")
         if builder.pending():

@@ -31,6 +31,7 @@ from parsl.monitoring.message_type import MessageType
 logger = logging.getLogger("parsl.monitoring")
 
 _TASK_EVENT = "task"   # == parsl._monitoring.events.TASK_EVENT (kept literal: no import cost)
+_ENCODED_EVENT = "encoded"   # == parsl._monitoring.events.ENCODED_EVENT
 _LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level")
 
 
@@ -133,10 +134,28 @@ class MonitoringHub:
         log_path = os.path.join(run_dir, "database_manager.log") if run_dir else None
         client = WriterProcessClient(url, self.run_id, in_process_executors=in_process, log_path=log_path)
         self.router = MonitoringRouter(client, flush_period=self.flush_period)
-        # Bind the hot paths once: each event is one deque.append.
+        # Bind the hot paths once: each event is one tuple and one deque.append.
         put = self.router.put
         self._put = put
-        self.send = lambda message_type, payload: put((message_type, payload))
+
+        def send(message_type, payload):
+            put((message_type, payload))
+
+        def encoded_batch(executor_label, data):
+            # Many pickled (message_type, payload) messages from an executor's workers in one
+            # bytes object (HTEX's manager coalesces them): opened only in the writer process.
+            put((_ENCODED_EVENT, executor_label, data))
+
+        send.encoded_batch = encoded_batch
+        self.send = send
+
+        def task_state_changed(task_record, new_state, _time=time.time):
+            # exec_fu is taken now: by the time the router reads the record, a retry may
+            # have replaced it, and this try's worker messages are matched by its task id.
+            put((_TASK_EVENT, task_record, new_state, _time(), task_record.try_id,
+                 task_record.fail_count, task_record.exec_fu))
+
+        self.task_state_changed = task_state_changed
         self.router.start()
         self._started = True
         atexit.register(self.close)
@@ -162,10 +181,8 @@ class MonitoringHub:
         raise RuntimeError("MonitoringHub.send() called before start()")
 
     def task_state_changed(self, task_record, new_state) -> None:
-        """Called by the DFK on every state change; O(1), never touches the database."""
-        if self._started:
-            self._put((_TASK_EVENT, task_record, new_state, time.time(),
-                       task_record.try_id, task_record.fail_count))
+        """Called by the DFK on every state change; O(1), never touches the database.
+        (Before start() it does nothing; start() replaces it by a closure.)"""
 
     def close(self) -> None:
         """Write everything still queued and mark the workflow completed.  Idempotent."""

@@ -280,8 +280,8 @@ class HighThroughputExecutor(BlockProviderExecutor):
         loads = pickle.loads
         for r in records:
             task_id, outcome, payload = protocol.decode_result(r)
-            if outcome == protocol.OUTCOME_MONITORING:
-                self._forward_monitoring(payload)
+            if outcome >= protocol.OUTCOME_MONITORING:
+                self._forward_monitoring(outcome, payload)
                 continue
             fut = tasks.pop(task_id, None)
             if fut is None:
@@ -296,15 +296,26 @@ class HighThroughputExecutor(BlockProviderExecutor):
             else:
                 fut.set_exception(value.get_exception())
 
-    def _forward_monitoring(self, payload) -> None:
+    def _forward_monitoring(self, outcome, payload) -> None:
         sink = self.monitoring_messages
         if sink is None:
             return
         try:
-            message_type, body = pickle.loads(payload)
-            if isinstance(body, dict):
-                body.setdefault("executor_label", self.label)   # workers know only their task ids
-            sink(message_type, body)
+            if outcome == protocol.OUTCOME_MONITORING_BATCH:
+                # Chervil's MonitoringHub takes the batch unopened (its writer process
+                # unpickles it): no per-message work on this process's GIL.
+                encoded = getattr(sink, "encoded_batch", None)
+                if encoded is not None:
+                    encoded(self.label, bytes(payload))
+                    return
+                messages = protocol.split_monitoring_batch(payload)
+            else:
+                messages = (payload,)
+            for m in messages:
+                message_type, body = pickle.loads(m)
+                if isinstance(body, dict):
+                    body.setdefault("executor_label", self.label)   # workers know only their task ids
+                sink(message_type, body)
         except Exception:
             logger.exception("forwarding a monitoring message failed")
 

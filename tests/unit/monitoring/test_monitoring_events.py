@@ -1,5 +1,6 @@
 """BatchBuilder: events in, merged rows out (pure, no threads)."""
 import datetime
+import pickle
 import time
 
 from monitoring_fakes import FakeFuture, FakeRecord
@@ -178,3 +179,62 @@ def test_monitoring_never_triggers_lifted_attribute_access():
     row = b.take().tasks[0]
     assert lifted == []
     assert row["task_inputs"] == "<task 1>, <task 2>" and row["task_depends"] == "1"
+
+
+def _through_the_writer_path(builder, items):
+    """What the router (compact, in the user process) and the writer process (expand) do."""
+    from parsl._monitoring.writer_process import compact, expand
+    wire = [compact(i) for i in items]          # the router reads the records when it flushes
+    for c in pickle.loads(pickle.dumps(wire)):
+        for event in expand(c):
+            builder.add(event)
+
+
+def test_retried_try_keeps_its_worker_samples_although_the_record_moved_on():
+    """The router reads records after the fact: by then a retry has replaced exec_fu."""
+    b = BatchBuilder("r")
+    rec = FakeRecord(5, executor="htex")
+    items = []
+
+    def change(state):
+        items.append((TASK_EVENT, rec, state, time.time(), rec.try_id, rec.fail_count, rec.exec_fu))
+
+    change(States.pending)
+    change(States.launched)
+    rec.exec_fu = FakeFuture(5)
+    rec.exec_fu.parsl_executor_task_id = 11          # first try on the executor
+    rec.fail_count, rec.fail_history = 1, ["WorkerLost()"]
+    change(States.fail_retryable)
+    rec.try_id, rec.exec_fu = 1, None
+    change(States.pending)
+    change(States.launched)
+    rec.exec_fu = FakeFuture(5)
+    rec.exec_fu.parsl_executor_task_id = 12          # second try
+    rec.time_returned = time.time()
+    change(States.exec_done)
+    worker = [(MessageType.RESOURCE_INFO, {"executor_task_id": etid, "executor_label": "htex",
+                                           "timestamp": time.time(), "psutil_process_memory_resident": etid})
+              for etid in (11, 12)]
+    _through_the_writer_path(b, items + worker)
+    batch = b.take()
+    got = sorted((r["try_id"], r["psutil_process_memory_resident"]) for r in batch.resource)
+    assert got == [(0, 11), (1, 12)]
+    assert sorted(t["try_id"] for t in batch.tries) == [0, 1]
+
+
+def test_encoded_worker_batches_are_opened_in_the_writer_and_labelled():
+    from parsl._htex import protocol
+    b = BatchBuilder("r")
+    rec = FakeRecord(8, executor="htex")
+    rec.exec_fu = FakeFuture(8)
+    rec.exec_fu.parsl_executor_task_id = 3
+    msg = (MessageType.WORKER_TASK_INFO, {"executor_task_id": 3, "first_msg": True, "last_msg": True,
+                                          "timestamp": 1000.0, "end_timestamp": 1000.1, "hostname": "n",
+                                          "resource": {"timestamp": 1000.1, "psutil_process_cpu_percent": 1.0}})
+    batch_record = protocol.monitoring_batch([protocol.encode_value(0, protocol.OUTCOME_MONITORING, msg)])
+    payload = bytes(protocol.decode_result(batch_record)[2])
+    events = [(TASK_EVENT, rec, s, time.time(), 0, 0, rec.exec_fu) for s in (States.pending, States.launched)]
+    _through_the_writer_path(b, events + [("encoded", "htex", payload)])
+    batch = b.take()
+    assert [s["task_status_name"] for s in batch.status] == ["pending", "launched", "running", "running_ended"]
+    assert batch.resource[0]["task_id"] == 8 and batch.resource[0]["psutil_process_cpu_percent"] == 1.0
