@@ -6,6 +6,10 @@ to it only through ``submit``/``call``, which append to a deque and ring a *door
 (a pipe the poller watches).  The bell is rung only when not already ringing, so a burst
 of submissions costs one ``write`` syscall.
 
+Managers on this host also open a *direct lane* (``lane.py``): a plain loopback TCP socket
+that carries their tasks and results without ZMQ's I/O threads; control messages stay on
+ZMQ.  The interchange thread owns the lanes too.
+
 Decisions are kept out of the socket code: ``choose_dispatch`` (who gets which tasks) and
 ``find_lost_managers`` are pure functions of their inputs.
 """
@@ -23,6 +27,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 
 import zmq
 
+from parsl._htex import lane as lanes
 from parsl._htex import protocol
 
 logger = logging.getLogger(__name__)
@@ -50,7 +55,7 @@ class ManagerRecord:
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
                  "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
-                 "suspect_since")
+                 "suspect_since", "lane")
 
     def __init__(self, uid: bytes, info: dict, now: float):
         self.uid = uid
@@ -62,6 +67,8 @@ class ManagerRecord:
         self.max_capacity = self.committed + pipeline_extra(self.worker_count)
         self.recalling = False
         self.fd: Optional[int] = None            # the TCP connection it registered on
+        #: Tasks and results go here instead of ZMQ once the manager opened it (lane.py).
+        self.lane: Optional[lanes.LaneConnection] = None
         self.suspect_since: Optional[float] = None
         self.tasks: Set[int] = set()
         self.last_heard = now
@@ -174,6 +181,9 @@ class Interchange:
         self._sock: Optional[zmq.Socket] = None
         self._auth = None
         self._closed = False
+        self._poller: Optional[zmq.Poller] = None
+        self._lane_listener: Optional[lanes.LaneListener] = None
+        self._lanes: Dict[int, ManagerRecord] = {}   # lane fd -> its manager
 
     # -- lifecycle (called from the owner's thread) -------------------------------------
     def start(self) -> int:
@@ -211,6 +221,11 @@ class Interchange:
             raise RuntimeError(f"the interchange could not bind {addr} (port {self.port or self.port_range}): "
                                f"{e}. Pick another worker_port / worker_port_range or address.") from e
         self._sock = sock
+        if lanes.enabled():
+            try:
+                self._lane_listener = lanes.LaneListener()
+            except OSError as e:   # no loopback interface: everything stays on ZMQ
+                logger.warning("the direct lane for local managers is off: %s", e)
         self._thread = threading.Thread(target=self._run, name=f"htex-interchange-{self.label}", daemon=True)
         self._thread.start()
         return self.port
@@ -281,22 +296,33 @@ class Interchange:
         # Connection closes (a killed manager's kernel sends FIN/RST) make a manager a suspect.
         monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         poller.register(monitor, zmq.POLLIN)
+        self._poller = poller
+        listener = self._lane_listener
+        if listener is not None:
+            poller.register(listener.fd, zmq.POLLIN)
+        bell = self._bell_r
+        lanes_by_fd = self._lanes
         next_sweep = time.monotonic() + self.heartbeat_period
         try:
             while not self._stopping:
                 timeout = max(0.0, next_sweep - time.monotonic())
-                for target, _ in poller.poll(timeout * 1000):
+                for target, event in poller.poll(timeout * 1000):
                     if target is sock:
                         self._drain_socket(sock)
                     elif target is monitor:
                         if self._on_disconnects(monitor):
                             next_sweep = min(next_sweep, time.monotonic() + SUSPECT_GRACE_S + 0.05)
-                    else:
+                    elif target == bell:
                         self._rung = False
                         try:
-                            os.read(self._bell_r, 4096)
+                            os.read(bell, 4096)
                         except BlockingIOError:
                             pass
+                    elif target in lanes_by_fd:
+                        if self._serve_lane(lanes_by_fd[target], event):
+                            next_sweep = min(next_sweep, time.monotonic() + SUSPECT_GRACE_S + 0.05)
+                    elif listener is not None:
+                        self._serve_listener(listener, target)
                 self._take_incoming()
                 self._run_calls()
                 if self._pending:
@@ -311,6 +337,10 @@ class Interchange:
         except Exception:  # pragma: no cover - a bug; fail loudly in the log
             logger.exception("interchange loop failed")
         finally:
+            for m in list(lanes_by_fd.values()):
+                self._drop_lane(m)
+            if listener is not None:
+                listener.close()
             sock.disable_monitor()
             monitor.close(linger=0)
             self._stop_managers(sock)
@@ -336,20 +366,7 @@ class Interchange:
             if m is not None and m.suspect_since is not None:
                 m.suspect_since = None      # it answered: the closed connection was an old one
             if kind == protocol.RESULTS:
-                records = frames[2:]
-                if m is not None:
-                    m.last_heard = time.monotonic()
-                    tasks = m.tasks
-                    prios = self._priorities
-                    for r in records:
-                        if protocol.is_completion(r):
-                            task_id = protocol.task_id_of(r)
-                            tasks.discard(task_id)
-                            if prios:
-                                prios.pop(task_id, None)
-                    if not tasks:
-                        m.idle_since = m.last_heard
-                results.extend(records)
+                self._took_results(m, frames[2:], results)
             elif kind == protocol.HEARTBEAT:
                 if m is not None:
                     m.last_heard = time.monotonic()
@@ -373,12 +390,106 @@ class Interchange:
                     m.last_heard = time.monotonic()
             else:
                 logger.warning("unknown message kind %r from manager %r", kind, uid)
+        self._deliver(results)
+
+    def _took_results(self, m: Optional[ManagerRecord], records, results: List) -> None:
+        if m is not None:
+            m.last_heard = time.monotonic()
+            tasks = m.tasks
+            prios = self._priorities
+            for r in records:
+                if protocol.is_completion(r):
+                    task_id = protocol.task_id_of(r)
+                    tasks.discard(task_id)
+                    if prios:
+                        prios.pop(task_id, None)
+            if not tasks:
+                m.idle_since = m.last_heard
+        results.extend(records)
+
+    def _deliver(self, results: List) -> None:
         if results:
             self._recall_due = True
             try:
                 self.on_results(results)
             except Exception:   # a bug in a callback must not stop the interchange
                 logger.exception("handling %d results failed", len(results))
+
+    # -- the direct lane (lane.py) ----------------------------------------------------------
+    def _offer_lane(self, sock, m: ManagerRecord) -> None:
+        listener = self._lane_listener
+        if listener is not None and lanes.is_loopback_peer(m.fd):
+            sock.send_multipart([m.uid, protocol.LANE, str(listener.port).encode(), listener.token])
+
+    def _serve_listener(self, listener: "lanes.LaneListener", fd: int) -> None:
+        poller = self._poller
+        if fd == listener.fd:
+            for new_fd in listener.accept():
+                poller.register(new_fd, zmq.POLLIN)
+            return
+        if fd not in listener.greeting:
+            return
+        uid, conn, finished = listener.read_hello(fd)
+        if not finished:
+            return
+        poller.unregister(fd)
+        if conn is None:
+            logger.warning("refused a lane connection without a valid hello")
+            return
+        m = self.managers.get(uid)
+        if m is None or m.lane is not None:
+            conn.close()
+            return
+        m.lane = conn
+        self._lanes[conn.fd] = m
+        poller.register(conn.fd, zmq.POLLIN)
+        logger.debug("manager %s opened its direct lane", uid.decode())
+        if conn.inbuf:
+            self._serve_lane(m, zmq.POLLIN, read=False)
+
+    def _serve_lane(self, m: ManagerRecord, event: int, read: bool = True) -> bool:
+        """Read results / write waiting tasks; True if the lane closed (the manager is a suspect)."""
+        conn = m.lane
+        if conn is None:
+            return False
+        if event & zmq.POLLOUT and not conn.flush():
+            self._poller.register(conn.fd, zmq.POLLIN)
+        if not event & (zmq.POLLIN | zmq.POLLERR):
+            return False
+        try:
+            messages = conn.receive() if read else conn.buffered()
+        except EOFError:
+            # The manager closes its lane only when it exits: PING it over ZMQ like a
+            # closed connection; no answer within SUSPECT_GRACE_S -> ManagerLost.
+            self._drop_lane(m)
+            if m.uid in self.managers and m.suspect_since is None:
+                m.suspect_since = time.monotonic()
+                self._sock.send_multipart([m.uid, protocol.PING])
+                return True
+            return False
+        results: List = []
+        for kind, records in messages:
+            if kind == protocol.RESULTS:
+                if m.suspect_since is not None:
+                    m.suspect_since = None
+                self._took_results(m if m.uid in self.managers else None, records, results)
+            else:
+                logger.warning("unexpected message kind %r on the lane of manager %r", kind, m.uid)
+        self._deliver(results)
+        return False
+
+    def _drop_lane(self, m: ManagerRecord) -> None:
+        conn = m.lane
+        if conn is None:
+            return
+        m.lane = None
+        self._lanes.pop(conn.fd, None)
+        if self._poller is not None:
+            try:
+                self._poller.unregister(conn.fd)
+            except KeyError:
+                pass
+        conn.close()
 
     def _register(self, sock, uid: bytes, frame, fd: Optional[int] = None) -> None:
         try:
@@ -392,8 +503,12 @@ class Interchange:
             from parsl.executors.high_throughput.errors import VersionMismatch
             self.on_bad_manager(VersionMismatch(self.version, {k: info.get(k) for k in self.version}))
             return
+        old = self.managers.get(uid)
+        if old is not None:
+            self._drop_lane(old)
         record = self.managers[uid] = ManagerRecord(uid, info, time.monotonic())
         record.fd = fd
+        self._offer_lane(sock, record)
         self._recall_due = True
         self.on_registered(str(info.get("block_id")))
         logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
@@ -446,7 +561,11 @@ class Interchange:
                 ids.add(task_id)
                 frames.append(record)
             m.idle_since = None
-            send(frames)
+            conn = m.lane
+            if conn is None:
+                send(frames)
+            elif conn.send(protocol.TASKS, frames[2:]):
+                self._poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
 
     def _forget(self, task_ids) -> None:
         if self._priorities:
@@ -464,12 +583,14 @@ class Interchange:
             logger.error("manager %s (block %s) silent for %.1fs: declaring it lost with %d task(s)",
                          m.uid.decode(), m.block_id, now - m.last_heard, len(m.tasks))
             self._sock.send_multipart([m.uid] + protocol.stop_message("declared lost"))
+            self._drop_lane(m)
             self._forget(m.tasks)
             self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
         for m in list(self.managers.values()):
             if m.draining and not m.tasks:
                 self._sock.send_multipart([m.uid, protocol.DRAINED])
                 del self.managers[m.uid]
+                self._drop_lane(m)
 
     def _stop_managers(self, sock) -> None:
         for uid in list(self.managers):
@@ -492,6 +613,7 @@ class Interchange:
                 held.append(m.uid.decode())
                 self._sock.send_multipart([m.uid] + protocol.stop_message("block scaled in"))
                 del self.managers[m.uid]
+                self._drop_lane(m)
                 if m.tasks:
                     self._forget(m.tasks)
                     self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))

@@ -35,6 +35,7 @@ from typing import Deque, Dict, List, Optional
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
+from parsl._htex import lane as lanes
 from parsl._htex import placement, protocol
 
 logger = logging.getLogger("parsl.htex.manager")
@@ -114,6 +115,8 @@ class Manager:
         self.monitoring: List[bytes] = []
         self.ctx = None
         self.sock = None
+        #: The direct lane to the interchange (same host only): tasks and results bypass ZMQ.
+        self.lane: Optional[lanes.LaneConnection] = None
         self.poller = None
         self.running = True
         self.draining = False
@@ -296,7 +299,54 @@ class Manager:
         logger.info("connected to interchange at %s:%d", addr, self.port)
 
     def _send(self, frames: List[bytes]) -> None:
+        lane = self.lane
+        if lane is not None and frames[0] == protocol.RESULTS:
+            if lane.send(protocol.RESULTS, frames[1:]):
+                self.poller.register(lane.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
+            return
         self.sock.send_multipart(frames)
+
+    # -- the direct lane (lane.py) ----------------------------------------------------
+    def _open_lane(self, port: int, token: bytes) -> None:
+        if self.lane is not None or not lanes.enabled():
+            return
+        try:
+            self.lane = lanes.connect(port, token, self.uid.encode())
+        except OSError as e:   # tasks and results simply stay on ZMQ
+            logger.warning("could not open the direct lane to the interchange (port %d): %s", port, e)
+            return
+        self.poller.register(self.lane.fd, zmq.POLLIN)
+        logger.info("direct lane to the interchange open (port %d)", port)
+
+    def _serve_lane(self, event: int) -> None:
+        lane = self.lane
+        if event & zmq.POLLOUT and not lane.flush():
+            self.poller.register(lane.fd, zmq.POLLIN)
+        if not event & (zmq.POLLIN | zmq.POLLERR):
+            return
+        try:
+            messages = lane.receive()
+        except EOFError:
+            # The interchange went away; ZMQ's monitor and heartbeats decide what happens next.
+            logger.info("the interchange closed the direct lane")
+            self._close_lane()
+            return
+        for kind, records in messages:
+            if kind == protocol.TASKS:
+                self.queue.extend(records)
+            else:
+                logger.warning("unexpected message kind %r on the direct lane", kind)
+
+    def _close_lane(self) -> None:
+        lane, self.lane = self.lane, None
+        if lane is None:
+            return
+        if self.poller is not None:
+            try:
+                self.poller.unregister(lane.fd)
+            except KeyError:
+                pass
+        lane.close()
 
     def _send_upstream(self) -> None:
         records = self.upstream
@@ -314,6 +364,8 @@ class Manager:
             pass
         elif kind == protocol.PING:
             self._send([protocol.HEARTBEAT])
+        elif kind == protocol.LANE:
+            self._open_lane(int(frames[1]), frames[2])
         elif kind == protocol.RECALL:
             # Give back the newest unstarted tasks: another node has idle workers.
             n = min(int(frames[1]), len(self.queue))
@@ -378,6 +430,8 @@ class Manager:
                             except zmq.Again:
                                 break
                             self._on_message(frames)
+                    elif self.lane is not None and fd == self.lane.fd:
+                        self._serve_lane(ev)
                     elif ev & zmq.POLLOUT:
                         w = self.by_fd.get(fd)
                         if w is not None:
@@ -417,6 +471,7 @@ class Manager:
     def close(self) -> None:
         """Stop workers (EOF on their task pipes, then kill), close the socket.  Idempotent."""
         self.running = False
+        self._close_lane()
         workers = list(self.workers.values())
         self.workers.clear()
         for w in workers:

@@ -46,6 +46,7 @@ STOP = b"S"         # [STOP, reason]  exit now (scale-in, shutdown)
 REJECT = b"x"       # [REJECT, reason]  registration refused (version mismatch)
 RECALL = b"c"       # [RECALL, n]  give back up to n tasks not yet started (another node is idle)
 PING = b"p"         # [PING]  answer with a HEARTBEAT now (the interchange saw a connection close)
+LANE = b"l"         # [LANE, port, token]  open the direct lane (lane.py) to 127.0.0.1:port
 
 # --- result outcomes -------------------------------------------------------------------
 OUTCOME_RESULT = 0      # pickled return value

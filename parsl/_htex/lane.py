@@ -1,0 +1,282 @@
+"""The direct lane: tasks and results between the interchange and a manager on the same host.
+
+Why it exists: a ZeroMQ message passes through ZMQ's I/O thread on both sides, so one HTEX
+round trip wakes four extra threads (user I/O thread, interchange, manager I/O thread,
+manager, in each direction).  On the 2-vCPU VMs we measure on, waking a sleeping thread on
+the other CPU costs 10-30 us (the waker's ``write`` alone sends an inter-processor
+interrupt), and those wake-ups were ~40 % of the round trip.  A plain TCP socket, read and
+written by the interchange thread and the manager's loop themselves, has none of them.
+
+Scope: only tasks (interchange -> manager) and results (manager -> interchange) use the
+lane.  Registration, heartbeats, RECALL/RETURNED, STOP, PING stay on ZMQ, whose liveness
+rules (docs/htex.md) are unchanged.  The lane is offered only to a manager whose ZMQ
+connection comes from a loopback address, so its bytes never leave the host; that is why
+it needs no CurveZMQ encryption.  The manager proves itself with a random token it was
+sent over its ZMQ connection (encrypted by default), checked in constant time.
+
+Wire format (both directions, after the hello):
+``u32le n | kind byte | (u32le len | record)*`` where ``n`` counts the bytes after itself.
+Hello (manager -> interchange, once): ``MAGIC | 32-byte token | u16le len | manager uid``.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import socket
+import struct
+from typing import List, Optional, Tuple
+
+MAGIC = b"CHL1"
+TOKEN_BYTES = 32
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+#: A hello longer than this is not one of ours.
+MAX_HELLO = len(MAGIC) + TOKEN_BYTES + 2 + 1024
+#: One recv per readable event; large enough for a full batch of small records.
+RECV_CHUNK = 1 << 18
+#: Set CHERVIL_HTEX_LANE=0 to keep every message on ZMQ (to compare, or to debug).
+ENV_SWITCH = "CHERVIL_HTEX_LANE"
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def new_token() -> bytes:
+    return os.urandom(TOKEN_BYTES)
+
+
+def is_loopback_peer(fd: Optional[int]) -> bool:
+    """True when the TCP connection on ``fd`` (owned by ZMQ: we only look) comes from this host's loopback."""
+    if fd is None or fd < 0:
+        return False
+    try:
+        dup = socket.socket(fileno=os.dup(fd))   # family and type are read from the fd
+    except OSError:
+        return False
+    try:
+        host = dup.getpeername()[0]
+    except (OSError, IndexError):
+        return False
+    finally:
+        dup.close()
+    if host.startswith("::ffff:"):
+        host = host[7:]
+    return host == "::1" or host.startswith("127.")
+
+
+def encode_hello(token: bytes, uid: bytes) -> bytes:
+    return b"".join((MAGIC, token, _U16.pack(len(uid)), uid))
+
+
+def parse_hello(buf: bytes, token: bytes) -> Tuple[Optional[bytes], int]:
+    """(uid, bytes used) once a whole hello is in ``buf``; (None, 0) while incomplete.
+
+    Raises ValueError for anything that is not a hello carrying ``token``.
+    """
+    head = len(MAGIC) + TOKEN_BYTES + 2
+    if len(buf) < head:
+        if not MAGIC.startswith(bytes(buf[:len(MAGIC)])):
+            raise ValueError("not a lane hello")
+        return None, 0
+    if bytes(buf[:len(MAGIC)]) != MAGIC:
+        raise ValueError("not a lane hello")
+    if not hmac.compare_digest(bytes(buf[len(MAGIC):len(MAGIC) + TOKEN_BYTES]), token):
+        raise ValueError("wrong lane token")
+    (n,) = _U16.unpack_from(buf, head - 2)
+    if len(buf) < head + n:
+        return None, 0
+    return bytes(buf[head:head + n]), head + n
+
+
+def encode_message(kind: bytes, records) -> bytes:
+    pack = _U32.pack
+    parts = [b"", kind]
+    size = 1
+    for r in records:
+        parts.append(pack(len(r)))
+        parts.append(r)
+        size += 4 + len(r)
+    parts[0] = pack(size)
+    return b"".join(parts)
+
+
+def split_messages(buf: bytearray) -> Tuple[List[Tuple[bytes, List[bytes]]], int]:
+    """The whole messages at the start of ``buf`` as (kind, records), and the bytes they used."""
+    out = []
+    pos = 0
+    end = len(buf)
+    unpack = _U32.unpack_from
+    while end - pos >= 4:
+        (n,) = unpack(buf, pos)
+        if end - pos - 4 < n:
+            break
+        body_end = pos + 4 + n
+        kind = bytes(buf[pos + 4:pos + 5])
+        records = []
+        p = pos + 5
+        while p < body_end:
+            (rn,) = unpack(buf, p)
+            records.append(bytes(buf[p + 4:p + 4 + rn]))
+            p += 4 + rn
+        out.append((kind, records))
+        pos = body_end
+    return out, pos
+
+
+class LaneConnection:
+    """One end of an established lane: a non-blocking socket with input and output buffers.
+
+    Used by one thread at a time (its owner's loop).  ``send`` never blocks: what the kernel
+    does not take waits in ``outbuf`` and the owner watches POLLOUT until ``flush`` empties it.
+    """
+
+    __slots__ = ("sock", "fd", "inbuf", "outbuf", "closed")
+
+    def __init__(self, sock: socket.socket, inbuf: bytes = b""):
+        sock.setblocking(False)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.inbuf = bytearray(inbuf)
+        self.outbuf = bytearray()
+        self.closed = False
+
+    def send(self, kind: bytes, records) -> bool:
+        """Queue one message and write what the kernel takes; True while bytes are still waiting."""
+        data = encode_message(kind, records)
+        if self.outbuf:
+            self.outbuf += data
+            return self.flush()
+        try:
+            n = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        if n < len(data):
+            self.outbuf += memoryview(data)[n:]
+        return bool(self.outbuf)
+
+    def flush(self) -> bool:
+        """Write waiting bytes; True while some are still waiting.  Errors surface in ``receive``."""
+        while self.outbuf:
+            try:
+                n = self.sock.send(self.outbuf)
+            except (BlockingIOError, InterruptedError):
+                return True
+            except OSError:
+                self.outbuf.clear()   # the peer is gone; the reader side sees EOF
+                return False
+            del self.outbuf[:n]
+        return False
+
+    def receive(self) -> List[Tuple[bytes, List[bytes]]]:
+        """The messages that are complete now.  Raises EOFError when the peer has closed."""
+        try:
+            data = self.sock.recv(RECV_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError as e:
+            raise EOFError(str(e)) from None
+        if not data:
+            raise EOFError("lane closed by the peer")
+        buf = self.inbuf
+        if not buf:
+            messages, used = split_messages(data)
+            if used < len(data):
+                buf += memoryview(data)[used:]
+            return messages
+        buf += data
+        messages, used = split_messages(buf)
+        del buf[:used]
+        return messages
+
+    def buffered(self) -> List[Tuple[bytes, List[bytes]]]:
+        """The complete messages already in the input buffer (bytes that came with the hello)."""
+        messages, used = split_messages(self.inbuf)
+        del self.inbuf[:used]
+        return messages
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
+def connect(port: int, token: bytes, uid: bytes, timeout: float = 2.0) -> LaneConnection:
+    """The manager's side: open the lane to the interchange on this host."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        sock.sendall(encode_hello(token, uid))
+    except OSError:
+        sock.close()
+        raise
+    return LaneConnection(sock)
+
+
+class LaneListener:
+    """The interchange's side: a loopback listening socket and the hellos not yet complete."""
+
+    def __init__(self):
+        self.token = new_token()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.fd = self.sock.fileno()
+        self.greeting: dict = {}    # fd -> (socket, bytearray) of connections before their hello
+
+    def accept(self) -> List[int]:
+        """Accept waiting connections; returns their fds (watch them for the hello)."""
+        fds = []
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return fds
+            except OSError:
+                return fds
+            conn.setblocking(False)
+            self.greeting[conn.fileno()] = (conn, bytearray())
+            fds.append(conn.fileno())
+
+    def read_hello(self, fd: int) -> Tuple[Optional[bytes], Optional[LaneConnection], bool]:
+        """(uid, lane, finished) for a greeting connection.  finished=True means stop
+        watching ``fd`` as a greeting: the lane is returned, or it was refused and closed."""
+        conn, buf = self.greeting[fd]
+        try:
+            data = conn.recv(MAX_HELLO)
+        except (BlockingIOError, InterruptedError):
+            return None, None, False
+        except OSError:
+            data = b""
+        buf += data
+        try:
+            if not data:
+                raise ValueError("closed before its hello")
+            uid, used = parse_hello(buf, self.token)
+            if uid is None:
+                if len(buf) >= MAX_HELLO:
+                    raise ValueError("hello too long")
+                return None, None, False
+        except ValueError:
+            del self.greeting[fd]
+            conn.close()
+            return None, None, True
+        del self.greeting[fd]
+        return uid, LaneConnection(conn, bytes(buf[used:])), True
+
+    def close(self) -> None:
+        for conn, _ in self.greeting.values():
+            conn.close()
+        self.greeting.clear()
+        try:
+            self.sock.close()
+        except OSError:
+            pass

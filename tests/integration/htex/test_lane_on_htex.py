@@ -1,0 +1,54 @@
+"""The direct lane between the interchange and a manager on the same host (parsl/_htex/lane.py)."""
+import socket
+import sys
+
+import cloudpickle
+import pytest
+
+from _htex_helpers import htex, wait_for  # noqa: F401
+from parsl._htex import lane as lanes
+
+pytestmark = pytest.mark.htex
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def echo(x):
+    return x
+
+
+def lanes_open(ex):
+    return ex.interchange.call(lambda ix: [m.lane is not None for m in ix.managers.values()])
+
+
+def test_a_local_manager_moves_tasks_and_results_over_the_lane(htex):
+    ex = htex(encrypted=True)     # the default configuration
+    assert wait_for(lambda: lanes_open(ex) == [True])
+    futs = [ex.submit(echo, {}, i) for i in range(500)]
+    assert [f.result(timeout=60) for f in futs] == list(range(500))
+    # Larger than the socket buffers in both directions: partial writes wait for POLLOUT.
+    big = [bytes([i]) * 3_000_000 for i in range(3)]
+    futs = [ex.submit(echo, {}, b) for b in big]
+    assert [f.result(timeout=60) for f in futs] == big
+
+
+def test_the_lane_can_be_switched_off(htex, monkeypatch):
+    monkeypatch.setenv(lanes.ENV_SWITCH, "0")     # the manager inherits it too
+    ex = htex()
+    assert wait_for(lambda: len(ex.connected_managers()) == 1)
+    assert lanes_open(ex) == [False]
+    assert ex.submit(echo, {}, "over zmq").result(timeout=30) == "over zmq"
+
+
+def test_a_stranger_on_the_lane_port_is_refused_and_harms_nothing(htex):
+    ex = htex()
+    assert wait_for(lambda: lanes_open(ex) == [True])
+    port = ex.interchange._lane_listener.port
+    stranger = socket.create_connection(("127.0.0.1", port))
+    try:
+        stranger.sendall(lanes.encode_hello(b"\0" * lanes.TOKEN_BYTES, b"intruder"))
+        stranger.settimeout(10)
+        assert stranger.recv(10) == b""      # closed by the interchange
+    finally:
+        stranger.close()
+    assert ex.submit(echo, {}, 7).result(timeout=30) == 7
+    assert lanes_open(ex) == [True]

@@ -1,0 +1,118 @@
+"""The direct lane's framing, hello and non-blocking buffering (no threads: both ends in one)."""
+import socket
+
+import pytest
+
+from parsl._htex import lane as lanes
+
+
+def test_messages_round_trip_when_cut_at_every_byte():
+    wire = lanes.encode_message(b"T", [b"a", b"", b"x" * 300]) + lanes.encode_message(b"R", [b"zz"])
+    for cut in range(len(wire) + 1):
+        buf = bytearray(wire[:cut])
+        first, used = lanes.split_messages(buf)
+        del buf[:used]
+        buf += wire[cut:]
+        rest, used2 = lanes.split_messages(buf)
+        assert used + used2 == len(wire)
+        assert first + rest == [(b"T", [b"a", b"", b"x" * 300]), (b"R", [b"zz"])]
+
+
+def test_hello_is_checked_and_may_arrive_in_pieces():
+    token = lanes.new_token()
+    hello = lanes.encode_hello(token, b"manager-1") + b"tail"
+    for cut in range(len(hello) - 4):
+        assert lanes.parse_hello(hello[:cut], token) == (None, 0)
+    assert lanes.parse_hello(hello, token) == (b"manager-1", len(hello) - 4)
+    with pytest.raises(ValueError, match="token"):
+        lanes.parse_hello(hello, lanes.new_token())
+    with pytest.raises(ValueError, match="not a lane hello"):
+        lanes.parse_hello(b"GET / HTTP/1.1\r\n", token)
+
+
+def test_send_never_blocks_and_everything_arrives_in_order():
+    a, b = socket.socketpair()
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)   # small, so writes are partial
+    sender, receiver = lanes.LaneConnection(a), lanes.LaneConnection(b)
+    try:
+        big = [bytes([i % 251]) * 50_000 for i in range(40)]     # ~2 MB: more than the socket buffers
+        waiting = False
+        for i in range(0, len(big), 4):
+            waiting = sender.send(b"T", big[i:i + 4])
+        assert waiting, "expected the kernel to leave some bytes waiting"
+        got = []
+        while waiting or len(got) < len(big):
+            waiting = sender.flush()
+            for kind, records in receiver.receive():
+                assert kind == b"T"
+                got.extend(records)
+        assert got == big
+    finally:
+        sender.close()
+        receiver.close()
+
+
+def test_closed_peer_is_eof():
+    a, b = socket.socketpair()
+    receiver = lanes.LaneConnection(b)
+    a.close()
+    with pytest.raises(EOFError):
+        receiver.receive()
+    receiver.close()
+    receiver.close()   # idempotent
+
+
+def test_listener_accepts_the_token_and_keeps_bytes_sent_with_the_hello():
+    listener = lanes.LaneListener()
+    conns = []
+    try:
+        good = lanes.connect(listener.port, listener.token, b"m1")
+        conns.append(good)
+        good.send(b"R", [b"result"])
+        bad = socket.create_connection(("127.0.0.1", listener.port))
+        conns.append(bad)
+        bad.sendall(lanes.encode_hello(lanes.new_token(), b"intruder"))
+        outcomes = {}
+        while len(outcomes) < 2:
+            for fd in listener.accept():
+                outcomes.setdefault(fd, None)
+            for fd in list(listener.greeting):
+                uid, conn, finished = listener.read_hello(fd)
+                if finished:
+                    outcomes[fd] = (uid, conn)
+        accepted = [(uid, conn) for uid, conn in outcomes.values() if conn is not None]
+        assert [uid for uid, _ in accepted] == [b"m1"]
+        conn = accepted[0][1]
+        conns.append(conn)
+        messages = conn.buffered()
+        while not messages:
+            messages = conn.receive()
+        assert messages == [(b"R", [b"result"])]
+        assert not listener.greeting
+        assert bad.recv(10) == b""      # the refused connection was closed
+    finally:
+        for c in conns:
+            c.close()
+        listener.close()
+
+
+def test_only_loopback_peers_are_offered_the_lane():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    client = socket.create_connection(server.getsockname())
+    conn, _ = server.accept()
+    try:
+        assert lanes.is_loopback_peer(conn.fileno())
+        assert not lanes.is_loopback_peer(None)
+        assert not lanes.is_loopback_peer(-1)
+    finally:
+        for s in (client, conn, server):
+            s.close()
+
+
+def test_the_lane_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv(lanes.ENV_SWITCH, "0")
+    assert not lanes.enabled()
+    monkeypatch.setenv(lanes.ENV_SWITCH, "1")
+    assert lanes.enabled()
