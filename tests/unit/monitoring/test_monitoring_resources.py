@@ -99,3 +99,27 @@ def test_cpu_percent_is_cpu_over_wall_and_usage_is_since_task_start():
     assert f["psutil_process_cpu_percent"] == 50.0
     assert f["psutil_process_time_user"] == 0.5 and f["psutil_process_disk_read"] == 10
     assert f["psutil_process_num_ctx_switches_voluntary"] == 3
+
+
+def test_end_of_task_sample_is_light_but_agrees_with_the_full_one():
+    s = ProcessTreeSampler()
+    try:
+        full = s.read()
+        light = s.read_final()
+        assert light["children"] == 0 and light["status"] == "running"
+        assert light["cpu_num"] == full["cpu_num"]
+        assert 0 <= light["cpu"] - full["cpu"] < 0.5          # same CPU sources: never backwards
+        assert abs(light["rss"] - full["rss"]) < 64 * 1024 * 1024
+        assert light["read"] >= full["read"] and light["vol"] >= full["vol"]
+    finally:
+        s.close()
+
+
+def test_end_of_task_sample_counts_a_live_child():
+    s = ProcessTreeSampler()
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert s.read_final()["children"] == 1
+    finally:
+        child.communicate(b"")
+        s.close()
