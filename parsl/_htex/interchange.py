@@ -8,7 +8,11 @@ of submissions costs one ``write`` syscall.
 
 Managers on this host also open a *direct lane* (``lane.py``): a plain loopback TCP socket
 that carries their tasks and results without ZMQ's I/O threads; control messages stay on
-ZMQ.  The interchange thread owns the lanes too.
+ZMQ.  The interchange thread owns the lanes too, with one exception: when nothing is
+queued, a submitting thread writes its task straight to a lane (``_submit_direct``),
+which saves waking the interchange thread (measured: ~25 us of a ~230 us round trip).
+``_lock`` makes that safe: the interchange thread holds it except while it sleeps in
+``poll``.  The ZMQ socket is never touched outside the interchange thread.
 
 Decisions are kept out of the socket code: ``choose_dispatch`` (who gets which tasks) and
 ``find_lost_managers`` are pure functions of their inputs.
@@ -36,6 +40,9 @@ _INF = math.inf
 #: After a manager's TCP connection closes, how long it has to answer a PING (from a new
 #: connection) before it is declared lost, instead of waiting for heartbeat_threshold.
 SUSPECT_GRACE_S = 2.0
+#: How long a submitting thread waits for the interchange thread to finish its loop
+#: iteration before queueing the task for it instead (see Interchange._submit_direct).
+DIRECT_SUBMIT_WAIT_S = 0.0005
 
 
 def pipeline_extra(worker_count: int) -> int:
@@ -184,6 +191,9 @@ class Interchange:
         self._poller: Optional[zmq.Poller] = None
         self._lane_listener: Optional[lanes.LaneListener] = None
         self._lanes: Dict[int, ManagerRecord] = {}   # lane fd -> its manager
+        #: Held by the interchange thread except while it sleeps in poll(); a submitting
+        #: thread takes it to write a task straight to a manager's lane (_submit_direct).
+        self._lock = threading.Lock()
 
     # -- lifecycle (called from the owner's thread) -------------------------------------
     def start(self) -> int:
@@ -269,11 +279,52 @@ class Interchange:
             priority = _INF
         else:
             self._priorities[task_id] = priority
-        self._incoming.append((priority, task_id, record))
-        # From the interchange thread itself (a result callback submitting a dependent task)
-        # no bell is needed: the loop takes incoming tasks right after the callbacks.
-        if not self._rung and threading.get_ident() != self._ident:
+        item = (priority, task_id, record)
+        if threading.get_ident() == self._ident:
+            # A result callback submitting a dependent task: the loop takes incoming tasks
+            # right after the callbacks, no bell needed (and the lock is already held).
+            self._incoming.append(item)
+            return
+        if self._lanes and not self._pending and self._submit_direct(item):
+            return
+        self._incoming.append(item)
+        if not self._rung:
             self._ring()
+
+    def _submit_direct(self, item) -> bool:
+        """Write one task straight to a manager's lane from the calling thread.
+
+        Only when nothing is queued (so priorities and order cannot be bypassed) and the
+        chosen manager has a lane; False means nothing was done and the task goes the usual
+        way.  Waiting a little for the lock pays: the interchange thread holds it for one
+        loop iteration (often it is just finishing the one that completed the caller's
+        previous task), and waking it up afterwards costs more.  The wait is bounded because
+        the caller may hold a lock of its own that a result callback on the interchange
+        thread is waiting for; an unbounded wait would deadlock.
+        """
+        lock = self._lock
+        if not lock.acquire(timeout=DIRECT_SUBMIT_WAIT_S):
+            return False
+        try:
+            if self._pending or self._incoming or self._stopping or self._poller is None:
+                return False
+            ready = {uid for uid, m in self.managers.items() if m.free > 0}
+            if not ready:
+                return False
+            m = self.managers[self.selector.sort_managers(ready, self.managers)[0]]
+            conn = m.lane
+            if conn is None:
+                return False
+            m.tasks.add(item[1])
+            m.idle_since = None
+            if conn.send(protocol.TASKS, (item[2],)):
+                # The rest is written when the socket drains; the sleeping poller must
+                # start over to watch for that.
+                self._poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)
+                self._ring()
+            return True
+        finally:
+            lock.release()
 
     def call(self, fn: Callable[["Interchange"], object], timeout: float = 10.0):
         """Run ``fn(self)`` on the interchange thread and return its result."""
@@ -288,6 +339,8 @@ class Interchange:
 
     # -- the loop (interchange thread only) ---------------------------------------------
     def _run(self) -> None:
+        lock = self._lock
+        lock.acquire()      # released only while sleeping in poll() and at the very end
         self._ident = threading.get_ident()
         sock = self._sock
         poller = zmq.Poller()
@@ -306,7 +359,12 @@ class Interchange:
         try:
             while not self._stopping:
                 timeout = max(0.0, next_sweep - time.monotonic())
-                for target, event in poller.poll(timeout * 1000):
+                lock.release()
+                try:
+                    ready = poller.poll(timeout * 1000)
+                finally:
+                    lock.acquire()
+                for target, event in ready:
                     if target is sock:
                         self._drain_socket(sock)
                     elif target is monitor:
@@ -349,6 +407,8 @@ class Interchange:
             self._close_ctx()
             for fn, fut in self._calls:
                 fut.set_exception(RuntimeError("the interchange has stopped"))
+            self._poller = None
+            lock.release()
 
     def _drain_socket(self, sock) -> None:
         recv_first = sock.recv

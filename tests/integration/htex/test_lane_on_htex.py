@@ -52,3 +52,26 @@ def test_a_stranger_on_the_lane_port_is_refused_and_harms_nothing(htex):
         stranger.close()
     assert ex.submit(echo, {}, 7).result(timeout=30) == 7
     assert lanes_open(ex) == [True]
+
+
+def test_submitting_while_holding_a_lock_that_a_done_callback_needs_does_not_deadlock(htex):
+    # The submitting thread may write to the lane itself, waiting briefly for the
+    # interchange thread; that wait must give up, or this would deadlock.
+    import threading
+    ex = htex()
+    assert wait_for(lambda: lanes_open(ex) == [True])
+    user_lock = threading.RLock()   # re-entrant: a callback added to a done future runs right here
+    seen = []
+
+    def collect(fut):
+        with user_lock:
+            seen.append(fut.result())
+
+    with user_lock:
+        futs = [ex.submit(echo, {}, i) for i in range(100)]
+        for f in futs:
+            f.add_done_callback(collect)
+        futs += [ex.submit(echo, {}, i) for i in range(100, 200)]
+    assert [f.result(timeout=60) for f in futs] == list(range(200))
+    assert wait_for(lambda: len(seen) == 100)
+    assert sorted(seen) == list(range(100))
