@@ -9,6 +9,11 @@ _LAZY = {
     "LSFProvider": "parsl.providers.lsf.lsf",
     "CondorProvider": "parsl.providers.condor.condor",
     "GridEngineProvider": "parsl.providers.grid_engine.grid_engine",
+    # not implemented in Chervil: importable, and constructing one says so
+    "KubernetesProvider": "parsl.providers.unsupported",
+    "AWSProvider": "parsl.providers.unsupported",
+    "GoogleCloudProvider": "parsl.providers.unsupported",
+    "AzureProvider": "parsl.providers.unsupported",
 }
 
 __all__ = ["ExecutionProvider", *_LAZY]
