@@ -1,0 +1,3 @@
+from parsl.executors.unsupported import FluxExecutor
+
+__all__ = ["FluxExecutor"]

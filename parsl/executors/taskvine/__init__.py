@@ -1,0 +1,3 @@
+from parsl.executors.unsupported import TaskVineExecutor
+
+__all__ = ["TaskVineExecutor"]

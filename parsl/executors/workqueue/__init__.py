@@ -1,0 +1,3 @@
+from parsl.executors.unsupported import WorkQueueExecutor
+
+__all__ = ["WorkQueueExecutor"]
