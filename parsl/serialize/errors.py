@@ -11,7 +11,11 @@ class SerializationError(ParslError):
         self.reason = reason
 
     def __str__(self):
-        msg = f"Failed to serialize objects for an invocation of function {self.fname}"
+        if self.fname in ("arguments", "result"):
+            # raised where the function's name is not known: say which part failed
+            msg = f"Failed to serialize the task's {self.fname}"
+        else:
+            msg = f"Failed to serialize objects for an invocation of function {self.fname}"
         if self.reason:
             msg += f": {self.reason}"
         return msg + ". Pass only picklable values, or run the app on a ThreadPoolExecutor."
