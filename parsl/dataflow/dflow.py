@@ -100,6 +100,7 @@ class DataFlowKernel:
         logger.debug("Config: %r", config)
 
         self.tasks: Dict[int, TaskRecord] = {}
+        self._stage_outs: Dict[int, tuple] = {}  # id -> (stage-out future, its app's future)
         self._next_id = 0
         self.task_state_counts = {s: 0 for s in States}
         self._retries = config.retries
@@ -377,6 +378,7 @@ class DataFlowKernel:
                     continue
                 copy = f if local_shared and f.scheme == "file" else f.cleancopy()
                 stage_fut = dm.stage_out(copy, label, app_fu)
+                self._track_stage_out(stage_fut, app_fu)
                 data_futs.append(DataFuture(stage_fut if stage_fut is not None else app_fu, f, tid=rec.id))
                 func = dm.replace_task_stage_out(copy, func, label)
                 task_outputs.append(copy)
@@ -387,11 +389,31 @@ class DataFlowKernel:
             if isinstance(f, File):
                 copy = f if local_shared and f.scheme == "file" else f.cleancopy()
                 stage_fut = dm.stage_out(copy, label, app_fu)
+                self._track_stage_out(stage_fut, app_fu)
                 func = dm.replace_task_stage_out(copy, func, label)
                 rec[f"_{kw}_datafuture"] = DataFuture(stage_fut if stage_fut is not None else app_fu, f,
                                                        tid=rec.id)
                 kwargs[kw] = copy
         return func
+
+    def _track_stage_out(self, stage_fut, app_fu):
+        """Remember a separate stage-out transfer, so cleanup() lets it finish (nothing lost)."""
+        if stage_fut is None:
+            return
+        pending = self._stage_outs
+        pending[id(stage_fut)] = (stage_fut, app_fu)
+        stage_fut.add_done_callback(lambda f, key=id(stage_fut): pending.pop(key, None))
+
+    def _finish_stage_outs(self):
+        # Only transfers whose app has finished: those are moving data now and end soon.
+        # A stage-out still waiting for a running app is not waited for (that app may never end).
+        for stage_fut, app_fu in list(self._stage_outs.values()):
+            if app_fu.done() and not stage_fut.done():
+                logger.info("cleanup: waiting for the stage-out of %r", stage_fut)
+                try:
+                    stage_fut.exception()
+                except CancelledError:
+                    pass
 
     # ------------------------------------------------------------------ launch
     def _dep_done(self, rec):
@@ -737,6 +759,7 @@ class DataFlowKernel:
                 return
             self._closed = True
         logger.info("DFK cleanup initiated")
+        _quietly(self._finish_stage_outs, "finishing stage-out transfers")
         self.log_task_states()
         if self.memoizer is not None:
             _quietly(self.memoizer.close, "closing the memoizer")
