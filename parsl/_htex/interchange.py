@@ -478,7 +478,7 @@ class Interchange:
     # -- the direct lane (lane.py) ----------------------------------------------------------
     def _offer_lane(self, sock, m: ManagerRecord) -> None:
         listener = self._lane_listener
-        if listener is not None and lanes.is_loopback_peer(m.fd):
+        if listener is not None and lanes.is_same_host_peer(m.fd):
             sock.send_multipart([m.uid, protocol.LANE, str(listener.port).encode(), listener.token])
 
     def _serve_listener(self, listener: "lanes.LaneListener", fd: int) -> None:
@@ -502,7 +502,11 @@ class Interchange:
             return
         m.lane = conn
         self._lanes[conn.fd] = m
-        poller.register(conn.fd, zmq.POLLIN)
+        # Before any task: tells the manager this lane really leads to its interchange.
+        if conn.send(lanes.ACK, (listener.token,)):
+            poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)
+        else:
+            poller.register(conn.fd, zmq.POLLIN)
         logger.debug("manager %s opened its direct lane", uid.decode())
         if conn.inbuf:
             self._serve_lane(m, zmq.POLLIN, read=False)

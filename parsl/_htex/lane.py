@@ -9,14 +9,19 @@ written by the interchange thread and the manager's loop themselves, has none of
 
 Scope: only tasks (interchange -> manager) and results (manager -> interchange) use the
 lane.  Registration, heartbeats, RECALL/RETURNED, STOP, PING stay on ZMQ, whose liveness
-rules (docs/htex.md) are unchanged.  The lane is offered only to a manager whose ZMQ
-connection comes from a loopback address, so its bytes never leave the host; that is why
-it needs no CurveZMQ encryption.  The manager proves itself with a random token it was
-sent over its ZMQ connection (encrypted by default), checked in constant time.
+rules (docs/htex.md) are unchanged.  The lane is offered only to a manager on this host
+(its ZMQ connection comes from a loopback address, or from the very address it reached:
+a connection between two addresses of one host), and it always connects to 127.0.0.1,
+so its bytes never leave the host; that is why it needs no CurveZMQ encryption.  The
+manager proves itself with a random token it was sent over its ZMQ connection (encrypted
+by default), checked in constant time; the interchange answers with an ACK carrying the
+same token, and only then does the manager send results on the lane (so a stranger
+listening on that port in some other network namespace can never swallow results).
 
 Wire format (both directions, after the hello):
 ``u32le n | kind byte | (u32le len | record)*`` where ``n`` counts the bytes after itself.
 Hello (manager -> interchange, once): ``MAGIC | 32-byte token | u16le len | manager uid``.
+The interchange's first message is ``ACK`` with the token as its one record.
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ import struct
 from typing import List, Optional, Tuple
 
 MAGIC = b"CHL1"
+#: The interchange's first message on an accepted lane: [token].
+ACK = b"A"
 TOKEN_BYTES = 32
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
@@ -46,8 +53,14 @@ def new_token() -> bytes:
     return os.urandom(TOKEN_BYTES)
 
 
-def is_loopback_peer(fd: Optional[int]) -> bool:
-    """True when the TCP connection on ``fd`` (owned by ZMQ: we only look) comes from this host's loopback."""
+def _plain(host: str) -> str:
+    host = host.split("%", 1)[0]
+    return host[7:] if host.startswith("::ffff:") else host
+
+
+def is_same_host_peer(fd: Optional[int]) -> bool:
+    """True when the TCP connection on ``fd`` (owned by ZMQ: we only look) comes from this
+    host: from a loopback address, or from the same address it was accepted on."""
     if fd is None or fd < 0:
         return False
     try:
@@ -55,14 +68,13 @@ def is_loopback_peer(fd: Optional[int]) -> bool:
     except OSError:
         return False
     try:
-        host = dup.getpeername()[0]
-    except (OSError, IndexError):
+        peer = _plain(dup.getpeername()[0])
+        local = _plain(dup.getsockname()[0])
+    except (OSError, IndexError, TypeError):
         return False
     finally:
         dup.close()
-    if host.startswith("::ffff:"):
-        host = host[7:]
-    return host == "::1" or host.startswith("127.")
+    return peer == "::1" or peer.startswith("127.") or peer == local
 
 
 def encode_hello(token: bytes, uid: bytes) -> bytes:

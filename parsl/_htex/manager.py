@@ -19,6 +19,7 @@ Liveness:
 from __future__ import annotations
 
 import errno
+import hmac
 import json
 import logging
 import os
@@ -117,6 +118,9 @@ class Manager:
         self.sock = None
         #: The direct lane to the interchange (same host only): tasks and results bypass ZMQ.
         self.lane: Optional[lanes.LaneConnection] = None
+        self.lane_token: Optional[bytes] = None
+        #: Results go on the lane only after the interchange's ACK proved it is the right peer.
+        self.lane_ready = False
         self.poller = None
         self.running = True
         self.draining = False
@@ -300,7 +304,7 @@ class Manager:
 
     def _send(self, frames: List[bytes]) -> None:
         lane = self.lane
-        if lane is not None and frames[0] == protocol.RESULTS:
+        if lane is not None and self.lane_ready and frames[0] == protocol.RESULTS:
             if lane.send(protocol.RESULTS, frames[1:]):
                 self.poller.register(lane.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
             return
@@ -312,6 +316,7 @@ class Manager:
             return
         try:
             self.lane = lanes.connect(port, token, self.uid.encode())
+            self.lane_token = token
         except OSError as e:   # tasks and results simply stay on ZMQ
             logger.warning("could not open the direct lane to the interchange (port %d): %s", port, e)
             return
@@ -332,13 +337,19 @@ class Manager:
             self._close_lane()
             return
         for kind, records in messages:
-            if kind == protocol.TASKS:
+            if kind == protocol.TASKS and self.lane_ready:
                 self.queue.extend(records)
+            elif kind == lanes.ACK and not self.lane_ready and records \
+                    and hmac.compare_digest(records[0], self.lane_token):
+                self.lane_ready = True
             else:
-                logger.warning("unexpected message kind %r on the direct lane", kind)
+                logger.warning("unexpected message %r on the direct lane (not our interchange?): closing it", kind)
+                self._close_lane()
+                return
 
     def _close_lane(self) -> None:
         lane, self.lane = self.lane, None
+        self.lane_ready = False
         if lane is None:
             return
         if self.poller is not None:

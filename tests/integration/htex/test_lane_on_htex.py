@@ -75,3 +75,13 @@ def test_submitting_while_holding_a_lock_that_a_done_callback_needs_does_not_dea
     assert [f.result(timeout=60) for f in futs] == list(range(200))
     assert wait_for(lambda: len(seen) == 100)
     assert sorted(seen) == list(range(100))
+
+
+def test_a_local_manager_reaching_a_non_loopback_address_also_gets_the_lane(htex):
+    from parsl.addresses import get_all_addresses
+    own = [a for a in get_all_addresses() if not a.startswith("127.") and a != "::1" and ":" not in a]
+    if not own:
+        pytest.skip("this host has no non-loopback IPv4 address")
+    ex = htex(address=own[0])
+    assert wait_for(lambda: lanes_open(ex) == [True])
+    assert ex.submit(echo, {}, "here").result(timeout=30) == "here"

@@ -1,4 +1,5 @@
 """The direct lane's framing, hello and non-blocking buffering (no threads: both ends in one)."""
+import os
 import socket
 
 import pytest
@@ -96,16 +97,16 @@ def test_listener_accepts_the_token_and_keeps_bytes_sent_with_the_hello():
         listener.close()
 
 
-def test_only_loopback_peers_are_offered_the_lane():
+def test_local_peers_are_recognised():
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     client = socket.create_connection(server.getsockname())
     conn, _ = server.accept()
     try:
-        assert lanes.is_loopback_peer(conn.fileno())
-        assert not lanes.is_loopback_peer(None)
-        assert not lanes.is_loopback_peer(-1)
+        assert lanes.is_same_host_peer(conn.fileno())
+        assert not lanes.is_same_host_peer(None)
+        assert not lanes.is_same_host_peer(-1)
     finally:
         for s in (client, conn, server):
             s.close()
@@ -116,3 +117,67 @@ def test_the_lane_can_be_switched_off(monkeypatch):
     assert not lanes.enabled()
     monkeypatch.setenv(lanes.ENV_SWITCH, "1")
     assert lanes.enabled()
+
+
+def _manager_with_lane():
+    import zmq
+    from parsl._htex.manager import Manager
+    m = Manager(addresses=["127.0.0.1"], port=1, uid="m1", block_id="0", worker_count=1)
+    a, b = socket.socketpair()
+    m.poller = zmq.Poller()
+    m.lane = lanes.LaneConnection(a)
+    m.lane_token = lanes.new_token()
+    m.poller.register(m.lane.fd, zmq.POLLIN)
+    m.sock = _RecordingSocket()
+    return m, b
+
+
+class _RecordingSocket:
+    """Stands in for the manager's ZMQ socket."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send_multipart(self, frames):
+        self.sent.append(frames)
+
+    def close(self, linger=None):
+        pass
+
+
+def _close_manager(m, peer):
+    peer.close()
+    m.close()
+    os.close(m.lifeline_r)
+
+
+def test_manager_uses_the_lane_for_results_only_after_the_interchange_ack():
+    import zmq
+    m, peer = _manager_with_lane()
+    try:
+        m._send([b"R", b"early"])                       # no ACK yet: goes on ZMQ
+        assert m.sock.sent == [[b"R", b"early"]]
+        peer.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            peer.recv(100)
+        peer.sendall(lanes.encode_message(lanes.ACK, [m.lane_token]) + lanes.encode_message(b"T", [b"task"]))
+        while not m.queue:
+            m._serve_lane(zmq.POLLIN)
+        assert m.lane_ready and list(m.queue) == [b"task"]
+        m._send([b"R", b"result"])
+        peer.setblocking(True)
+        assert peer.recv(100) == lanes.encode_message(b"R", [b"result"])
+    finally:
+        _close_manager(m, peer)
+
+
+def test_manager_drops_a_lane_that_does_not_answer_with_its_token():
+    import zmq
+    m, peer = _manager_with_lane()
+    try:
+        peer.sendall(lanes.encode_message(lanes.ACK, [lanes.new_token()]))
+        while m.lane is not None:
+            m._serve_lane(zmq.POLLIN)
+        assert not m.lane_ready
+    finally:
+        _close_manager(m, peer)
