@@ -311,8 +311,9 @@ class Interchange:
             ready = {uid for uid, m in self.managers.items() if m.free > 0}
             if not ready:
                 return False
-            m = self.managers[self.selector.sort_managers(ready, self.managers)[0]]
-            conn = m.lane
+            order = self.selector.sort_managers(ready, self.managers)
+            m = self.managers.get(order[0]) if order else None
+            conn = m.lane if m is not None else None
             if conn is None:
                 return False
             m.tasks.add(item[1])
