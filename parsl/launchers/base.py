@@ -9,7 +9,7 @@ class Launcher(metaclass=ABCMeta):
         self.debug = debug
 
     @abstractmethod
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         """The shell text that launches ``command`` tasks_per_node x nodes_per_block times."""
 
     def __repr__(self):

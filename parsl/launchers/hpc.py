@@ -29,7 +29,7 @@ class SrunLauncher(Launcher):
         super().__init__(debug=debug)
         self.overrides = overrides
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
         return (f"{_debug(self.debug)}export CORES=$SLURM_CPUS_ON_NODE\nexport NODES=$SLURM_JOB_NUM_NODES\n"
                 f"{_write_cmd_file(command, 'SLURM_JOB_NAME')}"
@@ -48,7 +48,7 @@ class SrunMPILauncher(Launcher):
         super().__init__(debug=debug)
         self.overrides = overrides
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         workers = tasks_per_node
         nodes_each = max(1, nodes_per_block // max(1, workers))
         return (f"{_debug(self.debug)}export CORES=$SLURM_CPUS_ON_NODE\nexport NODES=$SLURM_JOB_NUM_NODES\n"
@@ -68,7 +68,7 @@ class AprunLauncher(Launcher):
         super().__init__(debug=debug)
         self.overrides = overrides
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
         return (f"{_debug(self.debug)}{_write_cmd_file(command)}"
                 f"aprun -n {total} -N {tasks_per_node} {self.overrides} /bin/bash cmd_$JOBNAME.sh\n")
@@ -81,7 +81,7 @@ class JsrunLauncher(Launcher):
         super().__init__(debug=debug)
         self.overrides = overrides
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
         return (f"{_debug(self.debug)}{_write_cmd_file(command)}"
                 f"jsrun -n {total} -r {tasks_per_node} {self.overrides} /bin/bash cmd_$JOBNAME.sh\n")
@@ -96,7 +96,7 @@ class MpiExecLauncher(Launcher):
         self.bind_cmd = bind_cmd
         self.overrides = overrides
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
         return (f"{_debug(self.debug)}{_write_cmd_file(command)}"
                 f"CHERVIL_HOSTFILE=$(mktemp)\n"
@@ -115,7 +115,7 @@ class MpiRunLauncher(Launcher):
         self.bash_location = bash_location
         self.overrides = overrides
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
         return (f"{_debug(self.debug)}{_write_cmd_file(command)}"
                 f"mpirun -np {total} {self.overrides} {self.bash_location} cmd_$JOBNAME.sh\n")
@@ -125,7 +125,7 @@ class GnuParallelLauncher(Launcher):
     """GNU parallel over ssh: ``tasks_per_node`` copies on each host of ``$PBS_NODEFILE``
     (or ``$SLURM_JOB_NODELIST`` expanded by scontrol, or this host)."""
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
         return (f"{_debug(self.debug)}{_write_cmd_file(command)}"
                 f"CHERVIL_HOSTS=$(mktemp)\n"

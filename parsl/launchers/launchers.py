@@ -7,7 +7,7 @@ from parsl.launchers.base import Launcher
 class SimpleLauncher(Launcher):
     """Runs the command once, unchanged (the batch script itself is the launcher)."""
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         return command
 
 
@@ -18,7 +18,7 @@ class WrappedLauncher(Launcher):
         super().__init__(debug=debug)
         self.prepend = prepend
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         if tasks_per_node * nodes_per_block > 1:
             import warnings
             warnings.warn("WrappedLauncher starts the command once; tasks_per_node and nodes_per_block "
@@ -39,7 +39,7 @@ class SingleNodeLauncher(Launcher):
         super().__init__(debug=debug)
         self.fail_on_any = fail_on_any
 
-    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         copies = tasks_per_node * nodes_per_block
         trace = "set -x\n" if self.debug else ""
         return f"""{trace}export CORES=$(getconf _NPROCESSORS_ONLN)
