@@ -152,8 +152,10 @@ def run(config: dict) -> None:
     if config.get("resource_monitoring_interval") is not None:
         # Monitoring's per-worker sampler: a thread here, never a process per task.
         from parsl._monitoring.resources import TaskResourceMonitor
+        # compact_end: the end-of-task message is a small tuple; the monitoring writer (or
+        # the executor, for another sink) builds Parsl's message from it.
         monitor = TaskResourceMonitor(send_monitoring, config["resource_monitoring_interval"],
-                                      block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"))
+                                      block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"), compact_end=True)
 
     # The end-of-task monitoring message leaves in the same write as the result: one
     # syscall and one manager wake-up per task, not two.

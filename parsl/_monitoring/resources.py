@@ -26,6 +26,7 @@ knows the DFK's ``task_id``/``try_id``; the hub maps one to the other.
 """
 from __future__ import annotations
 
+import operator
 import os
 import resource
 import socket
@@ -140,12 +141,7 @@ class _ProcSelfReader:
         tick = self._tick
         user = (int(f[11]) + int(f[13])) / tick      # utime + cutime (reaped children)
         system = (int(f[12]) + int(f[14])) / tick    # stime + cstime
-        rd = wr = 0
-        for line in io.split(b"\n"):
-            if line.startswith(b"rchar:"):
-                rd = int(line[6:])
-            elif line.startswith(b"wchar:"):
-                wr = int(line[6:])
+        rd, wr = _io_chars(io)
         if self._own:
             # The same sources as read_light(), so deltas between the two kinds are exact.
             ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -166,13 +162,7 @@ class _ProcSelfReader:
         ru = resource.getrusage(resource.RUSAGE_SELF)
         t = os.times()
         statm = os.pread(self._fds[2], 256, 0).split()
-        io = os.pread(self._fds[1], 8192, 0)
-        rd = wr = 0
-        for line in io.split(b"\n"):
-            if line.startswith(b"rchar:"):
-                rd = int(line[6:])
-            elif line.startswith(b"wchar:"):
-                wr = int(line[6:])
+        rd, wr = _io_chars(os.pread(self._fds[1], 8192, 0))
         return (ru.ru_utime + t.children_user, ru.ru_stime + t.children_system,
                 int(statm[1]) * self._page, int(statm[0]) * self._page, rd, wr, ru.ru_nvcsw, ru.ru_nivcsw)
 
@@ -184,6 +174,12 @@ class _ProcSelfReader:
                 pass
         self._fds = []
         self._child_fds = {}
+
+
+def _io_chars(io: bytes) -> tuple:
+    """``rchar`` and ``wchar`` of a /proc/<pid>/io text (found, not split line by line:
+    this is on the worker's path to its next task)."""
+    return _field(b"\n" + io, b"\nrchar:"), _field(io, b"\nwchar:")
 
 
 def _field(text: bytes, key: bytes) -> int:
@@ -301,15 +297,17 @@ class ProcessTreeSampler:
         }
 
 
-def resource_fields(now: dict, base: dict, prev: dict, interval: float) -> dict:
-    """Parsl's ``resource`` columns for one sample (pure; values are per task)."""
+def resource_fields(now: dict, base: dict, prev: dict, interval: float,
+                    total_memory: Optional[int] = None) -> dict:
+    """Parsl's ``resource`` columns for one sample (pure; values are per task).
+    ``total_memory``: the sampled machine's, when computed elsewhere (default: this one's)."""
     dt = now["wall"] - prev["wall"]
     dcpu = now["cpu"] - prev["cpu"]
     return {
         "timestamp": now["wall"],
         "resource_monitoring_interval": interval,
         "psutil_process_cpu_percent": max(0.0, 100.0 * dcpu / dt) if dt > 0 else 0.0,
-        "psutil_process_memory_percent": 100.0 * now["rss"] / _total_memory(),
+        "psutil_process_memory_percent": 100.0 * now["rss"] / (total_memory or _total_memory()),
         "psutil_process_children_count": now["children"],
         "psutil_process_time_user": max(0.0, now["user"] - base["user"]),
         "psutil_process_time_system": max(0.0, now["system"] - base["system"]),
@@ -322,6 +320,39 @@ def resource_fields(now: dict, base: dict, prev: dict, interval: float) -> dict:
         "psutil_process_num_ctx_switches_voluntary": max(0, now["vol"] - base["vol"]),
         "psutil_process_num_ctx_switches_involuntary": max(0, now["invol"] - base["invol"]),
     }
+
+
+#: Message kind of a compact end-of-task record (``TaskResourceMonitor(compact_end=True)``);
+#: readers turn it into Parsl's ``WORKER_TASK_INFO`` message with ``expand_task_end``.
+TASK_END = "chervil.task_end"
+
+_SAMPLE_KEYS = ("wall", "cpu", "user", "system", "rss", "vms", "read", "write", "vol", "invol",
+                "children", "status", "cpu_num")
+_sample_values = operator.itemgetter(*_SAMPLE_KEYS)
+
+
+def expand_task_end(record) -> tuple:
+    """A compact end-of-task record as Parsl's ``(WORKER_TASK_INFO, message)`` (pure): the
+    task's start and end, and its final ``resource`` fields."""
+    ids, common, pid, first, start, interval, total_memory, now, base, prev_wall, prev_cpu = record
+    now = dict(zip(_SAMPLE_KEYS, now))
+    resource = resource_fields(now, dict(zip(_SAMPLE_KEYS, base)), {"wall": prev_wall, "cpu": prev_cpu},
+                               interval, total_memory)
+    resource.update(ids)
+    resource["psutil_process_pid"] = pid
+    resource["hostname"] = common["hostname"]
+    if "run_id" in common:
+        resource["run_id"] = common["run_id"]
+    msg = dict(common, **ids)
+    msg.update(first_msg=first, last_msg=True, timestamp=start, end_timestamp=now["wall"], resource=resource)
+    return MessageType.WORKER_TASK_INFO, msg
+
+
+def expand_message(kind, body) -> tuple:
+    """``(kind, body)`` as sent by a worker, with compact records expanded."""
+    if kind == TASK_END:
+        return expand_task_end(body)
+    return kind, body
 
 
 class _Task:
@@ -345,8 +376,10 @@ class TaskResourceMonitor:
 
     def __init__(self, send: Callable, interval: Optional[float], *, hostname: Optional[str] = None,
                  block_id=None, run_id: Optional[str] = None, executor_label: Optional[str] = None,
-                 pid: Optional[int] = None):
+                 pid: Optional[int] = None, compact_end: bool = False):
         self.send = send
+        #: send the end-of-task message as ``(TASK_END, record)`` (its reader expands it)
+        self.compact_end = compact_end
         self.interval = interval or 0.0
         self.common = {"hostname": hostname or socket.gethostname(),
                        "block_id": None if block_id is None else str(block_id)}
@@ -393,11 +426,16 @@ class TaskResourceMonitor:
             if task is None:
                 return
             sample = self._last = self.sampler.read_final()
-            resource = self._resource_message(task, sample)
-        msg = dict(self.common, **task.ids)
-        msg.update(first_msg=not task.first_sent, last_msg=True, timestamp=task.start,
-                   end_timestamp=sample["wall"], resource=resource)
-        (send or self.send)(MessageType.WORKER_TASK_INFO, msg)
+            prev, task.prev = task.prev, sample
+        # The compact record is all the worker builds; the message is built by whoever
+        # reads it (expand_task_end), off the worker's path to its next task.
+        record = (task.ids, self.common, self._pid, not task.first_sent, task.start, self.interval,
+                  _total_memory(), _sample_values(sample), _sample_values(task.base),
+                  prev["wall"], prev["cpu"])
+        if self.compact_end:
+            (send or self.send)(TASK_END, record)
+        else:
+            (send or self.send)(*expand_task_end(record))
 
     # ---- sampler thread -----------------------------------------------------------------
     def _tick(self) -> float:

@@ -146,11 +146,12 @@ def decode_encoded_batch(executor_label, data) -> list:
     """An executor's batch of pickled worker messages (HTEX: ``protocol.monitoring_batch``'s
     payload) as ``(MessageType, payload)`` items."""
     from parsl._htex.protocol import split_monitoring_batch
+    from parsl._monitoring.resources import expand_message
     out = []
     loads = pickle.loads
     for m in split_monitoring_batch(data):
         try:
-            kind, body = loads(m)
+            kind, body = expand_message(*loads(m))
         except Exception:
             continue
         if isinstance(body, dict):

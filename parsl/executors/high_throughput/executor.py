@@ -311,8 +311,9 @@ class HighThroughputExecutor(BlockProviderExecutor):
                 messages = protocol.split_monitoring_batch(payload)
             else:
                 messages = (payload,)
+            from parsl._monitoring.resources import expand_message
             for m in messages:
-                message_type, body = pickle.loads(m)
+                message_type, body = expand_message(*pickle.loads(m))   # compact worker records too
                 if isinstance(body, dict):
                     body.setdefault("executor_label", self.label)   # workers know only their task ids
                 sink(message_type, body)
