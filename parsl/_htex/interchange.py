@@ -372,11 +372,14 @@ class Interchange:
                         if self._on_disconnects(monitor):
                             next_sweep = min(next_sweep, time.monotonic() + SUSPECT_GRACE_S + 0.05)
                     elif target == bell:
-                        self._rung = False
+                        # Drain first, then re-arm: re-arming before the read could swallow a
+                        # byte rung in between, leaving _rung True with an empty pipe, so no
+                        # later submit() or call() would ever wake this loop again.
                         try:
                             os.read(bell, 4096)
                         except BlockingIOError:
                             pass
+                        self._rung = False
                     elif target in lanes_by_fd:
                         if self._serve_lane(lanes_by_fd[target], event):
                             next_sweep = min(next_sweep, time.monotonic() + SUSPECT_GRACE_S + 0.05)
