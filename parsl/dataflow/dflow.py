@@ -356,8 +356,6 @@ class DataFlowKernel:
         return deps
 
     def _add_output_deps(self, rec, kwargs, func, inhibit=False):
-        dm = self.data_manager
-        label = rec.executor
         app_fu = rec.app_fu
         outputs = kwargs.get("outputs")
         if inhibit:
@@ -365,7 +363,7 @@ class DataFlowKernel:
                 app_fu._outputs = [DataFuture(app_fu, f, tid=rec.id) for f in outputs if isinstance(f, File)]
             return func
         # a local output is shared with the task as-is only when no provider will rewrite it
-        local_shared = dm.local_outputs_untouched(label)
+        local_shared = self.data_manager.local_outputs_untouched(rec.executor)
         if outputs:
             data_futs = []
             task_outputs = []
@@ -376,25 +374,31 @@ class DataFlowKernel:
                     # Parsl only stages Files; other values pass through untouched
                     task_outputs.append(f)
                     continue
-                copy = f if local_shared and f.scheme == "file" else f.cleancopy()
-                stage_fut = dm.stage_out(copy, label, app_fu)
-                self._track_stage_out(stage_fut, app_fu)
-                data_futs.append(DataFuture(stage_fut if stage_fut is not None else app_fu, f, tid=rec.id))
-                func = dm.replace_task_stage_out(copy, func, label)
+                copy, data_fut, func = self._stage_out_one(rec, f, func, local_shared)
+                data_futs.append(data_fut)
                 task_outputs.append(copy)
             kwargs["outputs"] = task_outputs
             app_fu._outputs = data_futs
         for kw in _STD_KWARGS:
             f = kwargs.get(kw)
             if isinstance(f, File):
-                copy = f if local_shared and f.scheme == "file" else f.cleancopy()
-                stage_fut = dm.stage_out(copy, label, app_fu)
-                self._track_stage_out(stage_fut, app_fu)
-                func = dm.replace_task_stage_out(copy, func, label)
-                rec[f"_{kw}_datafuture"] = DataFuture(stage_fut if stage_fut is not None else app_fu, f,
-                                                       tid=rec.id)
+                copy, rec[f"_{kw}_datafuture"], func = self._stage_out_one(rec, f, func, local_shared)
                 kwargs[kw] = copy
         return func
+
+    def _stage_out_one(self, rec, f, func, local_shared):
+        """Stage out one File the task writes: (the task's copy, the user's DataFuture, func).
+
+        The user's DataFuture holds the original File and completes when the file has
+        arrived: with the stage-out task if there is one, else with the app."""
+        dm = self.data_manager
+        label = rec.executor
+        app_fu = rec.app_fu
+        copy = f if local_shared and f.scheme == "file" else f.cleancopy()
+        stage_fut = dm.stage_out(copy, label, app_fu)
+        self._track_stage_out(stage_fut, app_fu)
+        func = dm.replace_task_stage_out(copy, func, label)
+        return copy, DataFuture(stage_fut if stage_fut is not None else app_fu, f, tid=rec.id), func
 
     def _track_stage_out(self, stage_fut, app_fu):
         """Remember a separate stage-out transfer, so cleanup() lets it finish (nothing lost)."""
