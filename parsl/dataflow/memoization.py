@@ -77,86 +77,16 @@ class Memoizer(ABC):
 
     @abstractmethod
     def check_memo(self, task) -> Optional[Future]:
-        if type(task) is dict:
-            task = _DictRecord(task)
-        if not self.memoize or not task.memoize:
-            task.hashsum = None
-            return None
-        key = _memo.compute_key(task.func, task.func_name, task.args, task.kwargs, task.ignore_for_cache)
-        task.hashsum = key
-        results = self._results
-        if key in results:
-            return _done(results[key])
-        with self._lock:
-            if key in results:  # it completed while we took the lock
-                return _done(results[key])
-            entry = self._in_flight.get(key)
-            if entry is not None and entry.task_id != task.id:
-                waiter = _Future()
-                entry.waiters.append(waiter)
-                logger.debug("Task %s waits for identical task %s (cache key %s)", task.id, entry.task_id, key)
-                return waiter
-            if entry is None:  # (else: this is a retry of the leader itself)
-                self._in_flight[key] = _InFlight(task.id)
-            reason = self._explain_locked(task, key)
-        task.memo_miss_reason = reason
-        if reason is not None:
-            if reason.kind in (MissReason.FUNCTION_CHANGED, MissReason.INPUT_FILES_CHANGED):
-                logger.info("Task %s (%s) not served from cache: %s", task.id, task.func_name, reason)
-            elif logger.isEnabledFor(logging.DEBUG):
-                logger.debug("Task %s (%s) not served from cache: %s", task.id, task.func_name, reason)
-        return None
+        """At launch: a done Future is a cache hit; a pending one means "wait for the identical
+        call already running"; None means run the task. Sets ``task.hashsum``."""
 
-    def _explain_locked(self, task, key) -> Optional[MissReason]:
-        try:
-            manifest = _memo.describe_call(task.func, task.func_name, task.args, task.kwargs,
-                                           task.ignore_for_cache)
-        except Exception:  # the key succeeded, so this should not fail; never fail a task over it
-            logger.debug("Could not describe task %s for miss explanations", task.id, exc_info=True)
-            return None
-        # Kept until the task ends: then it goes into the index and the checkpoint record.
-        self._manifests[key] = manifest
-        return self._index.explain(manifest)
-
+    @abstractmethod
     def update_memo_result(self, task, result) -> None:
-        if type(task) is dict:
-            task = _DictRecord(task)
-        key = task.hashsum
-        if key is None or not self.memoize:
-            return
-        self._results[key] = result
-        waiters = ()
-        with self._lock:
-            entry = self._in_flight.pop(key, None)
-            if entry is not None:
-                waiters = entry.waiters
-            manifest = self._manifests.pop(key, None)
-            if manifest is not None:
-                self._index.add(manifest, task.id)
-        w = self._writer
-        if w is not None and not task.from_memo:
-            w.add(key, manifest.encode() if manifest is not None else b"", result)
-        for f in waiters:
-            f.set_result(result)
+        """A task with ``memoize=True`` succeeded."""
 
+    @abstractmethod
     def update_memo_exception(self, task, exception: BaseException) -> None:
-        # Failures are not cached (Parsl replays them for the rest of the run): a later
-        # identical call runs again. Calls that waited for this one are told it failed; the
-        # DFK then runs each of them itself.
-        if type(task) is dict:
-            task = _DictRecord(task)
-        key = task.hashsum
-        if key is None:
-            return
-        with self._lock:
-            entry = self._in_flight.get(key)
-            if entry is None or entry.task_id != task.id:
-                return
-            del self._in_flight[key]
-            self._manifests.pop(key, None)
-            waiters = entry.waiters
-        for f in waiters:
-            f.set_exception(exception)
+        """A task with ``memoize=True`` failed."""
 
     def checkpoint(self, tasks=None) -> Optional[str]:
         """Write pending results now; returns the checkpoint directory (or None)."""
@@ -164,21 +94,6 @@ class Memoizer(ABC):
 
     def close(self) -> None:
         """Called at DataFlowKernel cleanup; idempotent."""
-
-
-class _DictRecord:
-    """Attribute access to a plain-dict task record (Parsl's records were dicts)."""
-
-    __slots__ = ("_d",)
-
-    def __init__(self, d):
-        object.__setattr__(self, "_d", d)
-
-    def __getattr__(self, name):
-        return self._d.get(name)
-
-    def __setattr__(self, name, value):
-        self._d[name] = value
 
 
 class _InFlight:
