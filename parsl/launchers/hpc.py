@@ -22,12 +22,16 @@ def _debug(flag: bool) -> str:
     return "set -x\n" if flag else ""
 
 
-class SrunLauncher(Launcher):
-    """``srun --ntasks <nodes*tasks_per_node> -l <overrides> bash cmd_$SLURM_JOB_NAME.sh``."""
+class _OverridesLauncher(Launcher):
+    """A launcher whose runtime command takes extra user ``overrides``."""
 
     def __init__(self, debug: bool = True, overrides: str = ""):
         super().__init__(debug=debug)
         self.overrides = overrides
+
+
+class SrunLauncher(_OverridesLauncher):
+    """``srun --ntasks <nodes*tasks_per_node> -l <overrides> bash cmd_$SLURM_JOB_NAME.sh``."""
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
@@ -39,14 +43,10 @@ class SrunLauncher(Launcher):
         return f"SrunLauncher(debug={self.debug!r}, overrides={self.overrides!r})"
 
 
-class SrunMPILauncher(Launcher):
+class SrunMPILauncher(_OverridesLauncher):
     """For MPI apps: one ``srun`` per worker, each on its own share of the block's nodes,
     so that the workers' own ``srun`` (an MPI app) finds free nodes.  Workers get
     ``nodes_per_block / tasks_per_node`` nodes each (at least one)."""
-
-    def __init__(self, debug: bool = True, overrides: str = ""):
-        super().__init__(debug=debug)
-        self.overrides = overrides
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         workers = tasks_per_node
@@ -61,12 +61,8 @@ class SrunMPILauncher(Launcher):
                 f"CHERVIL_RC=0\nfor p in $CHERVIL_PIDS; do wait $p || CHERVIL_RC=1; done\nexit $CHERVIL_RC\n")
 
 
-class AprunLauncher(Launcher):
+class AprunLauncher(_OverridesLauncher):
     """``aprun -n <total> -N <tasks_per_node> <overrides> /bin/bash cmd_$JOBNAME.sh`` (Cray ALPS)."""
-
-    def __init__(self, debug: bool = True, overrides: str = ""):
-        super().__init__(debug=debug)
-        self.overrides = overrides
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
@@ -74,12 +70,8 @@ class AprunLauncher(Launcher):
                 f"aprun -n {total} -N {tasks_per_node} {self.overrides} /bin/bash cmd_$JOBNAME.sh\n")
 
 
-class JsrunLauncher(Launcher):
+class JsrunLauncher(_OverridesLauncher):
     """``jsrun -n <total> -r <tasks_per_node> <overrides> /bin/bash cmd_$JOBNAME.sh`` (IBM LSF/Summit)."""
-
-    def __init__(self, debug: bool = True, overrides: str = ""):
-        super().__init__(debug=debug)
-        self.overrides = overrides
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
