@@ -6,7 +6,9 @@ under Chervil and reference Parsl, alternating runs.  Target: Chervil on >= 90% 
 One run (what each side executes):
     python benchmarks/monitoring_overhead.py --one {off,on} -n N
 prints a JSON line: tasks/s end to end (first submit to last result), cleanup seconds,
-and the row counts the run left in its monitoring database (nothing may be lost).
+the row counts the run left in its monitoring database (nothing may be lost), and (Chervil,
+with psutil) the CPU each process of the run spent per task during the timed part
+(``cpu_us_per_task``: user process, manager, workers, monitoring writer).
 """
 import argparse
 import json
@@ -41,11 +43,13 @@ def one(mode: str, n: int, workers: int) -> dict:
     dfk = parsl.load(config)
     for f in [noop() for _ in range(20)]:
         f.result()
+    before = _cpu_by_role()
     t0 = time.perf_counter()
     futs = [noop() for _ in range(n)]
     for f in futs:
         f.result()
     elapsed = time.perf_counter() - t0
+    after = _cpu_by_role()
     t1 = time.perf_counter()
     dfk.cleanup()
     parsl.clear()
@@ -59,7 +63,33 @@ def one(mode: str, n: int, workers: int) -> dict:
             except sqlite3.Error:
                 rows[t] = None
         con.close()
-    return {"mode": mode, "n": n, "tasks_per_s": n / elapsed, "cleanup_s": cleanup, "rows": rows}
+    cpu = {role: round((after[role] - before.get(role, 0.0)) * 1e6 / n, 1) for role in after} if after else {}
+    return {"mode": mode, "n": n, "tasks_per_s": n / elapsed, "cleanup_s": cleanup, "rows": rows,
+            "cpu_us_per_task": cpu}
+
+
+def _cpu_by_role() -> dict:
+    """CPU seconds (user+system) so far of this process and its descendants, by role."""
+    try:
+        import psutil
+    except ImportError:
+        return {}
+    me = psutil.Process()
+    out: dict = {}
+    for p in [me] + me.children(recursive=True):
+        try:
+            cmd = " ".join(p.cmdline())
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        role = ("user" if p.pid == me.pid else "writer" if "writer_process" in cmd
+                else "worker" if "_htex.worker" in cmd else "manager" if "process_worker_pool" in cmd
+                else "other")
+        out[role] = out.get(role, 0.0) + t.user + t.system
+        if os.environ.get("MON_BENCH_CTX"):
+            c = p.num_ctx_switches()
+            out[role + "_ctx"] = out.get(role + "_ctx", 0.0) + (c.voluntary + c.involuntary) / 1e6
+    return out
 
 
 def main():
@@ -90,12 +120,17 @@ def main():
                 r = run_json(py, [me, "--one", mode, "-n", str(n), "--workers", str(a.workers)])
                 results[name][mode].append(r)
                 print(f"{name:8s} {mode:3s} n={n:6d} {r['tasks_per_s']:8.0f} tasks/s  cleanup {r['cleanup_s']:.2f} s"
-                      f"  rows {r['rows']}", file=sys.stderr)
+                      f"  rows {r['rows']}  cpu us/task {r.get('cpu_us_per_task')}", file=sys.stderr)
     summary = {}
     for name in results:
         off = median([r["tasks_per_s"] for r in results[name]["off"]])
         on = median([r["tasks_per_s"] for r in results[name]["on"]])
         summary[name] = {"off_tasks_per_s": round(off), "on_tasks_per_s": round(on), "on_over_off": round(on / off, 3)}
+        for mode in ("off", "on"):
+            runs = [r.get("cpu_us_per_task") or {} for r in results[name][mode]]
+            roles = sorted({k for r in runs for k in r})
+            if roles:
+                summary[name][f"{mode}_cpu_us_per_task"] = {k: median([r.get(k, 0.0) for r in runs]) for k in roles}
     print(json.dumps({"benchmark": "monitoring_overhead", "workers": a.workers, "n": a.n, "summary": summary}))
 
 

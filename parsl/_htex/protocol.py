@@ -13,6 +13,14 @@ Task record:    ``task_id:u64le | len(func):u32le | func bytes | argument bytes`
 Result record:  ``task_id:u64le | outcome:u8 | pickled value``
 Monitoring batch (a result record with task id 0 and ``OUTCOME_MONITORING_BATCH``):
                 ``0:u64le | 3:u8 | (len:u32le | pickled (message_type, payload))*``
+End-of-task monitoring (only with monitoring on): the worker writes the result first, with
+``OUTCOME_TASK_END_FLAG`` ORed into its outcome, then takes its final resource sample and
+writes ``task_id:u64le | OUTCOME_TASK_END:u8 | task-end struct`` (``parsl._monitoring.
+task_end.TASK_END``, fixed size).  The manager gives the worker its next task as soon as
+the result arrives but holds the result until the end record is in, and sends a node's end
+records upstream as one ``0:u64le | OUTCOME_TASK_ENDS:u8 | struct*`` record ahead of the
+results, so the sample is off the task's critical path and still never arrives after the
+result it describes (a run that ends at its last result loses nothing).
 
 Batching: a TASKS message carries many task records and a RESULTS message many result
 records, one per frame (ZMQ frames are zero-copy), so a busy link costs one syscall per
@@ -29,8 +37,10 @@ import sys
 import time
 from typing import Iterable, List, Tuple
 
+from parsl._monitoring import task_end as _task_end
+
 #: Bumped whenever a message layout changes; checked at registration.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 # --- manager -> interchange kinds -------------------------------------------------------
 REGISTER = b"r"     # [REGISTER, pickled registration dict]
@@ -56,6 +66,13 @@ OUTCOME_MONITORING = 2  # pickled (message_type, payload); not a task completion
 #: the user process handles one opaque record per upstream batch, never one per message
 #: (it hands the bytes to the monitoring writer process unopened).
 OUTCOME_MONITORING_BATCH = 3
+#: ORed into OUTCOME_RESULT/OUTCOME_EXCEPTION by a worker: this task's end record follows.
+OUTCOME_TASK_END_FLAG = 4
+#: worker -> manager: one task's end-of-task struct (or nothing if the sample failed)
+OUTCOME_TASK_END = 6
+#: manager -> interchange: end-of-task structs of many tasks, concatenated
+OUTCOME_TASK_ENDS = 7
+TASK_END_SIZE = _task_end.SIZE
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
@@ -96,12 +113,13 @@ def decode_result(record) -> Tuple[int, int, memoryview]:
 
 
 def is_completion(record) -> bool:
-    """True when a result record ends a task (monitoring records do not)."""
-    return record[8] < OUTCOME_MONITORING
+    """True when a result record ends a task (monitoring records do not): outcomes 0, 1 and
+    the same with ``OUTCOME_TASK_END_FLAG`` (4, 5); not 2, 3, 6, 7."""
+    return (record[8] & 3) < OUTCOME_MONITORING
 
 
 def is_monitoring(record) -> bool:
-    return record[8] >= OUTCOME_MONITORING
+    return not is_completion(record)
 
 
 def monitoring_batch(records: Iterable[bytes]) -> bytes:

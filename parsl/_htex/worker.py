@@ -51,13 +51,6 @@ def _write_record(record: bytes) -> None:
         _write_all(_result_file, data)
 
 
-def _write_records(records) -> None:
-    head = protocol.RECORD_HEAD.pack
-    data = b"".join([part for r in records for part in (head(len(r)), r)])
-    with _result_lock:
-        _write_all(_result_file, data)
-
-
 def _write_all(f, data) -> None:
     view = memoryview(data)
     while view:
@@ -91,23 +84,24 @@ def _die_with_parent(parent_pid) -> None:
         os._exit(1)   # the manager died before the request took effect
 
 
-def _dump_result(task_id: int, value) -> bytes:
+def _dump_result(task_id: int, value, flag: int = 0) -> bytes:
     try:
-        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, pickle.dumps(value, protocol=5))
+        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT | flag, pickle.dumps(value, protocol=5))
     except Exception:
         pass
     try:
         import cloudpickle
-        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5))
+        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT | flag,
+                                      cloudpickle.dumps(value, protocol=5))
     except Exception as e:
         from parsl.serialize.errors import SerializationError
         try:
             raise SerializationError("result", f"the task's return value could not be pickled: {e!r}") from None
         except SerializationError:
-            return _dump_exception(task_id)
+            return _dump_exception(task_id, flag)
 
 
-def _dump_exception(task_id: int) -> bytes:
+def _dump_exception(task_id: int, flag: int = 0) -> bytes:
     from parsl.app.errors import RemoteExceptionWrapper
     wrapper = RemoteExceptionWrapper(*sys.exc_info())
     try:
@@ -122,7 +116,7 @@ def _dump_exception(task_id: int) -> bytes:
                                    f"(the original exception could not be pickled: {e!r})") from None
             except RuntimeError:
                 data = pickle.dumps(RemoteExceptionWrapper(*sys.exc_info()), protocol=5)
-    return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION, data)
+    return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION | flag, data)
 
 
 def _apply_affinity(cores) -> None:
@@ -138,8 +132,9 @@ def run(config: dict) -> None:
     global _result_file, current_task_id
     task_file = os.fdopen(config["task_fd"], "rb", buffering=1 << 16)
     _result_file = os.fdopen(config["result_fd"], "wb", buffering=0)
-    threading.Thread(target=_watch_lifeline, args=(config["lifeline_fd"],), daemon=True,
-                     name="htex-lifeline").start()
+    lifeline = threading.Thread(target=_watch_lifeline, args=(config["lifeline_fd"],), daemon=True,
+                                name="htex-lifeline")
+    lifeline.start()
     _die_with_parent(config.get("manager_pid"))
     _apply_affinity(config.get("cpu_affinity"))
     debug = config.get("debug", False)
@@ -149,21 +144,16 @@ def run(config: dict) -> None:
         logger.debug("worker %s started, pid %d", config.get("rank"), os.getpid())
 
     monitor = None
-    if config.get("resource_monitoring_interval") is not None:
+    if config.get("resource_monitoring_interval") is not None and not os.environ.get("XX_NOWORKER"):
         # Monitoring's per-worker sampler: a thread here, never a process per task.
         from parsl._monitoring.resources import TaskResourceMonitor
-        # compact_end: the end-of-task message is a small tuple; the monitoring writer (or
-        # the executor, for another sink) builds Parsl's message from it.
         monitor = TaskResourceMonitor(send_monitoring, config["resource_monitoring_interval"],
-                                      block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"), compact_end=True)
+                                      block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"))
+        monitor.sampler.add_quiet_thread(lifeline.native_id)
+        # What the binary end-of-task records leave out, once, ahead of all of them.
+        send_monitoring(*monitor.hello())
 
-    # The end-of-task monitoring message leaves in the same write as the result: one
-    # syscall and one manager wake-up per task, not two.
-    ended: list = []
-
-    def send_with_result(message_type, payload) -> None:
-        ended.append(protocol.encode_value(0, protocol.OUTCOME_MONITORING, (message_type, payload)))
-
+    flag = 0 if monitor is None else protocol.OUTCOME_TASK_END_FLAG
     funcs: dict = {}
     loads = pickle.loads
     read = task_file.read
@@ -190,21 +180,21 @@ def run(config: dict) -> None:
             args, kwargs = loads(abytes)
             if debug:
                 logger.debug("task %d: running %s", task_id, getattr(func, "__name__", func))
-            out = _dump_result(task_id, func(*args, **kwargs))
+            out = _dump_result(task_id, func(*args, **kwargs), flag)
         except BaseException:  # noqa: B902 - everything the app raises (even SystemExit) goes back
-            out = _dump_exception(task_id)
+            out = _dump_exception(task_id, flag)
         current_task_id = None
         if debug:
             logger.debug("task %d: done", task_id)
-        if monitor is not None:
-            # Ahead of the result, so it is recorded before the task ends.
-            monitor.task_finished(send_with_result)
-            if ended:
-                ended.append(out)
-                _write_records(ended)
-                ended.clear()
-                continue
         write(out)
+        if monitor is not None:
+            # The final sample, after the result has left: the manager hands us our next
+            # task meanwhile.  The result's flag promised this record: always send it.
+            try:
+                end = monitor.task_end(task_id)
+            except Exception:
+                end = b""
+            write(protocol.encode_result(task_id, protocol.OUTCOME_TASK_END, end))
 
 
 def main(argv=None) -> None:

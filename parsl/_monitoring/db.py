@@ -163,6 +163,14 @@ Index("workflow_began_idx", WORKFLOW.c.time_began)
 
 TABLES = {t.name: t for t in (WORKFLOW, TASK, TRY, STATUS, RESOURCE, NODE, BLOCK)}
 COLUMN_NAMES = {name: frozenset(c.name for c in t.columns) for name, t in TABLES.items()}
+#: the columns a row tuple holds, in order (all but an autoincrement key)
+_ROW_COLUMNS = {name: tuple(c.name for c in t.columns if not (c.primary_key and c.autoincrement is True))
+                for name, t in TABLES.items()}
+
+
+def table_columns(name: str) -> tuple:
+    """The columns of a row tuple of table ``name``, in order."""
+    return _ROW_COLUMNS[name]
 
 # Columns whose first non-NULL value is kept: a late fallback must not overwrite the real
 # start time a worker reported earlier.
@@ -210,7 +218,11 @@ def create_schema(engine: sa.engine.Engine) -> None:
 
 
 class Batch:
-    """Rows to write in one transaction, already merged per key (see ``events``)."""
+    """Rows to write in one transaction, already merged per key (see ``events``).
+
+    Each list holds row tuples in ``table_columns`` order, with timestamps as SQLite's
+    DateTime text (what ``events.BatchBuilder`` makes), or dicts by column name with
+    datetime values (convenient for other writers); never both in one list."""
 
     __slots__ = ("workflows", "tasks", "tries", "status", "resource", "node", "block",
                  "completed", "failed")
@@ -232,9 +244,25 @@ class Batch:
                 + len(self.resource) + len(self.node) + len(self.block))
 
 
-def _full_rows(table: Table, rows: Iterable[dict]) -> List[dict]:
-    # executemany needs every row to have the same keys.
-    names = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+_BATCH_TABLES = (("workflow", "workflows"), ("task", "tasks"), ("try", "tries"), ("status", "status"),
+                 ("resource", "resource"), ("node", "node"), ("block", "block"))
+
+
+def _full_rows(table: Table, rows: Iterable) -> List[dict]:
+    """Rows as dicts with every column (executemany needs the same keys in every row);
+    tuples' DateTime text back to datetime for SQLAlchemy."""
+    names = table_columns(table.name)
+    rows = list(rows)
+    if rows and not isinstance(rows[0], dict):
+        dts = [c.name for c in table.columns if isinstance(c.type, DateTime)]
+        out = []
+        for r in rows:
+            d = dict(zip(names, r))
+            for k in dts:
+                if isinstance(d.get(k), str):
+                    d[k] = _datetime.fromisoformat(d[k])
+            out.append(d)
+        return out
     return [{n: r.get(n) for n in names} for r in rows]
 
 
@@ -311,7 +339,7 @@ class Database:
         if sql is None:
             sql = {}
             for table in TABLES.values():
-                cols = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+                cols = table_columns(table.name)
                 names = ", ".join(f'"{c}"' for c in cols)
                 marks = ", ".join("?" for _ in cols)
                 stmt = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
@@ -332,12 +360,13 @@ class Database:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
-            for name, rows in (("workflow", batch.workflows), ("task", batch.tasks), ("try", batch.tries),
-                               ("status", batch.status), ("resource", batch.resource), ("node", batch.node),
-                               ("block", batch.block)):
+            for name, attr in _BATCH_TABLES:
+                rows = getattr(batch, attr)
                 if rows:
                     stmt, cols, dts = sql[name]
-                    cur.executemany(stmt, [_sqlite_tuple(r, cols, dts) for r in rows])
+                    if isinstance(rows[0], dict):
+                        rows = [_sqlite_tuple(r, cols, dts) for r in rows]
+                    cur.executemany(stmt, rows)
             for run_id in set(batch.completed) | set(batch.failed):
                 cur.execute("UPDATE workflow SET tasks_completed_count = coalesce(tasks_completed_count, 0) + ?,"
                             " tasks_failed_count = coalesce(tasks_failed_count, 0) + ? WHERE run_id = ?",

@@ -1,33 +1,42 @@
 """Turning monitoring events into database rows (pure: no threads, no I/O).
 
-The hub queues two kinds of item:
+Two halves, one per process:
 
-* ``(TASK_EVENT, record, state, epoch_ts, try_id, fail_count[, exec_fu])`` from
-  ``MonitoringHub.task_state_changed``.  ``try_id``, ``fail_count`` and ``exec_fu`` are
-  copied at the moment of the change because the kernel keeps mutating the record (a
-  retry replaces ``exec_fu``); fields that don't change after submission (name, deps,
-  memo flags, kwargs) are read from the record here.
-* ``(MessageType, payload_dict)`` from ``MonitoringHub.send`` (executors, managers,
-  workers, remote radios).
-* ``(ENCODED_EVENT, executor_label, bytes)`` from ``MonitoringHub.send.encoded_batch``:
-  an executor's batch of pickled worker messages, opened only in the writer process
-  (``writer_process``), which turns it into ``(MessageType, payload_dict)`` items.
+* ``compact`` runs in the user process (the hub's router thread): it turns a queued hub
+  item into a flat, picklable tuple, reading from a task record only what is new in that
+  state (static fields when the task is first pending, the executor's task id at launch
+  and at the try's end, the outcome when it ends).
+* ``BatchBuilder`` runs in the monitoring writer process: it folds compact items into
+  rows, already as tuples in the tables' column order with timestamps as the text SQLite
+  stores, merging the rows of one task (and of one try) so that a task seen start to end
+  within one batch is one row write, not five.
 
-``BatchBuilder`` folds any number of items into one ``db.Batch``: task and try rows are
-merged per key so a task that ran start-to-end inside one flush period costs one row
-write, not five.
+Hub items (``MonitoringHub``):
+
+* ``(TASK_EVENT, record, state, epoch_ts, try_id, fail_count[, exec_fu])``: a state change.
+  ``try_id``, ``fail_count`` and ``exec_fu`` are taken at the moment of the change, since
+  the kernel keeps mutating the record (a retry replaces ``exec_fu``).
+* ``(MessageType, payload_dict)``: Parsl's messages (blocks, nodes, workflow, foreign tasks,
+  a worker's long-task reports).
+* ``(ENCODED_EVENT, executor_label, bytes)``: an HTEX manager's batch of pickled worker
+  messages, opened only in the writer.
+* ``(TASK_ENDS_EVENT, executor_label, bytes)``: packed end-of-task records
+  (``task_end.TASK_END``), read with one ``struct.iter_unpack``.
 """
 from __future__ import annotations
 
 import datetime
-from collections import Counter
-from typing import Dict, Iterable, Optional, Tuple
+import pickle
+import time
+from typing import Dict, Iterable, List, Optional
 
-from parsl._monitoring.db import COLUMN_NAMES, FIRST_WINS, Batch
+from parsl._monitoring import task_end as _te
+from parsl._monitoring.db import FIRST_WINS, TABLES, Batch, table_columns
 from parsl.monitoring.message_type import MessageType
 
 TASK_EVENT = "task"
 ENCODED_EVENT = "encoded"
+TASK_ENDS_EVENT = "task_ends"
 
 SUCCESS_STATES = frozenset({"exec_done", "memo_done"})
 FAILURE_STATES = frozenset({"failed", "dep_fail"})
@@ -37,16 +46,71 @@ TRY_STATES = frozenset({"launched", "running", "running_ended", "exec_done", "fa
                         "fail_retryable"})
 # States that end a try.
 TRY_END_STATES = frozenset({"exec_done", "failed", "fail_retryable"})
+# States whose compact event carries the try's outcome.
+_ENDED = FINAL_STATES | {"fail_retryable"}
 
-_fromtimestamp = datetime.datetime.fromtimestamp
+# --- the wire format between the router and the writer --------------------------------------
+W_PENDING = 0   # (W_PENDING, task_id, ts, fail_count, label, func_name, memoize, time_invoked, depends, files)
+W_LAUNCHED = 1  # (W_LAUNCHED, task_id, ts, try_id, fail_count, label, executor_task_id)
+W_ENDED = 2     # (W_ENDED, task_id, state, ts, try_id, fail_count, label, time_returned, fail_cost,
+#                  from_memo, executor_task_id, fail_history, joins, hashsum)
+W_STATE = 3     # (W_STATE, task_id, state, ts, try_id, fail_count)
+W_MSG = 4       # (W_MSG, message_type_value, payload)
+W_ENCODED = 5   # (W_ENCODED, executor_label, bytes)
+W_TASK_ENDS = 6  # (W_TASK_ENDS, executor_label, bytes)
+
+_FILE_KWARGS = ("inputs", "outputs", "stdin", "stdout", "stderr")
+
+
+# --- timestamps ---------------------------------------------------------------------------
+class _EpochText:
+    """Epoch seconds as SQLAlchemy's SQLite DateTime text ('YYYY-MM-DD HH:MM:SS.ffffff',
+    local time, like ``datetime.fromtimestamp``); the date part is formatted once per
+    second (5x cheaper than building a datetime per timestamp)."""
+
+    __slots__ = ("sec", "prefix")
+
+    def __init__(self):
+        self.sec = None
+        self.prefix = ""
+
+    def __call__(self, ts: float) -> str:
+        sec = int(ts // 1)
+        us = round((ts - sec) * 1e6)
+        if us >= 1000000:
+            sec += 1
+            us -= 1000000
+        if sec != self.sec:
+            self.prefix = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(sec))
+            self.sec = sec
+        return f"{self.prefix}.{us:06d}"
+
+
+epoch_text = _EpochText()
+
+
+def to_text(value) -> Optional[str]:
+    """A timestamp (epoch seconds, datetime or ISO text) as the DB stores it; None if not one."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return epoch_text(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(" ", "microseconds")
+    if isinstance(value, str):
+        try:
+            return datetime.datetime.fromisoformat(value).isoformat(" ", "microseconds")
+        except ValueError:
+            return None
+    return None
 
 
 def to_datetime(value):
-    """Timestamps arrive as datetime, epoch seconds or ISO text; the DB wants datetime."""
+    """Timestamps arrive as datetime, epoch seconds or ISO text; as a datetime (or None)."""
     if value is None or isinstance(value, datetime.datetime):
         return value
     if isinstance(value, (int, float)):
-        return _fromtimestamp(value)
+        return datetime.datetime.fromtimestamp(value)
     if isinstance(value, str):
         try:
             return datetime.datetime.fromisoformat(value)
@@ -55,6 +119,7 @@ def to_datetime(value):
     return None
 
 
+# --- reading kernel objects without side effects ---------------------------------------------
 def state_name(state) -> str:
     return getattr(state, "name", None) or str(state)
 
@@ -63,9 +128,6 @@ def executor_label(executor) -> Optional[str]:
     if executor is None or isinstance(executor, str):
         return executor
     return getattr(executor, "label", str(executor))
-
-
-_MISSING = object()
 
 
 def safe_attr(obj, name, default=None):
@@ -89,7 +151,7 @@ def dependency_ids(depends) -> Optional[str]:
     """Comma-separated ids of the tasks a task waits on (Parsl's ``task_depends``)."""
     if not depends:
         return None
-    if isinstance(depends, str):        # already "1,2,3" (from the writer process's snapshot)
+    if isinstance(depends, str):
         return depends
     ids = []
     for dep in depends:
@@ -122,53 +184,388 @@ def _file_text(value) -> Optional[str]:
     return str(path if path is not None else value)
 
 
-def _merge(into: dict, row: dict) -> None:
-    for k, v in row.items():
-        if v is None:
-            continue
-        if k in FIRST_WINS and into.get(k) is not None:
-            continue
-        into[k] = v
+def _etid(fu):
+    """The executor's task id on a try's future (read without ``__getattr__``)."""
+    if fu is None:
+        return None
+    try:
+        return object.__getattribute__(fu, "__dict__").get("parsl_executor_task_id")
+    except AttributeError:
+        return safe_attr(fu, "parsl_executor_task_id")
 
 
-def _pick(table: str, payload: dict) -> dict:
-    cols = COLUMN_NAMES[table]
-    return {k: v for k, v in payload.items() if k in cols}
+_NAMES: dict = {}
+
+
+def compact(item):
+    """One hub item as a wire tuple (user-process side: reads the task record)."""
+    kind = item[0]
+    if kind != TASK_EVENT:
+        if kind == TASK_ENDS_EVENT:
+            return (W_TASK_ENDS, item[1], item[2])
+        if kind == ENCODED_EVENT:
+            return (W_ENCODED, item[1], item[2])
+        return (W_MSG, getattr(kind, "value", kind), item[1])
+    rec, state, ts, try_id, fail_count = item[1:6]
+    name = _NAMES.get(state)
+    if name is None:
+        name = _NAMES[state] = state_name(state)
+    if name == "launched":
+        # The DFK announces the launch before it submits: the future is read here, later,
+        # and only if the record is still on this try (else the try's end event has it).
+        return (W_LAUNCHED, rec.id, ts, try_id, fail_count, executor_label(rec.executor),
+                _etid(rec.exec_fu) if rec.try_id == try_id else None)
+    if name in _ENDED:
+        history = rec.fail_history
+        joins = rec.joins
+        hashsum = rec.hashsum
+        return (W_ENDED, rec.id, name, ts, try_id, fail_count, executor_label(rec.executor), rec.time_returned,
+                rec.fail_cost, bool(rec.from_memo), _etid(item[6] if len(item) > 6 else rec.exec_fu),
+                [str(x) for x in history] if history else None,
+                None if joins is None else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
+                None if hashsum is None else str(hashsum))
+    if name == "pending" and try_id == 0:
+        kwargs = rec.kwargs
+        files = None
+        if kwargs:
+            files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
+            if not any(files):
+                files = None
+        return (W_PENDING, rec.id, ts, fail_count, executor_label(rec.executor), rec.func_name, rec.memoize,
+                rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files)
+    return (W_STATE, rec.id, name, ts, try_id, fail_count)
+
+
+# --- the writer side ------------------------------------------------------------------------
+def _index(table: str) -> Dict[str, int]:
+    return {c: i for i, c in enumerate(table_columns(table))}
+
+
+_T = _index("task")
+_Y = _index("try")
+_S = _index("status")
+_R = _index("resource")
+_W = _index("workflow")
+NT, NY, NW = len(_T), len(_Y), len(_W)
+T_DEPENDS, T_FUNC, T_MEMO, T_HASH = _T["task_depends"], _T["task_func_name"], _T["task_memoize"], _T["task_hashsum"]
+T_FILES = tuple(_T[f"task_{k}"] for k in _FILE_KWARGS)
+T_INVOKED, T_SUBMITTED, T_RETURNED = _T["task_time_invoked"], _T["task_time_submitted"], _T["task_time_returned"]
+T_RUNNING, T_HOST, T_EXEC = _T["task_time_running"], _T["hostname"], _T["task_executor"]
+T_FAILS, T_COST, T_HISTORY, T_STATUS = (_T["task_fail_count"], _T["task_fail_cost"], _T["task_fail_history"],
+                                        _T["task_status_name"])
+Y_BLOCK, Y_HOST, Y_EXEC = _Y["block_id"], _Y["hostname"], _Y["task_executor"]
+Y_LAUNCHED, Y_RUNNING, Y_RETURNED = (_Y["task_try_time_launched"], _Y["task_try_time_running"],
+                                     _Y["task_try_time_returned"])
+Y_HISTORY, Y_JOINS = _Y["task_fail_history"], _Y["task_joins"]
+_STATUS_COLS = ("task_id", "task_status_name", "timestamp", "run_id", "try_id", "hostname")
+_RESOURCE_COLS = ("try_id", "task_id", "run_id", "timestamp", "resource_monitoring_interval", "psutil_process_pid",
+                  "psutil_process_cpu_percent", "psutil_process_memory_percent", "psutil_process_children_count",
+                  "psutil_process_time_user", "psutil_process_time_system", "psutil_process_memory_virtual",
+                  "psutil_process_memory_resident", "psutil_process_disk_read", "psutil_process_disk_write",
+                  "psutil_process_status", "psutil_cpu_num", "psutil_process_num_ctx_switches_voluntary",
+                  "psutil_process_num_ctx_switches_involuntary", "hostname")
+# The builder appends status and resource rows as literal tuples in this order.
+assert table_columns("status") == _STATUS_COLS and table_columns("resource") == _RESOURCE_COLS
+_FIRST_T = frozenset(_T[c] for c in FIRST_WINS if c in _T)
+_FIRST_Y = frozenset(_Y[c] for c in FIRST_WINS if c in _Y)
+_FIRST_W = frozenset(_W[c] for c in FIRST_WINS if c in _W)
+
+
+def _merge(row: list, values: dict, index: Dict[str, int], first: frozenset) -> None:
+    for k, v in values.items():
+        i = index.get(k)
+        if i is None or v is None:
+            continue
+        if i in first and row[i] is not None:
+            continue
+        row[i] = v
+
+
+def _row_tuple(table: str, values: dict) -> tuple:
+    """A Parsl message's dict as a row tuple (unknown keys dropped, timestamps as text)."""
+    dts = _DATETIME_COLS[table]
+    return tuple(to_text(values.get(c)) if c in dts else values.get(c) for c in table_columns(table))
+
+
+_DATETIME_COLS = {name: frozenset(c.name for c in t.columns if c.type.__class__.__name__ == "DateTime")
+                  for name, t in TABLES.items()}
 
 
 class BatchBuilder:
-    """Accumulates events of one run into rows; ``take()`` hands over a ``Batch``.
+    """Accumulates the events of one run into rows; ``take()`` hands over a ``Batch``."""
 
-    Also keeps the live count of tasks per state (for the terminal progress view),
-    remembering only tasks that have not reached a final state.
-    """
+    MAX_EXECUTOR_TASKS = 400_000
+    MAX_UNRESOLVED_ROUNDS = 20
 
     def __init__(self, run_id: str, in_process_executors: Iterable[str] = ()):
         self.run_id = run_id
         #: labels of executors that run tasks in this process (threads): for them
         #: "launched" is "running", since no worker reports a start.
         self.in_process_executors = frozenset(in_process_executors)
-        self.state_counts: Counter = Counter()
-        self._executor_tasks: Dict[tuple, Tuple[int, int]] = {}
-        #: worker messages whose executor task id was not known yet: [rounds, mtype, payload]
+        #: (executor_label or None, executor task id) -> (task_id, try_id), learnt when tries launch/end
+        self._executor_tasks: Dict[tuple, tuple] = {}
+        #: worker reports whose executor task id was not known yet: [rounds, kind, data]
         self._unresolved: list = []
-        self._live_state: Dict[Tuple[str, int], str] = {}
+        #: latest state of each task not yet final (a late "running" must not undo a final state)
+        self._live_state: Dict[object, str] = {}
+        #: HTEX workers' hellos by worker_key (what their packed records leave out)
+        self.workers: Dict[int, dict] = {}
         self._reset()
 
-    # --- executor task ids ------------------------------------------------------------
-    # Workers know only their executor's task id; the DFK's (task_id, try_id) is learnt
-    # from the try's future (``exec_fu.parsl_executor_task_id``) when the try launches.
-    def _remember_executor_task(self, exec_fu, task_id, label, try_id):
-        etid = safe_attr(exec_fu, "parsl_executor_task_id")
+    def _reset(self):
+        self._batch = Batch()
+        self._tasks: Dict[object, list] = {}
+        self._tries: Dict[tuple, list] = {}
+        self._workflows: Dict[str, list] = {}
+
+    def pending(self) -> bool:
+        return bool(self._tasks or self._tries or self._workflows or self._unresolved or len(self._batch))
+
+    def take(self) -> Batch:
+        if self._unresolved:
+            waiting, self._unresolved = self._unresolved, []
+            for entry in waiting:
+                entry[0] += 1
+                before = len(self._unresolved)
+                self._retry(entry)
+                if len(self._unresolved) > before:          # still unknown: put back, or give up
+                    self._unresolved.pop()
+                    if entry[0] < self.MAX_UNRESOLVED_ROUNDS:
+                        self._unresolved.append(entry)
+        batch = self._batch
+        batch.tasks = [tuple(r) for r in self._tasks.values()]
+        batch.tries = [tuple(r) for r in self._tries.values()]
+        batch.workflows = [tuple(r) for r in self._workflows.values()]
+        self._reset()
+        return batch
+
+    # --- rows -------------------------------------------------------------------------
+    def _task(self, task_id, run_id=None) -> list:
+        own = run_id is None or run_id == self.run_id
+        key = task_id if own else (run_id, task_id)
+        row = self._tasks.get(key)
+        if row is None:
+            row = self._tasks[key] = [None] * NT
+            row[0], row[1] = task_id, self.run_id if own else run_id
+        return row
+
+    def _try(self, task_id, try_id, run_id=None) -> list:
+        run_id = run_id or self.run_id
+        key = (run_id, task_id, try_id)
+        row = self._tries.get(key)
+        if row is None:
+            row = self._tries[key] = [None] * NY
+            row[0], row[1], row[2] = try_id, task_id, run_id
+        return row
+
+    def _remember_executor_task(self, etid, label, task_id, try_id) -> None:
         if etid is None:
             return
         ids = (task_id, try_id)
-        self._executor_tasks[(label, etid)] = ids
-        self._executor_tasks[(None, etid)] = ids
-        if len(self._executor_tasks) > self.MAX_EXECUTOR_TASKS:
+        tasks = self._executor_tasks
+        tasks[(label, etid)] = ids
+        tasks[(None, etid)] = ids
+        if len(tasks) > self.MAX_EXECUTOR_TASKS:
             # Drop the oldest quarter (dicts keep insertion order): their tries ended long ago.
-            for key in list(self._executor_tasks)[: self.MAX_EXECUTOR_TASKS // 4]:
-                del self._executor_tasks[key]
+            for key in list(tasks)[: self.MAX_EXECUTOR_TASKS // 4]:
+                del tasks[key]
+
+    def _state(self, task_id, name) -> None:
+        if name in FINAL_STATES:
+            self._live_state.pop(task_id, None)
+        else:
+            self._live_state[task_id] = name
+
+    # --- events -----------------------------------------------------------------------
+    def add(self, item) -> None:
+        """A hub item (as queued by ``MonitoringHub``)."""
+        kind = item[0]
+        if kind == TASK_EVENT:
+            self.add_wire(compact(item))
+        elif kind == TASK_ENDS_EVENT or kind == ENCODED_EVENT:
+            self.add_wire(compact(item))
+        else:
+            self.add_message(kind, item[1])
+
+    def add_wire(self, w) -> None:
+        """A wire tuple (from ``compact``)."""
+        code = w[0]
+        if code == W_TASK_ENDS:
+            self.add_task_ends(w[1], w[2])
+        elif code == W_LAUNCHED:
+            self._launched(*w[1:])
+        elif code == W_ENDED:
+            self._ended(*w[1:])
+        elif code == W_PENDING:
+            self._pending(*w[1:])
+        elif code == W_STATE:
+            self._other_state(*w[1:])
+        elif code == W_ENCODED:
+            self.add_encoded(w[1], w[2])
+        elif code == W_MSG:
+            self.add_message(MessageType(w[1]), w[2])
+
+    def _status(self, task_id, name, when, try_id, host=None) -> None:
+        self._batch.status.append((task_id, name, when, self.run_id, try_id, host))
+
+    def _pending(self, task_id, ts, fail_count, label, func_name, memoize, time_invoked, depends, files):
+        when = epoch_text(ts)
+        row = self._task(task_id)
+        row[T_STATUS] = "pending"
+        row[T_FAILS] = fail_count
+        if label is not None:
+            row[T_EXEC] = label
+        row[T_FUNC] = func_name
+        if depends is not None:
+            row[T_DEPENDS] = depends
+        if memoize is not None:
+            row[T_MEMO] = str(bool(memoize))
+        invoked = to_text(time_invoked) or when
+        if row[T_INVOKED] is None:
+            row[T_INVOKED] = invoked
+        if row[T_SUBMITTED] is None:
+            row[T_SUBMITTED] = invoked
+        if files is not None:
+            for i, v in zip(T_FILES, files):
+                if v is not None:
+                    row[i] = v
+        self._status(task_id, "pending", when, 0)
+        self._live_state[task_id] = "pending"
+
+    def _launched(self, task_id, ts, try_id, fail_count, label, etid):
+        when = epoch_text(ts)
+        row = self._task(task_id)
+        row[T_STATUS] = "launched"
+        row[T_FAILS] = fail_count
+        if label is not None:
+            row[T_EXEC] = label
+        trow = self._try(task_id, try_id)
+        trow[Y_EXEC] = label
+        if trow[Y_LAUNCHED] is None:
+            trow[Y_LAUNCHED] = when
+        if label in self.in_process_executors:
+            if row[T_RUNNING] is None:
+                row[T_RUNNING] = when
+            if trow[Y_RUNNING] is None:
+                trow[Y_RUNNING] = when
+        self._remember_executor_task(etid, label, task_id, try_id)
+        self._status(task_id, "launched", when, try_id)
+        self._live_state[task_id] = "launched"
+
+    def _ended(self, task_id, name, ts, try_id, fail_count, label, time_returned, fail_cost, from_memo, etid,
+               history, joins, hashsum):
+        when = epoch_text(ts)
+        row = self._task(task_id)
+        row[T_STATUS] = name
+        row[T_FAILS] = fail_count
+        if label is not None:
+            row[T_EXEC] = label
+        if hashsum is not None:
+            row[T_HASH] = hashsum
+        if name in FINAL_STATES:
+            row[T_RETURNED] = to_text(time_returned) or when
+            row[T_COST] = fail_cost
+            if history:
+                row[T_HISTORY] = ",".join(history)
+            counter = self._batch.completed if name in SUCCESS_STATES else self._batch.failed
+            counter[self.run_id] = counter.get(self.run_id, 0) + 1
+            self._live_state.pop(task_id, None)
+        else:
+            self._live_state[task_id] = name
+        if name in TRY_END_STATES and not (from_memo and name in FINAL_STATES):
+            self._remember_executor_task(etid, label, task_id, try_id)
+            trow = self._try(task_id, try_id)
+            if label is not None:
+                trow[Y_EXEC] = label
+            trow[Y_RETURNED] = when
+            if name != "exec_done" and history:
+                trow[Y_HISTORY] = history[-1]
+            if joins is not None:
+                trow[Y_JOINS] = joins
+        self._status(task_id, name, when, try_id)
+
+    def _other_state(self, task_id, name, ts, try_id, fail_count):
+        when = epoch_text(ts)
+        row = self._task(task_id)
+        row[T_STATUS] = name
+        row[T_FAILS] = fail_count
+        if name == "running":
+            if row[T_RUNNING] is None:
+                row[T_RUNNING] = when
+            trow = self._try(task_id, try_id)
+            if trow[Y_RUNNING] is None:
+                trow[Y_RUNNING] = when
+        elif name in TRY_STATES:
+            self._try(task_id, try_id)
+        self._status(task_id, name, when, try_id)
+        self._state(task_id, name)
+
+    # --- worker reports ---------------------------------------------------------------
+    def _ids(self, label, etid):
+        return self._executor_tasks.get((label, etid))
+
+    def add_task_ends(self, label, blob) -> None:
+        """Packed end-of-task records of HTEX workers (``task_end.TASK_END``)."""
+        for fields in _te.TASK_END.iter_unpack(blob):
+            self._task_end(label, fields)
+
+    def _task_end(self, label, fields) -> None:
+        (etid, key, start, end, user, system, pct, rss, vms, rd, wr, vol, invol, cpu_num, children,
+         first, status) = fields
+        ids = self._executor_tasks.get((label, etid))
+        w = self.workers.get(key)
+        if ids is None or w is None:
+            self._unresolved.append([0, "end", (label, fields)])
+            return
+        task_id, try_id = ids
+        host = w.get("hostname")
+        run_id = self.run_id
+        end_t = epoch_text(end)
+        status_rows = self._batch.status
+        if first:
+            self._started(task_id, try_id, epoch_text(start), host, w.get("block_id"))
+        status_rows.append((task_id, "running_ended", end_t, run_id, try_id, host))
+        self._batch.resource.append((
+            try_id, task_id, run_id, end_t, w.get("resource_monitoring_interval"), w.get("pid"), pct,
+            100.0 * rss / (w.get("total_memory") or 1), children, user, system, vms, rss, rd, wr,
+            _te.status_name(status), None if cpu_num < 0 else str(cpu_num), vol, invol, host))
+
+    def _started(self, task_id, try_id, when, host, block_id) -> None:
+        trow = self._try(task_id, try_id)
+        if trow[Y_RUNNING] is None:
+            trow[Y_RUNNING] = when
+        if host is not None:
+            trow[Y_HOST] = host
+        if block_id is not None:
+            trow[Y_BLOCK] = str(block_id)
+        row = self._task(task_id)
+        if row[T_RUNNING] is None:
+            row[T_RUNNING] = when
+        if host is not None:
+            row[T_HOST] = host
+        # Only a task still known as launched becomes running: a late start report must not
+        # move a finished task back.
+        if self._live_state.get(task_id) == "launched":
+            row[T_STATUS] = "running"
+            self._live_state[task_id] = "running"
+        self._batch.status.append((task_id, "running", when, self.run_id, try_id, host))
+
+    def add_encoded(self, executor_label, data) -> None:
+        """An HTEX manager's batch of pickled worker messages."""
+        from parsl._htex.protocol import split_monitoring_batch
+        loads = pickle.loads
+        for m in split_monitoring_batch(data):
+            try:
+                kind, body = loads(m)
+            except Exception:
+                continue
+            if kind == _te.WORKER_HELLO:
+                if isinstance(body, dict) and "worker_key" in body:
+                    self.workers[body["worker_key"]] = body
+                continue
+            if isinstance(body, dict):
+                body.setdefault("executor_label", executor_label)   # workers know only their task ids
+            self.add_message(kind, body)
 
     def _resolve(self, payload) -> bool:
         """Fill task_id/try_id of a worker message from its executor task id; False if unknown yet."""
@@ -183,136 +580,20 @@ class BatchBuilder:
         payload["task_id"], payload["try_id"] = ids
         return True
 
-    MAX_EXECUTOR_TASKS = 400_000
-    MAX_UNRESOLVED_ROUNDS = 20
-
-    def _reset(self):
-        self._batch = Batch()
-        self._tasks: Dict[Tuple[str, int], dict] = {}
-        self._tries: Dict[Tuple[str, int, int], dict] = {}
-        self._workflows: Dict[str, dict] = {}
-
-    def take(self) -> Batch:
-        if self._unresolved:
-            waiting, self._unresolved = self._unresolved, []
-            for entry in waiting:
-                entry[0] += 1
-                if self._resolve(entry[2]):
-                    self.add_message(entry[1], entry[2])
-                elif entry[0] < self.MAX_UNRESOLVED_ROUNDS:
-                    self._unresolved.append(entry)
-        batch = self._batch
-        batch.tasks = list(self._tasks.values())
-        batch.tries = list(self._tries.values())
-        batch.workflows = list(self._workflows.values())
-        self._reset()
-        return batch
-
-    def pending(self) -> bool:
-        return bool(self._tasks or self._tries or self._workflows or self._unresolved or len(self._batch))
-
-    # --- rows -------------------------------------------------------------------------
-    def _task_row(self, run_id, task_id, row):
-        key = (run_id, task_id)
-        cur = self._tasks.get(key)
-        if cur is None:
-            row["run_id"], row["task_id"] = run_id, task_id
-            self._tasks[key] = {k: v for k, v in row.items() if v is not None}
+    def _retry(self, entry) -> None:
+        kind, data = entry[1], entry[2]
+        if kind == "end":
+            self._task_end(*data)
         else:
-            _merge(cur, row)
+            self.add_message(kind, data)
 
-    def _try_row(self, run_id, task_id, try_id, row):
-        key = (run_id, task_id, try_id)
-        cur = self._tries.get(key)
-        if cur is None:
-            row["run_id"], row["task_id"], row["try_id"] = run_id, task_id, try_id
-            self._tries[key] = {k: v for k, v in row.items() if v is not None}
-        else:
-            _merge(cur, row)
-
-    def _count_state(self, run_id, task_id, name):
-        key = (run_id, task_id)
-        prev = self._live_state.pop(key, None)
-        if prev is not None:
-            self.state_counts[prev] -= 1
-        self.state_counts[name] += 1
-        if name not in FINAL_STATES:
-            self._live_state[key] = name
-
-    # --- events -----------------------------------------------------------------------
-    def add(self, item) -> None:
-        kind = item[0]
-        if kind is TASK_EVENT:
-            self.add_task_event(*item[1:])
-        else:
-            self.add_message(kind, item[1])
-
-    def add_task_event(self, rec, state, ts: float, try_id: int, fail_count: int, exec_fu=_MISSING) -> None:
-        name = state_name(state)
-        when = _fromtimestamp(ts)
-        run_id, task_id = self.run_id, rec.id
-        label = executor_label(rec.executor)
-        row = {
-            "task_status_name": name,
-            "task_fail_count": fail_count,
-            "task_executor": label,
-        }
-        if name == "pending" or task_id not in self._tasks:
-            invoked = to_datetime(rec.time_invoked) or when
-            kwargs = rec.kwargs or {}
-            row.update(
-                task_func_name=rec.func_name,
-                task_depends=dependency_ids(rec.depends),
-                task_memoize=None if rec.memoize is None else str(bool(rec.memoize)),
-                task_time_invoked=invoked,
-                task_time_submitted=invoked,
-                task_inputs=_file_text(kwargs.get("inputs")),
-                task_outputs=_file_text(kwargs.get("outputs")),
-                task_stdin=_file_text(kwargs.get("stdin")),
-                task_stdout=_file_text(kwargs.get("stdout")),
-                task_stderr=_file_text(kwargs.get("stderr")),
-            )
-        if rec.hashsum is not None:
-            row["task_hashsum"] = str(rec.hashsum)
-        if name in FINAL_STATES:
-            row["task_time_returned"] = to_datetime(rec.time_returned) or when
-            row["task_fail_cost"] = rec.fail_cost
-            if rec.fail_history:
-                row["task_fail_history"] = ",".join(map(str, rec.fail_history))
-            counter = self._batch.completed if name in SUCCESS_STATES else self._batch.failed
-            counter[run_id] = counter.get(run_id, 0) + 1
-        if name == "running" or (name == "launched" and label in self.in_process_executors):
-            row["task_time_running"] = when
-        self._task_row(run_id, task_id, row)
-
-        if name in TRY_STATES and not (name in FINAL_STATES and rec.from_memo):
-            if name == "launched" or name in TRY_END_STATES:
-                # At launch the executor's task id may not be known yet (the DFK announces
-                # the launch before submitting); at the try's end it always is.
-                self._remember_executor_task(rec.exec_fu if exec_fu is _MISSING else exec_fu,
-                                             rec.id, label, try_id)
-            trow = {"task_executor": label}
-            if name == "launched":
-                trow["task_try_time_launched"] = when
-                if label in self.in_process_executors:
-                    trow["task_try_time_running"] = when
-            elif name == "running":
-                trow["task_try_time_running"] = when
-            if name in TRY_END_STATES:
-                trow["task_try_time_returned"] = when
-                if name != "exec_done" and rec.fail_history:
-                    trow["task_fail_history"] = str(rec.fail_history[-1])
-            if rec.joins is not None:
-                trow["task_joins"] = dependency_ids(rec.joins if isinstance(rec.joins, (list, tuple, str))
-                                                    else [rec.joins])
-            self._try_row(run_id, task_id, try_id, trow)
-
-        self._batch.status.append({"task_id": task_id, "task_status_name": name,
-                                   "timestamp": when, "run_id": run_id, "try_id": try_id})
-        self._count_state(run_id, task_id, name)
-
+    # --- Parsl's messages -----------------------------------------------------------------
     def add_message(self, mtype, payload: dict) -> None:
         if not isinstance(payload, dict):
+            return
+        if mtype == _te.WORKER_HELLO:
+            if "worker_key" in payload:
+                self.workers[payload["worker_key"]] = payload
             return
         run_id = payload.get("run_id") or self.run_id
         if (mtype is MessageType.RESOURCE_INFO or mtype is MessageType.WORKER_TASK_INFO) \
@@ -320,88 +601,68 @@ class BatchBuilder:
             if payload.get("executor_task_id") is not None:
                 self._unresolved.append([0, mtype, payload])
             return
+        batch = self._batch
         if mtype is MessageType.RESOURCE_INFO:
-            row = _pick("resource", payload)
-            row["run_id"] = run_id
-            row["timestamp"] = to_datetime(row.get("timestamp")) or datetime.datetime.now()
-            if row.get("task_id") is not None:
-                self._batch.resource.append(row)
+            if payload.get("task_id") is None:
+                return
+            row = dict(payload, run_id=run_id)
+            row["timestamp"] = to_text(payload.get("timestamp")) or epoch_text(time.time())
+            batch.resource.append(_row_tuple("resource", row))
         elif mtype is MessageType.WORKER_TASK_INFO:
             self._worker_task_info(run_id, payload)
         elif mtype is MessageType.NODE_INFO:
-            row = _pick("node", payload)
-            row.pop("id", None)
-            row["run_id"] = run_id
-            for k in ("timestamp", "last_heartbeat", "reg_time"):
-                row[k] = to_datetime(row.get(k))
-            row.setdefault("reg_time", row.get("timestamp"))
-            if row["reg_time"] is None:
-                row["reg_time"] = row["timestamp"]
-            self._batch.node.append(row)
+            row = dict(payload, run_id=run_id)
+            if row.get("reg_time") is None:
+                row["reg_time"] = row.get("timestamp")
+            batch.node.append(_row_tuple("node", row))
         elif mtype is MessageType.BLOCK_INFO:
-            row = _pick("block", payload)
-            row["run_id"] = run_id
-            row["timestamp"] = to_datetime(row.get("timestamp")) or datetime.datetime.now()
+            row = dict(payload, run_id=run_id)
+            row["timestamp"] = payload.get("timestamp") or time.time()
             if row.get("status") is not None and not isinstance(row["status"], str):
                 row["status"] = state_name(row["status"])
             for k in ("block_id", "job_id"):
                 if row.get(k) is not None:
                     row[k] = str(row[k])
-            self._batch.block.append(row)
+            batch.block.append(_row_tuple("block", row))
         elif mtype is MessageType.WORKFLOW_INFO:
-            row = _pick("workflow", payload)
-            row["run_id"] = run_id
-            for k in ("time_began", "time_completed"):
-                if k in row:
-                    row[k] = to_datetime(row[k])
+            values = {k: (to_text(v) if k in _DATETIME_COLS["workflow"] else v) for k, v in payload.items()}
             cur = self._workflows.get(run_id)
             if cur is None:
-                self._workflows[run_id] = {k: v for k, v in row.items() if v is not None}
-            else:
-                _merge(cur, row)
+                cur = self._workflows[run_id] = [None] * NW
+                cur[_W["run_id"]] = run_id
+            _merge(cur, values, _W, _FIRST_W)
         elif mtype is MessageType.TASK_INFO:
             # Parsl-style task dicts from third-party code: take what matches columns.
-            row = _pick("task", payload)
-            task_id = row.pop("task_id", None)
-            row.pop("run_id", None)
+            task_id = payload.get("task_id")
             if task_id is None:
                 return
-            for k in list(row):
-                if k.startswith("task_time"):
-                    row[k] = to_datetime(row[k])
-            self._task_row(run_id, task_id, row)
-            if row.get("task_status_name"):
-                self._batch.status.append({
-                    "task_id": task_id, "task_status_name": row["task_status_name"],
-                    "timestamp": to_datetime(payload.get("timestamp")) or datetime.datetime.now(),
-                    "run_id": run_id, "try_id": payload.get("try_id")})
+            values = {k: (to_text(v) if k.startswith("task_time") else v) for k, v in payload.items()
+                      if k not in ("task_id", "run_id")}
+            _merge(self._task(task_id, run_id), values, _T, _FIRST_T)
+            name = payload.get("task_status_name")
+            if name:
+                batch.status.append((task_id, name, to_text(payload.get("timestamp")) or epoch_text(time.time()),
+                                     run_id, payload.get("try_id"), None))
 
     def _worker_task_info(self, run_id, payload):
         task_id, try_id = payload.get("task_id"), payload.get("try_id") or 0
         if task_id is None:
             return
-        when = to_datetime(payload.get("timestamp")) or datetime.datetime.now()
-        host, block = payload.get("hostname"), payload.get("block_id")
-        block = None if block is None else str(block)
-        status = self._batch.status
+        when = to_text(payload.get("timestamp")) or epoch_text(time.time())
+        host = payload.get("hostname")
         if payload.get("first_msg"):
-            self._try_row(run_id, task_id, try_id,
-                          {"task_try_time_running": when, "hostname": host, "block_id": block})
-            trow = {"task_time_running": when, "hostname": host}
-            # Only a task still known as launched becomes running: a late start message
-            # must not move a finished task back.
-            if self._live_state.get((run_id, task_id)) == "launched":
-                trow["task_status_name"] = "running"
-                self._count_state(run_id, task_id, "running")
-            self._task_row(run_id, task_id, trow)
-            status.append({"task_id": task_id, "task_status_name": "running", "timestamp": when,
-                           "run_id": run_id, "try_id": try_id, "hostname": host})
+            self._started(task_id, try_id, when, host, payload.get("block_id"))
         if payload.get("last_msg"):
-            end = to_datetime(payload.get("end_timestamp")) or when
-            status.append({"task_id": task_id, "task_status_name": "running_ended", "timestamp": end,
-                           "run_id": run_id, "try_id": try_id, "hostname": host})
+            end = to_text(payload.get("end_timestamp")) or when
+            self._batch.status.append((task_id, "running_ended", end, run_id, try_id, host))
         resource = payload.get("resource")
         if isinstance(resource, dict):
             resource = dict(resource, task_id=task_id, try_id=try_id)
             resource.setdefault("hostname", host)
             self.add_message(MessageType.RESOURCE_INFO, resource)
+
+
+def rows_as_dicts(table: str, rows: List[tuple]) -> List[dict]:
+    """Row tuples as dicts without the NULL columns (for tests and readers of a Batch)."""
+    cols = table_columns(table)
+    return [{c: v for c, v in zip(cols, r) if v is not None} for r in rows]

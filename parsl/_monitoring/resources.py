@@ -15,18 +15,19 @@ that already exited is included through the process's ``children_*`` CPU times.
 
 Messages per task (fewest possible, since each crosses two hops):
 
-* a task shorter than ``START_REPORT_DELAY`` sends ONE ``WORKER_TASK_INFO`` with
-  ``first_msg`` and ``last_msg`` set, its start ``timestamp``, ``end_timestamp`` and
-  the final sample under ``resource``;
-* a longer task also sends ``first_msg`` when it is still running after the delay
-  (so live views show it running), and a ``RESOURCE_INFO`` every ``interval``.
+* every task ends with ONE end-of-task report: its start, its end and the final sample.
+  HTEX workers pack it with ``task_end`` into a ~100-byte struct that rides inside the
+  result record (see ``parsl._monitoring.task_end``); ``task_finished`` gives the same
+  content as Parsl's ``WORKER_TASK_INFO`` message (``first_msg``/``last_msg``,
+  ``timestamp``, ``end_timestamp``, ``resource``);
+* a task still running after ``START_REPORT_DELAY`` also sends ``first_msg`` then (so live
+  views show it running), and a ``RESOURCE_INFO`` every ``interval``.
 
 Worker messages carry the executor's task id (``executor_task_id``) unless the worker
 knows the DFK's ``task_id``/``try_id``; the hub maps one to the other.
 """
 from __future__ import annotations
 
-import operator
 import os
 import resource
 import socket
@@ -36,7 +37,14 @@ from typing import Callable, Dict, List, Optional
 
 import psutil
 
+from parsl._monitoring import task_end
 from parsl.monitoring.message_type import MessageType
+
+_pack_end = task_end.TASK_END.pack
+_getrusage = resource.getrusage
+_RUSAGE_SELF = resource.RUSAGE_SELF
+_times = os.times
+_pread = os.pread
 
 #: A task still running this long after it started is reported as running.
 START_REPORT_DELAY = 0.2
@@ -83,8 +91,7 @@ def descendants(pid: int, own_children: Optional[Callable[[], List[int]]] = None
             return []
 
 
-_STATUS_NAMES = {"R": "running", "S": "sleeping", "D": "disk-sleep", "Z": "zombie", "T": "stopped",
-                 "t": "tracing-stop", "X": "dead", "I": "idle", "P": "parked", "W": "waking"}
+_STATUS_NAMES = task_end.STATUS_NAMES
 
 
 class _ProcSelfReader:
@@ -101,8 +108,13 @@ class _ProcSelfReader:
         self._page = os.sysconf("SC_PAGE_SIZE")
         self._task_dir = f"/proc/{pid}/task"
         self._child_fds: Dict[str, int] = {}
+        #: threads (native ids) that never start processes (the sampler, the worker's
+        #: lifeline watcher): their children files are not read at each task's end
+        self.quiet_threads: set = set()
         self._threads_seen = self._threads_now = -1
         os.close(os.open(f"{self._task_dir}/{pid}/children", os.O_RDONLY))  # exists? (else: no fast path)
+        io = os.pread(self._fds[1], 8192, 0)
+        self._io_lines = io.startswith(b"rchar: ") and b"\nwchar: " in io
 
     def children(self) -> List[int]:
         """Direct children, through kept-open per-thread ``children`` files."""
@@ -122,6 +134,9 @@ class _ProcSelfReader:
         return out
 
     def _sync_thread_fds(self, tids) -> None:
+        quiet = self.quiet_threads
+        if quiet:
+            tids = [t for t in tids if int(t) not in quiet]
         if len(tids) != len(self._child_fds) or any(t not in self._child_fds for t in tids):
             for t in list(self._child_fds):
                 if t not in tids:
@@ -159,12 +174,24 @@ class _ProcSelfReader:
         """Our own process without /proc/<pid>/stat (the costly file: ~4 us, it walks every
         thread): CPU and context switches from getrusage/times, memory from statm, I/O from
         io.  No status (we are running: this thread is) and no CPU number."""
-        ru = resource.getrusage(resource.RUSAGE_SELF)
-        t = os.times()
-        statm = os.pread(self._fds[2], 256, 0).split()
-        rd, wr = _io_chars(os.pread(self._fds[1], 8192, 0))
-        return (ru.ru_utime + t.children_user, ru.ru_stime + t.children_system,
-                int(statm[1]) * self._page, int(statm[0]) * self._page, rd, wr, ru.ru_nvcsw, ru.ru_nivcsw)
+        ru = _getrusage(_RUSAGE_SELF)
+        t = _times()
+        statm = _pread(self._fds[2], 256, 0).split(None, 2)
+        io = _pread(self._fds[1], 8192, 0)
+        if self._io_lines:
+            # "rchar: N\nwchar: N\n...": the first two lines, sliced (this runs once per task)
+            lines = io.split(b"\n", 2)
+            rd, wr = int(lines[0][7:]), int(lines[1][7:])
+        else:
+            rd, wr = _io_chars(io)
+        page = self._page
+        return (ru.ru_utime + t[2], ru.ru_stime + t[3], int(statm[1]) * page, int(statm[0]) * page, rd, wr,
+                ru.ru_nvcsw, ru.ru_nivcsw)
+
+    def add_quiet_thread(self, native_id: Optional[int]) -> None:
+        if native_id is not None:
+            self.quiet_threads.add(native_id)
+            self._threads_seen = -2      # re-list the threads at the next read
 
     def close(self) -> None:
         for fd in list(self._fds) + list(self._child_fds.values()):
@@ -218,6 +245,14 @@ class ProcessTreeSampler:
         return self._add_children(user, system, rss, vms, rd, wr, vol, invol, status, cpu_num)
 
     _cpu_num = None
+
+    def add_quiet_thread(self, native_id: Optional[int]) -> None:
+        """A thread of the sampled process that never starts processes: its children need
+        not be looked for at each task's end."""
+        if self._fast is None:
+            self.read()
+        if self._fast:
+            self._fast.add_quiet_thread(native_id)
 
     def read_final(self) -> dict:
         """The sample at a task's end: on the worker's path to its next task, so cheap.
@@ -322,39 +357,6 @@ def resource_fields(now: dict, base: dict, prev: dict, interval: float,
     }
 
 
-#: Message kind of a compact end-of-task record (``TaskResourceMonitor(compact_end=True)``);
-#: readers turn it into Parsl's ``WORKER_TASK_INFO`` message with ``expand_task_end``.
-TASK_END = "chervil.task_end"
-
-_SAMPLE_KEYS = ("wall", "cpu", "user", "system", "rss", "vms", "read", "write", "vol", "invol",
-                "children", "status", "cpu_num")
-_sample_values = operator.itemgetter(*_SAMPLE_KEYS)
-
-
-def expand_task_end(record) -> tuple:
-    """A compact end-of-task record as Parsl's ``(WORKER_TASK_INFO, message)`` (pure): the
-    task's start and end, and its final ``resource`` fields."""
-    ids, common, pid, first, start, interval, total_memory, now, base, prev_wall, prev_cpu = record
-    now = dict(zip(_SAMPLE_KEYS, now))
-    resource = resource_fields(now, dict(zip(_SAMPLE_KEYS, base)), {"wall": prev_wall, "cpu": prev_cpu},
-                               interval, total_memory)
-    resource.update(ids)
-    resource["psutil_process_pid"] = pid
-    resource["hostname"] = common["hostname"]
-    if "run_id" in common:
-        resource["run_id"] = common["run_id"]
-    msg = dict(common, **ids)
-    msg.update(first_msg=first, last_msg=True, timestamp=start, end_timestamp=now["wall"], resource=resource)
-    return MessageType.WORKER_TASK_INFO, msg
-
-
-def expand_message(kind, body) -> tuple:
-    """``(kind, body)`` as sent by a worker, with compact records expanded."""
-    if kind == TASK_END:
-        return expand_task_end(body)
-    return kind, body
-
-
 class _Task:
     __slots__ = ("ids", "start", "first_sent", "base", "prev")
 
@@ -363,12 +365,13 @@ class _Task:
         self.start = start
         self.first_sent = False
         self.base = base                        # counters at which this task's usage is zero
-        self.prev = dict(base, wall=start)      # where the next cpu_percent is measured from
+        self.prev = (start, base["cpu"])        # (wall, cpu) the next cpu_percent is measured from
 
 
 class TaskResourceMonitor:
-    """One per worker process.  ``task_started``/``task_finished`` are called by the
-    worker around each task (same thread); a daemon thread does the periodic part.
+    """One per worker process.  ``task_started`` and ``task_end`` (or ``task_finished``) are
+    called by the worker around each task (same thread); a daemon thread does the periodic
+    part.
 
     ``interval`` None or 0 means only the final sample of each task.  ``close()`` is
     idempotent and joins the thread.
@@ -376,10 +379,8 @@ class TaskResourceMonitor:
 
     def __init__(self, send: Callable, interval: Optional[float], *, hostname: Optional[str] = None,
                  block_id=None, run_id: Optional[str] = None, executor_label: Optional[str] = None,
-                 pid: Optional[int] = None, compact_end: bool = False):
+                 pid: Optional[int] = None):
         self.send = send
-        #: send the end-of-task message as ``(TASK_END, record)`` (its reader expands it)
-        self.compact_end = compact_end
         self.interval = interval or 0.0
         self.common = {"hostname": hostname or socket.gethostname(),
                        "block_id": None if block_id is None else str(block_id)}
@@ -389,6 +390,8 @@ class TaskResourceMonitor:
             self.common["executor_label"] = executor_label
         self.sampler = ProcessTreeSampler(pid)
         self._pid = self.sampler.pid
+        #: names this worker in its binary end-of-task records (see ``hello``)
+        self.worker_key = int.from_bytes(os.urandom(8), "little") >> 1
         # Counters at the previous task's end are the next task's zero: no sampling at start.
         self._last = self.sampler.read()
         self._task: Optional[_Task] = None
@@ -398,9 +401,17 @@ class TaskResourceMonitor:
         self._closing = False
         self._thread: Optional[threading.Thread] = None
 
+    def hello(self) -> tuple:
+        """``(WORKER_HELLO, description)``: what every ``task_end`` record of this worker
+        leaves out; to be sent once, before the first record."""
+        return task_end.WORKER_HELLO, dict(self.common, worker_key=self.worker_key, pid=self._pid,
+                                          resource_monitoring_interval=self.interval,
+                                          total_memory=_total_memory())
+
     def _resource_message(self, task: _Task, sample: dict) -> dict:
-        fields = resource_fields(sample, task.base, task.prev, self.interval)
-        task.prev = sample
+        prev_wall, prev_cpu = task.prev
+        fields = resource_fields(sample, task.base, {"wall": prev_wall, "cpu": prev_cpu}, self.interval)
+        task.prev = (sample["wall"], sample["cpu"])
         fields.update(task.ids)
         fields["psutil_process_pid"] = self._pid
         fields["hostname"] = self.common["hostname"]
@@ -415,27 +426,59 @@ class TaskResourceMonitor:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="parsl-resource-sampler", daemon=True)
             self._thread.start()
+            if self._pid == os.getpid():
+                with self._lock:
+                    self.sampler.add_quiet_thread(self._thread.native_id)
         elif self._parked:
             self._unpark.set()
 
-    def task_finished(self, send: Optional[Callable] = None) -> None:
-        """Take the final sample and report the task's start, end and usage in one message
-        (through ``send`` when given: the worker ships it together with the result)."""
+    def _end(self):
         with self._lock:
             task, self._task = self._task, None
             if task is None:
-                return
-            sample = self._last = self.sampler.read_final()
-            prev, task.prev = task.prev, sample
-        # The compact record is all the worker builds; the message is built by whoever
-        # reads it (expand_task_end), off the worker's path to its next task.
-        record = (task.ids, self.common, self._pid, not task.first_sent, task.start, self.interval,
-                  _total_memory(), _sample_values(sample), _sample_values(task.base),
-                  prev["wall"], prev["cpu"])
-        if self.compact_end:
-            (send or self.send)(TASK_END, record)
-        else:
-            (send or self.send)(*expand_task_end(record))
+                return None, None
+            now = self._last = self.sampler.read_final()
+        return task, now
+
+    def task_end(self, executor_task_id: int) -> bytes:
+        """Take the final sample; the task's start, end and usage as one packed
+        ``task_end.TASK_END`` record (b"" if no task was started)."""
+        task, now = self._end()
+        if task is None:
+            return b""
+        base = task.base
+        prev_wall, prev_cpu = task.prev
+        end = now["wall"]
+        dt = end - prev_wall
+        cpu_num = now["cpu_num"]
+        return _pack_end(
+            executor_task_id, self.worker_key, task.start, end,
+            max(0.0, now["user"] - base["user"]), max(0.0, now["system"] - base["system"]),
+            max(0.0, 100.0 * (now["cpu"] - prev_cpu) / dt) if dt > 0 else 0.0,
+            int(now["rss"]), int(now["vms"]),
+            max(0, int(now["read"] - base["read"])), max(0, int(now["write"] - base["write"])),
+            max(0, now["vol"] - base["vol"]), max(0, now["invol"] - base["invol"]),
+            -1 if cpu_num is None else cpu_num, now["children"], not task.first_sent,
+            task_end.status_code(now["status"]))
+
+    def task_finished(self, send: Optional[Callable] = None) -> None:
+        """Take the final sample and report the task's start, end and usage as one Parsl
+        ``WORKER_TASK_INFO`` message (through ``send`` when given).  For callers that know
+        the DFK's ids; HTEX workers use the binary ``task_end``."""
+        task, now = self._end()
+        if task is None:
+            return
+        prev_wall, prev_cpu = task.prev
+        resource = resource_fields(now, task.base, {"wall": prev_wall, "cpu": prev_cpu}, self.interval)
+        resource.update(task.ids)
+        resource["psutil_process_pid"] = self._pid
+        resource["hostname"] = self.common["hostname"]
+        if "run_id" in self.common:
+            resource["run_id"] = self.common["run_id"]
+        msg = dict(self.common, **task.ids)
+        msg.update(first_msg=not task.first_sent, last_msg=True, timestamp=task.start,
+                   end_timestamp=now["wall"], resource=resource)
+        (send or self.send)(MessageType.WORKER_TASK_INFO, msg)
 
     # ---- sampler thread -----------------------------------------------------------------
     def _tick(self) -> float:
@@ -454,7 +497,7 @@ class TaskResourceMonitor:
                           dict(self.common, **task.ids, first_msg=True, last_msg=False, timestamp=task.start))
             if self.interval <= 0:
                 return 3600.0
-            due = task.prev["wall"] + self.interval
+            due = task.prev[0] + self.interval
             if now < due:
                 return due - now
             self.send(MessageType.RESOURCE_INFO, self._resource_message(task, self.sampler.read()))

@@ -8,8 +8,6 @@ process (``writer_process``), which builds rows and writes them in one transacti
 chunk.  Keeping row building and SQL out of this process is what makes monitoring
 nearly free for the DFK and the HTEX interchange, which share this process's GIL.
 
-The router also keeps the live count of tasks per state (for the progress view).
-
 ``close()`` drains the queue completely, then closes the pipe; the writer writes the
 rest and exits, so a normal end or a Ctrl-C (via the hub's atexit hook) loses nothing.
 """
@@ -19,12 +17,9 @@ import collections
 import logging
 import threading
 import time
-from typing import Dict, Optional
+from typing import Optional
 
 logger = logging.getLogger("parsl.monitoring")
-
-_FINAL = frozenset({"exec_done", "memo_done", "failed", "dep_fail"})
-
 
 def write_with_retries(database, batch, attempts: int = 50) -> bool:
     """Write a batch; a busy/locked database is retried (nothing lost), any other error is
@@ -47,22 +42,6 @@ def write_with_retries(database, batch, attempts: int = 50) -> bool:
     return False
 
 
-class LiveCounts:
-    """Tasks per state right now, from the events themselves (no database reads)."""
-
-    def __init__(self):
-        self.counts: collections.Counter = collections.Counter()
-        self._state: Dict[int, str] = {}       # only tasks not yet final
-
-    def observe(self, task_id: int, name: str) -> None:
-        prev = self._state.pop(task_id, None)
-        if prev is not None:
-            self.counts[prev] -= 1
-        self.counts[name] += 1
-        if name not in _FINAL:
-            self._state[task_id] = name
-
-
 class MonitoringRouter:
     """Owns the router thread and the writer process.  ``put`` is thread-safe; ``close`` is
     idempotent."""
@@ -72,7 +51,6 @@ class MonitoringRouter:
         self.flush_period = flush_period
         self._queue: collections.deque = collections.deque()
         self.put = self._queue.append          # the hot path: a bound C method
-        self.live = LiveCounts()
         self._wake = threading.Event()
         self._closing = False
         self._thread: Optional[threading.Thread] = None
@@ -83,23 +61,19 @@ class MonitoringRouter:
         self._thread.start()
 
     def flush(self) -> None:
-        from parsl._monitoring.writer_process import TASK, compact
+        from parsl._monitoring.events import compact
         popleft = self._queue.popleft
-        observe = self.live.observe
         items = []
+        append = items.append
         while True:
             try:
                 item = popleft()
             except IndexError:
                 break
             try:
-                c = compact(item)
+                append(compact(item))
             except Exception:
                 logger.exception("Monitoring: could not read event %r; skipping it", item[:2])
-                continue
-            if c[0] == TASK:
-                observe(c[1], c[2])
-            items.append(c)
         if items:
             try:
                 self.client.send(items)

@@ -2,162 +2,29 @@
 process's GIL away from the DFK and the HTEX interchange.
 
 Parent side (``WriterProcessClient``, owned by the hub's ``MonitoringRouter``): every
-flush period the router turns queued events into compact picklable items (``compact``)
-and sends one length-prefixed pickle per period down a pipe.
+flush period the router turns queued events into wire tuples (``events.compact``) and
+sends one length-prefixed pickle per period down a pipe.
 
 Child side (``main``, run as ``python -m parsl._monitoring.writer_process``): reads
-chunks, folds each into a ``Batch`` with the same ``BatchBuilder`` as ever, writes it in
-one transaction.  It ignores Ctrl-C (the parent decides), and on EOF (parent closed the
+chunks, folds each into a ``Batch`` with ``events.BatchBuilder``, writes it in one
+transaction.  It ignores Ctrl-C (the parent decides), and on EOF (parent closed the
 pipe, or died) it writes what it has, does the end-of-run upkeep and exits.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
+import select
 import signal
 import struct
 import subprocess
 import sys
+import time
 from typing import Optional
 
-from parsl._monitoring.events import _file_text, safe_attr as _safe_attr
-from parsl._monitoring.events import dependency_ids as _deps, executor_label as _label
-from parsl.monitoring.message_type import MessageType
-
 HEAD = struct.Struct("!Q")
-TASK = 0     # compact task event: (TASK, task_id, state_name, ts, try_id, fail_count, fields-or-None)
-MSG = 1      # message: (MSG, message_type_value, payload)
-ENC = 2      # executor's batch of pickled worker messages: (ENC, executor_label, bytes)
-
-_FINAL = frozenset({"exec_done", "memo_done", "failed", "dep_fail", "fail_retryable"})
-
-
-class Snapshot:
-    """What ``BatchBuilder.add_task_event`` reads from a task record, as plain values."""
-
-    __slots__ = ("id", "executor", "func_name", "depends", "memoize", "time_invoked", "kwargs", "hashsum",
-                 "time_returned", "fail_cost", "fail_history", "from_memo", "joins", "exec_fu")
-
-    def __init__(self, task_id, fields):
-        self.id = task_id
-        f = fields or {}
-        self.executor = f.get("executor")
-        self.func_name = f.get("func_name")
-        self.depends = f.get("depends")
-        self.memoize = f.get("memoize")
-        self.time_invoked = f.get("time_invoked")
-        self.kwargs = f.get("kwargs")
-        self.hashsum = f.get("hashsum")
-        self.time_returned = f.get("time_returned")
-        self.fail_cost = f.get("fail_cost")
-        self.fail_history = f.get("fail_history")
-        self.from_memo = f.get("from_memo")
-        self.joins = f.get("joins")
-        etid = f.get("etid")
-        self.exec_fu = _Etid(etid) if etid is not None else None
-
-
-class _Etid:
-    __slots__ = ("parsl_executor_task_id",)
-
-    def __init__(self, etid):
-        self.parsl_executor_task_id = etid
-
-
-_NAMES: dict = {}
-
-
-def _state_name(state) -> str:
-    name = _NAMES.get(state)
-    if name is None:
-        name = _NAMES[state] = getattr(state, "name", None) or str(state)
-    return name
-
-
-def _etid(fu):
-    """The executor's task id on a try's future (read without ``__getattr__``)."""
-    try:
-        return object.__getattribute__(fu, "__dict__").get("parsl_executor_task_id")
-    except AttributeError:
-        return _safe_attr(fu, "parsl_executor_task_id")
-
-
-def compact(item):
-    """Turn one queued hub item into a picklable tuple (parent side; reads the record).
-
-    This runs in the user process for every state change, so it does the least it can:
-    record fields are read only in the states where they are new (static fields at the
-    first pending, the executor's task id at launch and at the try's end, outcome fields
-    when final)."""
-    kind = item[0]
-    if kind != "task":
-        if kind == "encoded":
-            return (ENC, item[1], item[2])
-        return (MSG, getattr(kind, "value", kind), item[1])
-    rec, state, ts, try_id, fail_count = item[1:6]
-    name = _NAMES.get(state) or _state_name(state)
-    if name == "launched":
-        # The DFK announces the launch before it submits: the future is read here, later,
-        # and only if the record is still on this try (else the try's end event has it).
-        fields = {"executor": _label(rec.executor)}
-        if rec.try_id == try_id:
-            fields["etid"] = _etid(rec.exec_fu)
-    elif name in _FINAL:
-        fields = {"executor": _label(rec.executor), "time_returned": rec.time_returned,
-                  "fail_cost": rec.fail_cost, "from_memo": bool(rec.from_memo),
-                  "etid": _etid(item[6] if len(item) > 6 else rec.exec_fu)}
-        if rec.fail_history:
-            fields["fail_history"] = [str(x) for x in rec.fail_history]
-        joins = rec.joins
-        if joins is not None:
-            fields["joins"] = _deps(joins if isinstance(joins, (list, tuple)) else [joins])
-        if rec.hashsum is not None:
-            fields["hashsum"] = str(rec.hashsum)
-    elif name == "pending" and try_id == 0:
-        kwargs = rec.kwargs
-        fields = {"executor": _label(rec.executor), "func_name": rec.func_name,
-                  "memoize": rec.memoize, "time_invoked": rec.time_invoked}
-        if rec.depends:
-            fields["depends"] = _deps(rec.depends)
-        if kwargs:
-            files = {k: _file_text(kwargs[k]) for k in _FILE_KWARGS if kwargs.get(k) is not None}
-            if files:
-                fields["kwargs"] = files
-    else:
-        fields = None
-    return (TASK, rec.id, name, ts, try_id, fail_count, fields)
-
-
-_FILE_KWARGS = ("inputs", "outputs", "stdin", "stdout", "stderr")
-
-
-def expand(item):
-    """Child side: a compact tuple back into what ``BatchBuilder.add`` takes (a list)."""
-    if item[0] == TASK:
-        _, task_id, name, ts, try_id, fail_count, fields = item
-        return [("task", Snapshot(task_id, fields), name, ts, try_id, fail_count)]
-    if item[0] == ENC:
-        return decode_encoded_batch(item[1], item[2])
-    return [(MessageType(item[1]), item[2])]
-
-
-def decode_encoded_batch(executor_label, data) -> list:
-    """An executor's batch of pickled worker messages (HTEX: ``protocol.monitoring_batch``'s
-    payload) as ``(MessageType, payload)`` items."""
-    from parsl._htex.protocol import split_monitoring_batch
-    from parsl._monitoring.resources import expand_message
-    out = []
-    loads = pickle.loads
-    for m in split_monitoring_batch(data):
-        try:
-            kind, body = expand_message(*loads(m))
-        except Exception:
-            continue
-        if isinstance(body, dict):
-            body.setdefault("executor_label", executor_label)   # workers know only their task ids
-        out.append((kind, body))
-    return out
 
 
 class WriterProcessClient:
@@ -225,9 +92,49 @@ def _write_all(fd, data) -> None:
         view = view[os.write(fd, view):]
 
 
-def _read_exact(f, n) -> Optional[bytes]:
-    buf = f.read(n)
-    return buf if buf is not None and len(buf) == n else None
+class _Chunks:
+    """Length-prefixed chunks from the router's pipe, with a timeout (the writer's clock)."""
+
+    EOF = object()
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buf = bytearray()
+        self.eof = False
+
+    def get(self, timeout: Optional[float]):
+        """The next chunk; None when ``timeout`` seconds passed without one; ``EOF`` at the end
+        (a partial chunk at the end, from a parent killed mid-write, is dropped)."""
+        buf = self.buf
+        while True:
+            if len(buf) >= HEAD.size:
+                n = HEAD.unpack_from(buf)[0]
+                if len(buf) >= HEAD.size + n:
+                    data = bytes(buf[HEAD.size:HEAD.size + n])
+                    del buf[:HEAD.size + n]
+                    return data
+            if self.eof:
+                return self.EOF
+            if timeout is not None:
+                ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+                if not ready:
+                    return None
+            data = os.read(self.fd, 1 << 20)
+            if not data:
+                self.eof = True
+            buf += data
+
+
+#: A backlog of this many events means tasks are streaming in at full speed: the writer
+#: then holds rows back (merging each task's events into one row meanwhile) and writes
+#: when the stream pauses, so that its work does not compete with the workflow's.
+BUSY_EVENTS = 2000
+#: ... but never longer than this (a live view lags at most this much), and never more
+#: than MAX_BACKLOG events (memory).
+MAX_LAG_S = 5.0
+MAX_BACKLOG = 250_000
+#: No chunk for this long while holding rows back: the burst is over, write.
+QUIET_S = 1.0
 
 
 def main(argv=None) -> None:
@@ -244,22 +151,43 @@ def main(argv=None) -> None:
     from parsl._monitoring.router import write_with_retries
     db = Database(cfg["url"])
     builder = BatchBuilder(cfg["run_id"], in_process_executors=cfg["in_process"])
-    f = os.fdopen(cfg["fd"], "rb", buffering=1 << 20)
+    chunks = _Chunks(cfg["fd"])
+    # Rows are tuples that live until their batch commits: the cycle collector would keep
+    # re-walking them (a third of the build time) and nothing here makes cycles worth
+    # finding often.  Collect between batches, at most once a minute, instead.
+    gc.disable()
+    last_gc = time.monotonic()
+    backlog = 0              # events folded in since the last write
+    since = 0.0              # when the oldest of them arrived
+    add = builder.add_wire
     while True:
-        head = _read_exact(f, HEAD.size)
-        if head is None:
+        if backlog:
+            wait = 0.0 if backlog < BUSY_EVENTS else min(QUIET_S, since + MAX_LAG_S - time.monotonic())
+            if wait <= 0.0 or backlog >= MAX_BACKLOG:
+                write_with_retries(db, builder.take())
+                backlog = 0
+                if time.monotonic() - last_gc > 60:
+                    gc.collect()
+                    last_gc = time.monotonic()
+                continue
+        else:
+            wait = None
+        data = chunks.get(wait)
+        if data is chunks.EOF:
             break
-        data = _read_exact(f, HEAD.unpack(head)[0])
-        if data is None:
-            break
-        for item in pickle.loads(data):
+        if data is None:          # quiet: the burst is over
+            write_with_retries(db, builder.take())
+            backlog = 0
+            continue
+        items = pickle.loads(data)
+        if not backlog:
+            since = time.monotonic()
+        backlog += len(items) or 1
+        for item in items:
             try:
-                for event in expand(item):
-                    builder.add(event)
+                add(item)
             except Exception:
                 logger.exception("Monitoring: could not interpret an event; skipping it")
-        if builder.pending():
-            write_with_retries(db, builder.take())
     # Worker messages whose try was never announced get a bounded number of chances.
     for _ in range(builder.MAX_UNRESOLVED_ROUNDS + 1):
         if not builder.pending():

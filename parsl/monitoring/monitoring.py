@@ -38,6 +38,7 @@ logger = logging.getLogger("parsl.monitoring")
 
 _TASK_EVENT = "task"   # == parsl._monitoring.events.TASK_EVENT (kept literal: no import cost)
 _ENCODED_EVENT = "encoded"   # == parsl._monitoring.events.ENCODED_EVENT
+_TASK_ENDS_EVENT = "task_ends"   # == parsl._monitoring.events.TASK_ENDS_EVENT
 _LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level")
 
 
@@ -93,6 +94,7 @@ class MonitoringHub:
         self.run_id: Optional[str] = None
         self.url: Optional[str] = None
         self.router = None
+        self._dfk = None
         self._progress_view = None
         self._started = False
         self._closed = False
@@ -122,6 +124,7 @@ class MonitoringHub:
         except ImportError as e:
             raise OptionalModuleMissing(["sqlalchemy"], f"monitoring needs SQLAlchemy ({e}); "
                                         f"install it with: pip install 'chervil[monitoring]'") from e
+        self._dfk = dfk
         self.run_id = run_id or getattr(dfk, "run_id", None) or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = run_dir or getattr(dfk, "run_dir", None)
         url = self.logging_endpoint or default_url()
@@ -152,7 +155,13 @@ class MonitoringHub:
             # bytes object (HTEX's manager coalesces them): opened only in the writer process.
             put((_ENCODED_EVENT, executor_label, data))
 
+        def task_ends(executor_label, data):
+            # Packed end-of-task records of HTEX workers (parsl._monitoring.task_end): also
+            # opened only in the writer process.
+            put((_TASK_ENDS_EVENT, executor_label, data))
+
         send.encoded_batch = encoded_batch
+        send.task_ends = task_ends
         self.send = send
 
         def task_state_changed(task_record, new_state, _time=time.time):
@@ -179,7 +188,7 @@ class MonitoringHub:
             "tasks_failed_count": 0, "tasks_completed_count": 0}))
         if self.progress:
             from parsl._monitoring.progress import ProgressView
-            self._progress_view = ProgressView(self.router.live.counts, stream=sys.stderr)
+            self._progress_view = ProgressView(self.task_counts, stream=sys.stderr)
             self._progress_view.start()
         logger.debug("Monitoring to %s (run %s)", url, self.run_id)
 
@@ -206,9 +215,11 @@ class MonitoringHub:
         if self._progress_view is not None:
             self._progress_view.close()
 
-    # Chervil extra: counts of tasks by state right now (what the progress view shows).
+    # Chervil extra: counts of tasks by state right now (what the progress view shows): the
+    # kernel's own tally, so the task path pays nothing extra for it.
     def task_counts(self) -> dict:
-        return {k: v for k, v in dict(self.router.live.counts).items() if v} if self.router else {}
+        counts = getattr(self._dfk, "task_state_counts", None) or {}
+        return {getattr(s, "name", s): n for s, n in list(counts.items()) if n}
 
 
 def _executors_of(dfk):

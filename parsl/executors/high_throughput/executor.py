@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from parsl._htex import placement, protocol
+from parsl._monitoring.task_end import WORKER_HELLO
 from parsl.executors.errors import BadMessage, ExecutorError, InvalidResourceSpecification
 from parsl.executors.high_throughput.errors import ManagerLost
 from parsl.executors.high_throughput.manager_selector import ManagerSelector, RandomManagerSelector
@@ -280,9 +281,14 @@ class HighThroughputExecutor(BlockProviderExecutor):
         loads = pickle.loads
         for r in records:
             task_id, outcome, payload = protocol.decode_result(r)
-            if outcome >= protocol.OUTCOME_MONITORING:
-                self._forward_monitoring(outcome, payload)
-                continue
+            if outcome > protocol.OUTCOME_EXCEPTION:
+                if outcome & 3 > protocol.OUTCOME_EXCEPTION:      # not a task's result
+                    if outcome == protocol.OUTCOME_TASK_ENDS:
+                        self._forward_task_ends(payload)
+                    else:
+                        self._forward_monitoring(outcome, payload)
+                    continue
+                outcome &= ~protocol.OUTCOME_TASK_END_FLAG   # its end record came ahead of it
             fut = tasks.pop(task_id, None)
             if fut is None:
                 continue   # already failed (manager declared lost, bad state)
@@ -295,6 +301,30 @@ class HighThroughputExecutor(BlockProviderExecutor):
                 fut.set_result(value)
             else:
                 fut.set_exception(value.get_exception())
+
+    def _forward_task_ends(self, blob) -> None:
+        sink = self.monitoring_messages
+        if sink is None:
+            return
+        blob = bytes(blob)
+        try:
+            # Chervil's MonitoringHub passes the packed records to its writer process as
+            # they are; any other sink gets Parsl's WORKER_TASK_INFO messages.
+            task_ends = getattr(sink, "task_ends", None)
+            if task_ends is not None:
+                task_ends(self.label, blob)
+                return
+            for message_type, body in self._task_end_reader().messages(blob, self.label):
+                sink(message_type, body)
+        except Exception:
+            logger.exception("forwarding end-of-task monitoring records failed")
+
+    def _task_end_reader(self):
+        reader = getattr(self, "_task_end_reader_obj", None)
+        if reader is None:
+            from parsl._monitoring.task_end import TaskEndReader
+            reader = self._task_end_reader_obj = TaskEndReader()
+        return reader
 
     def _forward_monitoring(self, outcome, payload) -> None:
         sink = self.monitoring_messages
@@ -311,9 +341,11 @@ class HighThroughputExecutor(BlockProviderExecutor):
                 messages = protocol.split_monitoring_batch(payload)
             else:
                 messages = (payload,)
-            from parsl._monitoring.resources import expand_message
             for m in messages:
-                message_type, body = expand_message(*pickle.loads(m))   # compact worker records too
+                message_type, body = pickle.loads(m)
+                if message_type == WORKER_HELLO:
+                    self._task_end_reader().hello(body)    # Chervil's own: not a Parsl message
+                    continue
                 if isinstance(body, dict):
                     body.setdefault("executor_label", self.label)   # workers know only their task ids
                 sink(message_type, body)

@@ -23,3 +23,12 @@ def test_results_and_exceptions_are_completions():
 def test_empty_batch_splits_to_nothing():
     _, _, payload = protocol.decode_result(protocol.monitoring_batch([]))
     assert protocol.split_monitoring_batch(payload) == []
+
+
+def test_flagged_results_are_completions_and_end_records_are_not():
+    for outcome in (protocol.OUTCOME_RESULT, protocol.OUTCOME_EXCEPTION):
+        rec = protocol.encode_result(5, outcome | protocol.OUTCOME_TASK_END_FLAG, pickle.dumps(None))
+        assert protocol.is_completion(rec) and not protocol.is_monitoring(rec)
+    for outcome in (protocol.OUTCOME_TASK_END, protocol.OUTCOME_TASK_ENDS):
+        rec = protocol.encode_result(5, outcome, b"x" * protocol.TASK_END_SIZE)
+        assert not protocol.is_completion(rec) and protocol.is_monitoring(rec)

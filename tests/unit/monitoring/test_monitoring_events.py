@@ -5,7 +5,7 @@ import time
 
 from monitoring_fakes import FakeFuture, FakeRecord
 
-from parsl._monitoring.events import TASK_EVENT, BatchBuilder, dependency_ids
+from parsl._monitoring.events import TASK_EVENT, BatchBuilder, dependency_ids, rows_as_dicts
 from parsl.dataflow.states import States
 from parsl.monitoring.message_type import MessageType
 
@@ -21,7 +21,7 @@ def test_a_task_seen_start_to_end_in_one_batch_is_one_task_row():
     feed(b, rec, States.pending, States.launched, States.exec_done)
     batch = b.take()
     assert len(batch.tasks) == 1
-    row = batch.tasks[0]
+    row = rows_as_dicts("task", batch.tasks)[0]
     assert row["task_id"] == 3 and row["run_id"] == "r"
     assert row["task_func_name"] == "double"
     assert row["task_depends"] == "1,2"
@@ -29,8 +29,8 @@ def test_a_task_seen_start_to_end_in_one_batch_is_one_task_row():
     # tutorial-era columns are filled
     assert row["task_time_submitted"] == row["task_time_invoked"]
     assert row["task_time_running"] is not None and row["task_time_returned"] is not None
-    assert [s["task_status_name"] for s in batch.status] == ["pending", "launched", "exec_done"]
-    assert len(batch.tries) == 1 and batch.tries[0]["task_try_time_launched"] is not None
+    assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == ["pending", "launched", "exec_done"]
+    assert len(batch.tries) == 1 and rows_as_dicts("try", batch.tries)[0]["task_try_time_launched"] is not None
     assert batch.completed == {"r": 1} and batch.failed == {}
 
 
@@ -45,14 +45,14 @@ def test_retry_makes_two_tries_and_counts_failure_once():
     rec.fail_count, rec.fail_history = 2, ["ValueError('x')", "ValueError('y')"]
     feed(b, rec, States.failed)
     batch = b.take()
-    tries = sorted(batch.tries, key=lambda t: t["try_id"])
+    tries = sorted(rows_as_dicts("try", batch.tries), key=lambda t: t["try_id"])
     assert [t["try_id"] for t in tries] == [0, 1]
     assert all(t["task_try_time_returned"] is not None for t in tries)
     assert tries[1]["task_fail_history"] == "ValueError('y')"
-    assert batch.tasks[0]["task_fail_count"] == 2
+    assert rows_as_dicts("task", batch.tasks)[0]["task_fail_count"] == 2
     assert batch.failed == {"r": 1}
     # a remote executor: no worker said "running", so no running time is invented here
-    assert "task_time_running" not in batch.tasks[0]
+    assert "task_time_running" not in rows_as_dicts("task", batch.tasks)[0]
 
 
 def test_memo_hit_and_dep_fail_make_no_try():
@@ -63,7 +63,7 @@ def test_memo_hit_and_dep_fail_make_no_try():
     rec2 = FakeRecord(1)
     feed(b, rec2, States.pending, States.dep_fail)
     batch = b.take()
-    assert batch.tries == []
+    assert rows_as_dicts("try", batch.tries) == []
     assert batch.completed == {"r": 1} and batch.failed == {"r": 1}
 
 
@@ -80,19 +80,19 @@ def test_worker_messages_resolved_through_executor_task_id_even_if_early():
                                           "first_msg": True, "timestamp": now,
                                           "hostname": "h1", "block_id": 0}))
     first = b.take()
-    assert first.status == []
+    assert rows_as_dicts("status", first.status) == []
     feed(b, rec, States.pending, States.launched)
     b.add((MessageType.RESOURCE_INFO, {"executor_task_id": 100, "timestamp": now,
                                        "psutil_process_memory_resident": 5.0}))
     batch = b.take()
     feed(b, rec, States.exec_done)
     batch2 = b.take()
-    names = [s["task_status_name"] for s in batch.status + batch2.status]
+    names = [s["task_status_name"] for s in rows_as_dicts("status", batch.status) + rows_as_dicts("status", batch2.status)]
     assert "running" in names
-    assert batch.resource[0]["task_id"] == 7 and batch.resource[0]["try_id"] == 2
-    running = [r for r in batch.tasks if r.get("task_time_running")]
+    assert rows_as_dicts("resource", batch.resource)[0]["task_id"] == 7 and rows_as_dicts("resource", batch.resource)[0]["try_id"] == 2
+    running = [r for r in rows_as_dicts("task", batch.tasks) if r.get("task_time_running")]
     assert running and running[0]["hostname"] == "h1"
-    assert [t for t in batch.tries if t.get("block_id") == "0"]
+    assert [t for t in rows_as_dicts("try", batch.tries) if t.get("block_id") == "0"]
 
 
 def test_late_running_message_does_not_undo_a_final_state():
@@ -103,19 +103,18 @@ def test_late_running_message_does_not_undo_a_final_state():
     b.add((MessageType.WORKER_TASK_INFO, {"task_id": 1, "try_id": 0, "first_msg": True,
                                           "timestamp": time.time()}))
     batch = b.take()
-    assert "task_status_name" not in batch.tasks[0]
-    assert b.state_counts["exec_done"] == 1 and b.state_counts["running"] == 0
+    assert "task_status_name" not in rows_as_dicts("task", batch.tasks)[0]
+    assert b._live_state == {}
 
 
-def test_live_state_counts_follow_transitions():
+def test_live_state_follows_transitions_and_forgets_final_tasks():
     b = BatchBuilder("r")
     recs = [FakeRecord(i) for i in range(3)]
     for r in recs:
         feed(b, r, States.pending)
     feed(b, recs[0], States.launched)
     feed(b, recs[1], States.launched, States.exec_done)
-    counts = {k: v for k, v in b.state_counts.items() if v}
-    assert counts == {"pending": 1, "launched": 1, "exec_done": 1}
+    assert b._live_state == {0: "launched", 2: "pending"}
 
 
 def test_block_node_and_foreign_task_messages():
@@ -128,10 +127,10 @@ def test_block_node_and_foreign_task_messages():
                                    "unknown_key": 1}))
     b.add((MessageType.TASK_INFO, {"task_id": 9, "task_func_name": "ext", "task_status_name": "pending"}))
     batch = b.take()
-    assert batch.block[0]["status"] == "PENDING" and batch.block[0]["job_id"] == "1234"
-    assert batch.node[0]["reg_time"] == batch.node[0]["timestamp"]
-    assert "unknown_key" not in batch.node[0]
-    assert batch.tasks[0]["task_func_name"] == "ext" and batch.status[0]["task_id"] == 9
+    assert rows_as_dicts("block", batch.block)[0]["status"] == "PENDING" and rows_as_dicts("block", batch.block)[0]["job_id"] == "1234"
+    assert rows_as_dicts("node", batch.node)[0]["reg_time"] == rows_as_dicts("node", batch.node)[0]["timestamp"]
+    assert "unknown_key" not in rows_as_dicts("node", batch.node)[0]
+    assert rows_as_dicts("task", batch.tasks)[0]["task_func_name"] == "ext" and rows_as_dicts("status", batch.status)[0]["task_id"] == 9
 
 
 def test_dependency_ids_accepts_futures_records_and_ints():
@@ -154,10 +153,10 @@ def test_one_combined_worker_message_gives_running_ended_and_a_sample():
         "resource": {"executor_task_id": 9, "timestamp": 1000.5, "psutil_process_cpu_percent": 12.0}}))
     feed(b, rec, States.exec_done)
     batch = b.take()
-    names = [s["task_status_name"] for s in batch.status]
+    names = [s["task_status_name"] for s in rows_as_dicts("status", batch.status)]
     assert names == ["pending", "launched", "running", "running_ended", "exec_done"]
-    assert batch.resource[0]["task_id"] == 4 and batch.resource[0]["hostname"] == "w"
-    assert batch.tasks[0]["task_status_name"] == "exec_done"
+    assert rows_as_dicts("resource", batch.resource)[0]["task_id"] == 4 and rows_as_dicts("resource", batch.resource)[0]["hostname"] == "w"
+    assert rows_as_dicts("task", batch.tasks)[0]["task_status_name"] == "exec_done"
 
 
 def test_monitoring_never_triggers_lifted_attribute_access():
@@ -176,18 +175,17 @@ def test_monitoring_never_triggers_lifted_attribute_access():
     rec = FakeRecord(5, depends=[Lifting(1)], kwargs={"inputs": [Lifting(1), Lifting(2)], "stdout": Lifting(3)})
     rec.exec_fu = Lifting(9)
     feed(b, rec, States.pending, States.launched, States.exec_done)
-    row = b.take().tasks[0]
+    row = rows_as_dicts("task", b.take().tasks)[0]
     assert lifted == []
     assert row["task_inputs"] == "<task 1>, <task 2>" and row["task_depends"] == "1"
 
 
 def _through_the_writer_path(builder, items):
-    """What the router (compact, in the user process) and the writer process (expand) do."""
-    from parsl._monitoring.writer_process import compact, expand
+    """What the router (compact, in the user process) and the writer process (add_wire) do."""
+    from parsl._monitoring.events import compact
     wire = [compact(i) for i in items]          # the router reads the records when it flushes
     for c in pickle.loads(pickle.dumps(wire)):
-        for event in expand(c):
-            builder.add(event)
+        builder.add_wire(c)
 
 
 def test_retried_try_keeps_its_worker_samples_although_the_record_moved_on():
@@ -217,9 +215,9 @@ def test_retried_try_keeps_its_worker_samples_although_the_record_moved_on():
               for etid in (11, 12)]
     _through_the_writer_path(b, items + worker)
     batch = b.take()
-    got = sorted((r["try_id"], r["psutil_process_memory_resident"]) for r in batch.resource)
+    got = sorted((r["try_id"], r["psutil_process_memory_resident"]) for r in rows_as_dicts("resource", batch.resource))
     assert got == [(0, 11), (1, 12)]
-    assert sorted(t["try_id"] for t in batch.tries) == [0, 1]
+    assert sorted(t["try_id"] for t in rows_as_dicts("try", batch.tries)) == [0, 1]
 
 
 def test_encoded_worker_batches_are_opened_in_the_writer_and_labelled():
@@ -236,5 +234,5 @@ def test_encoded_worker_batches_are_opened_in_the_writer_and_labelled():
     events = [(TASK_EVENT, rec, s, time.time(), 0, 0, rec.exec_fu) for s in (States.pending, States.launched)]
     _through_the_writer_path(b, events + [("encoded", "htex", payload)])
     batch = b.take()
-    assert [s["task_status_name"] for s in batch.status] == ["pending", "launched", "running", "running_ended"]
-    assert batch.resource[0]["task_id"] == 8 and batch.resource[0]["psutil_process_cpu_percent"] == 1.0
+    assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == ["pending", "launched", "running", "running_ended"]
+    assert rows_as_dicts("resource", batch.resource)[0]["task_id"] == 8 and rows_as_dicts("resource", batch.resource)[0]["psutil_process_cpu_percent"] == 1.0

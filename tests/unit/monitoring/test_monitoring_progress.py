@@ -3,7 +3,10 @@ import io
 import threading
 
 from parsl._monitoring.progress import ProgressView, format_line
-from parsl._monitoring.router import LiveCounts
+import types
+
+from parsl.dataflow.states import States
+from parsl.monitoring.monitoring import MonitoringHub
 
 
 def test_line_shows_bar_and_states_in_lifecycle_order():
@@ -13,14 +16,12 @@ def test_line_shows_bar_and_states_in_lifecycle_order():
     assert "launched" not in line
 
 
-def test_live_counts_follow_each_task():
-    c = LiveCounts()
-    for tid in range(3):
-        c.observe(tid, "pending")
-    c.observe(0, "launched")
-    c.observe(0, "exec_done")
-    c.observe(1, "launched")
-    assert {k: v for k, v in c.counts.items() if v} == {"pending": 1, "launched": 1, "exec_done": 1}
+def test_hub_counts_are_the_kernels_own_tally():
+    hub = MonitoringHub()
+    assert hub.task_counts() == {}
+    hub._dfk = types.SimpleNamespace(task_state_counts={States.pending: 1, States.launched: 0,
+                                                        States.exec_done: 2})
+    assert hub.task_counts() == {"pending": 1, "exec_done": 2}
 
 
 def test_view_into_a_file_writes_whole_lines_and_a_final_one():

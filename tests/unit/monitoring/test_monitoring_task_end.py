@@ -1,0 +1,238 @@
+"""The binary end-of-task record: packed by the worker, carried inside the result record,
+read back as exactly the message (and the rows) the worker's figures mean."""
+import pickle
+import time
+from concurrent.futures import Future
+
+from monitoring_fakes import FakeFuture, FakeRecord
+
+from parsl._htex import protocol
+from parsl._monitoring import task_end
+from parsl._monitoring.events import TASK_ENDS_EVENT, TASK_EVENT, BatchBuilder, rows_as_dicts
+from parsl._monitoring.resources import TaskResourceMonitor, _Task
+from parsl.dataflow.states import States
+from parsl.monitoring.message_type import MessageType
+
+
+def _sample(wall, cpu, rss=1000, children=0, status="running"):
+    return {"wall": wall, "cpu": cpu, "user": cpu * 0.75, "system": cpu * 0.25, "rss": rss, "vms": 5000,
+            "read": 10.0 * wall, "write": 2.0 * wall, "vol": int(wall), "invol": 1, "children": children,
+            "status": status, "cpu_num": 1}
+
+
+class FixedSampler:
+    """Returns the samples it is given, in order (no /proc reads: the values are known)."""
+
+    def __init__(self, samples):
+        self.samples = list(samples)
+
+    def read(self):
+        return self.samples.pop(0)
+
+    read_final = read
+
+    def close(self):
+        pass
+
+
+def _monitor(samples, sent=None):
+    mon = TaskResourceMonitor(lambda *m: (sent if sent is not None else []).append(m), 1.0,
+                              hostname="h", block_id=2)
+    mon.sampler.close()
+    mon.sampler = FixedSampler(samples)
+    mon._pid = 1234
+    mon._last = _sample(100.0, 4.0)
+    # What task_started records, at a fixed start time and without the sampler thread.
+    mon._task = _Task({"executor_task_id": 7}, 105.0, mon._last)
+    return mon
+
+
+def test_record_reads_back_as_the_message_task_finished_sends():
+    mon = _monitor([_sample(110.0, 9.0, rss=2048)])
+    record = mon.task_end(7)
+    kind, hello = mon.hello()
+    mon.close()
+    assert kind == task_end.WORKER_HELLO and len(record) == task_end.SIZE < 120
+    sent = []
+    mon2 = _monitor([_sample(110.0, 9.0, rss=2048)], sent)
+    mon2.worker_key = mon.worker_key
+    mon2.task_finished()
+    mon2.close()
+    ((_, expected),) = sent
+    reader = task_end.TaskEndReader()
+    reader.hello(hello)
+    ((mtype, got),) = reader.messages(record)
+    assert mtype is MessageType.WORKER_TASK_INFO
+    expected["resource"]["psutil_process_memory_percent"] = got["resource"]["psutil_process_memory_percent"]
+    assert got == expected
+
+
+def test_record_holds_per_task_deltas_and_cpu_percent():
+    mon = _monitor([_sample(110.0, 9.0, rss=2048, children=1, status="sleeping")])
+    fields = task_end.TASK_END.unpack(mon.task_end(7))
+    mon.close()
+    (etid, key, start, end, user, system, pct, rss, vms, rd, wr, vol, invol, cpu_num, children,
+     first, status) = fields
+    assert (etid, key, start, end) == (7, mon.worker_key, 105.0, 110.0)
+    assert (user, system) == (5.0 * 0.75, 5.0 * 0.25)       # CPU since the task's baseline
+    assert pct == 100.0 * 5.0 / 5.0                           # over the wall time since the start
+    assert (rss, rd, wr, vol, children, first) == (2048, 100, 20, 10, 1, 1)
+    assert task_end.status_name(status) == "sleeping" and cpu_num == 1
+
+
+def test_no_started_task_gives_no_record():
+    mon = _monitor([])
+    mon._task = None
+    assert mon.task_end(1) == b""
+    mon.close()
+
+
+def test_writer_turns_records_into_status_try_and_resource_rows():
+    mon = _monitor([_sample(110.0, 9.0, rss=2048)])
+    record = mon.task_end(7)
+    hello = mon.hello()
+    mon.close()
+    b = BatchBuilder("r")
+    rec = FakeRecord(3, executor="htex")
+    rec.exec_fu = FakeFuture(3)
+    rec.exec_fu.parsl_executor_task_id = 7
+    encoded = protocol.monitoring_batch([protocol.encode_value(0, protocol.OUTCOME_MONITORING, hello)])
+    b.add(("encoded", "htex", memoryview(encoded)[protocol._RESULT_HEAD.size:]))
+    for s in (States.pending, States.launched):
+        b.add((TASK_EVENT, rec, s, time.time(), 0, 0, rec.exec_fu))
+    rec.time_returned = time.time()
+    b.add((TASK_EVENT, rec, States.exec_done, time.time(), 0, 0, rec.exec_fu))
+    b.add((TASK_ENDS_EVENT, "htex", record))      # arrives after the result it rode in
+    batch = b.take()
+    status = rows_as_dicts("status", batch.status)
+    assert [s["task_status_name"] for s in status] == ["pending", "launched", "exec_done", "running",
+                                                       "running_ended"]
+    assert status[-1]["hostname"] == "h"
+    (task,) = rows_as_dicts("task", batch.tasks)
+    assert task["task_status_name"] == "exec_done"      # the late start does not move it back
+    assert task["task_time_running"].endswith(".000000") and task["hostname"] == "h"
+    (t,) = rows_as_dicts("try", batch.tries)
+    assert t["block_id"] == "2" and t["hostname"] == "h" and t["task_try_time_running"]
+    (r,) = rows_as_dicts("resource", batch.resource)
+    assert r["task_id"] == 3 and r["try_id"] == 0 and r["psutil_process_pid"] == 1234
+    assert r["psutil_process_memory_resident"] == 2048 and r["psutil_process_cpu_percent"] == 100.0
+
+
+def test_a_record_before_its_try_is_known_waits_for_it():
+    mon = _monitor([_sample(110.0, 9.0)])
+    record = mon.task_end(7)
+    hello = mon.hello()
+    mon.close()
+    b = BatchBuilder("r")
+    b.add(hello)
+    b.add((TASK_ENDS_EVENT, "htex", record))
+    assert b.take().resource == []
+    rec = FakeRecord(3, executor="htex")
+    rec.exec_fu = FakeFuture(3)
+    rec.exec_fu.parsl_executor_task_id = 7
+    b.add((TASK_EVENT, rec, States.launched, time.time(), 0, 0, rec.exec_fu))
+    assert len(b.take().resource) == 1       # resolved as soon as the launch is known
+
+
+def _ends_record(*structs):
+    return protocol.encode_result(0, protocol.OUTCOME_TASK_ENDS, b"".join(structs))
+
+
+def test_htex_gives_sinks_other_than_the_hub_parsl_messages():
+    from parsl.executors import HighThroughputExecutor
+    mon = _monitor([_sample(110.0, 9.0)])
+    record = mon.task_end(7)
+    hello = mon.hello()
+    mon.close()
+    got = []
+    ex = HighThroughputExecutor(label="hx")
+    ex.monitoring_messages = lambda k, body: got.append((k, body))     # plain callable
+    fut = Future()
+    ex._tasks[7] = fut
+    flagged = protocol.OUTCOME_RESULT | protocol.OUTCOME_TASK_END_FLAG
+    ex._on_results([protocol.encode_value(0, protocol.OUTCOME_MONITORING, hello), _ends_record(record),
+                    protocol.encode_result(7, flagged, pickle.dumps(42))])
+    assert fut.result() == 42
+    ((k, body),) = got
+    assert k is MessageType.WORKER_TASK_INFO and body["executor_label"] == "hx"
+    assert body["executor_task_id"] == 7 and body["resource"]["psutil_process_pid"] == 1234
+
+
+def test_htex_hands_the_hub_the_packed_records_unopened():
+    from parsl.executors import HighThroughputExecutor
+    mon = _monitor([_sample(110.0, 9.0)])
+    record = mon.task_end(7)
+    mon.close()
+    got = []
+
+    def sink(k, body):
+        raise AssertionError("the hub's task_ends should have been used")
+    sink.task_ends = lambda label, data: got.append((label, bytes(data)))
+    ex = HighThroughputExecutor(label="hx")
+    ex.monitoring_messages = sink
+    fut = Future()
+    ex._tasks[7] = fut
+    flagged = protocol.OUTCOME_EXCEPTION | protocol.OUTCOME_TASK_END_FLAG
+    ex._on_results([_ends_record(record, record), protocol.encode_result(7, flagged, pickle.dumps(_Wrapped()))])
+    assert isinstance(fut.exception(), KeyError)
+    assert got == [("hx", record + record)]
+
+
+class _Wrapped:
+    def get_exception(self):
+        return KeyError("k")
+
+
+class _FakeWorker:
+    """What Manager._read_worker uses of a worker: its result pipe and bookkeeping."""
+
+    def __init__(self):
+        import collections
+        import os
+        self.result_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.result_fd, False)
+        self.inbuf = bytearray()
+        self.inflight = collections.deque()
+        self.ran_tasks = False
+        self.held = None
+
+    def send(self, *records):
+        import os
+        os.write(self.write_fd, b"".join(protocol.RECORD_HEAD.pack(len(r)) + r for r in records))
+
+
+def test_manager_frees_the_worker_at_its_result_but_sends_the_result_after_its_end_record():
+    import os
+    from parsl._htex.manager import Manager
+    m = Manager(addresses=["127.0.0.1"], port=1, uid="m1", block_id="0", worker_count=1)
+    w = _FakeWorker()
+    try:
+        w.inflight.extend([5, 6])
+        struct5 = b"5" * task_end.SIZE
+        flagged = protocol.OUTCOME_RESULT | protocol.OUTCOME_TASK_END_FLAG
+        result5 = protocol.encode_result(5, flagged, pickle.dumps("five"))
+        w.send(result5)
+        m._read_worker(w)
+        assert list(w.inflight) == [6]          # free for its next task at once
+        assert m.upstream == [] and w.held == result5
+        w.send(protocol.encode_result(5, protocol.OUTCOME_TASK_END, struct5))
+        m._read_worker(w)
+        assert m.upstream == [result5] and m.task_ends == [struct5] and w.held is None
+        # a failed sample still releases the result; it just adds no struct
+        result6 = protocol.encode_result(6, flagged, pickle.dumps("six"))
+        w.send(result6, protocol.encode_result(6, protocol.OUTCOME_TASK_END, b""))
+        m._read_worker(w)
+        assert m.upstream == [result5, result6] and m.task_ends == [struct5]
+        # upstream: the end records travel ahead of the results, in one record
+        sent = []
+        m._send = sent.append
+        m._send_upstream()
+        ((kind, *frames),) = sent
+        first = protocol.decode_result(frames[0])
+        assert first[1] == protocol.OUTCOME_TASK_ENDS and bytes(first[2]) == struct5
+        assert frames[1:] == [result5, result6]
+    finally:
+        os.close(w.result_fd)
+        os.close(w.write_fd)
+        os.close(m.lifeline_r)
+        os.close(m.lifeline_w)
