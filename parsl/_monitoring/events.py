@@ -1,27 +1,11 @@
-"""Turning monitoring events into database rows (pure: no threads, no I/O).
+"""Turning monitoring events into database rows, in the writer process (pure: no
+threads, no I/O).
 
-Two halves, one per process:
-
-* ``compact`` runs in the user process (the hub's router thread): it turns a queued hub
-  item into a flat, picklable tuple, reading from a task record only what is new in that
-  state (static fields when the task is first pending, the executor's task id at launch
-  and at the try's end, the outcome when it ends).
-* ``BatchBuilder`` runs in the monitoring writer process: it folds compact items into
-  rows, already as tuples in the tables' column order with timestamps as the text SQLite
-  stores, merging the rows of one task (and of one try) so that a task seen start to end
-  within one batch is one row write, not five.
-
-Hub items (``MonitoringHub``):
-
-* ``(TASK_EVENT, record, state, epoch_ts, try_id, fail_count[, exec_fu])``: a state change.
-  ``try_id``, ``fail_count`` and ``exec_fu`` are taken at the moment of the change, since
-  the kernel keeps mutating the record (a retry replaces ``exec_fu``).
-* ``(MessageType, payload_dict)``: Parsl's messages (blocks, nodes, workflow, foreign tasks,
-  a worker's long-task reports).
-* ``(ENCODED_EVENT, executor_label, bytes)``: an HTEX manager's batch of pickled worker
-  messages, opened only in the writer.
-* ``(TASK_ENDS_EVENT, executor_label, bytes)``: packed end-of-task records
-  (``task_end.TASK_END``), read with one ``struct.iter_unpack``.
+``BatchBuilder`` folds wire items (``wire.compact_into``'s, cut by ``wire.split_wire``)
+into rows, already as tuples in the tables' column order with timestamps as the text
+SQLite stores, merging the rows of one task (and of one try) so that a task seen start
+to end within one batch is one row write, not five.  ``BatchBuilder.add`` also takes hub
+items directly (``wire`` documents them), for tests and in-process use.
 """
 from __future__ import annotations
 
@@ -31,12 +15,11 @@ import time
 from typing import Dict, Iterable, List, Optional
 
 from parsl._monitoring import task_end as _te
+from parsl._monitoring.wire import (ENCODED_EVENT, TASK_ENDS_EVENT, TASK_EVENT, W_ENCODED, W_ENDED, W_LAUNCHED,
+                                    W_MSG, W_PENDING, W_STATE, W_TASK_ENDS, _FILE_KWARGS, compact, state_name)
+from parsl._monitoring.wire import dependency_ids  # noqa: F401  (re-exported)
 from parsl._monitoring.db import FIRST_WINS, TABLES, Batch, table_columns
 from parsl.monitoring.message_type import MessageType
-
-TASK_EVENT = "task"
-ENCODED_EVENT = "encoded"
-TASK_ENDS_EVENT = "task_ends"
 
 SUCCESS_STATES = frozenset({"exec_done", "memo_done"})
 FAILURE_STATES = frozenset({"failed", "dep_fail"})
@@ -46,21 +29,6 @@ TRY_STATES = frozenset({"launched", "running", "running_ended", "exec_done", "fa
                         "fail_retryable"})
 # States that end a try.
 TRY_END_STATES = frozenset({"exec_done", "failed", "fail_retryable"})
-# States whose compact event carries the try's outcome.
-_ENDED = FINAL_STATES | {"fail_retryable"}
-
-# --- the wire format between the router and the writer --------------------------------------
-W_PENDING = 0   # (W_PENDING, task_id, ts, fail_count, label, func_name, memoize, time_invoked, depends, files)
-W_LAUNCHED = 1  # (W_LAUNCHED, task_id, ts, try_id, fail_count, label, executor_task_id)
-W_ENDED = 2     # (W_ENDED, task_id, state, ts, try_id, fail_count, label, time_returned, fail_cost,
-#                  from_memo, executor_task_id, fail_history, joins, hashsum)
-W_STATE = 3     # (W_STATE, task_id, state, ts, try_id, fail_count)
-W_MSG = 4       # (W_MSG, message_type_value, payload)
-W_ENCODED = 5   # (W_ENCODED, executor_label, bytes)
-W_TASK_ENDS = 6  # (W_TASK_ENDS, executor_label, bytes)
-
-_FILE_KWARGS = ("inputs", "outputs", "stdin", "stdout", "stderr")
-
 
 # --- timestamps ---------------------------------------------------------------------------
 class _EpochText:
@@ -117,123 +85,6 @@ def to_datetime(value):
         except ValueError:
             return None
     return None
-
-
-# --- reading kernel objects without side effects ---------------------------------------------
-def state_name(state) -> str:
-    return getattr(state, "name", None) or str(state)
-
-
-def executor_label(executor) -> Optional[str]:
-    if executor is None or isinstance(executor, str):
-        return executor
-    return getattr(executor, "label", str(executor))
-
-
-def safe_attr(obj, name, default=None):
-    """An attribute the object really has (class attribute, property, slot or instance
-    dict), without calling ``__getattr__``: an AppFuture lifts unknown attribute reads
-    into new tasks, and monitoring must never create tasks."""
-    for klass in type(obj).__mro__:
-        if name in klass.__dict__:
-            try:
-                return getattr(obj, name)
-            except Exception:
-                return default
-    try:
-        d = object.__getattribute__(obj, "__dict__")   # never falls back to __getattr__
-    except AttributeError:
-        return default
-    return d.get(name, default)
-
-
-def dependency_ids(depends) -> Optional[str]:
-    """Comma-separated ids of the tasks a task waits on (Parsl's ``task_depends``)."""
-    if not depends:
-        return None
-    if isinstance(depends, str):
-        return depends
-    ids = []
-    for dep in depends:
-        tid = safe_attr(dep, "tid")
-        if tid is None:
-            rec = safe_attr(dep, "task_record") or safe_attr(dep, "task_def")
-            if rec is not None:
-                try:
-                    tid = rec["id"]
-                except (KeyError, TypeError):
-                    tid = None
-        if tid is None and isinstance(dep, int):
-            tid = dep
-        if tid is not None:
-            ids.append(str(tid))
-    return ",".join(ids) or None
-
-
-def _file_text(value) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)) and not (len(value) == 2 and isinstance(value[1], str)
-                                                 and value[1] in ("w", "a")):
-        return ", ".join(_file_text(v) or "" for v in value) or None
-    if isinstance(value, tuple):        # (path, mode) for stdout/stderr
-        return str(value[0])
-    path = safe_attr(value, "filepath") or safe_attr(value, "url")
-    if path is None and safe_attr(value, "tid") is not None:
-        return f"<task {safe_attr(value, 'tid')}>"
-    return str(path if path is not None else value)
-
-
-def _etid(fu):
-    """The executor's task id on a try's future (read without ``__getattr__``)."""
-    if fu is None:
-        return None
-    try:
-        return object.__getattribute__(fu, "__dict__").get("parsl_executor_task_id")
-    except AttributeError:
-        return safe_attr(fu, "parsl_executor_task_id")
-
-
-_NAMES: dict = {}
-
-
-def compact(item):
-    """One hub item as a wire tuple (user-process side: reads the task record)."""
-    kind = item[0]
-    if kind != TASK_EVENT:
-        if kind == TASK_ENDS_EVENT:
-            return (W_TASK_ENDS, item[1], item[2])
-        if kind == ENCODED_EVENT:
-            return (W_ENCODED, item[1], item[2])
-        return (W_MSG, getattr(kind, "value", kind), item[1])
-    rec, state, ts, try_id, fail_count = item[1:6]
-    name = _NAMES.get(state)
-    if name is None:
-        name = _NAMES[state] = state_name(state)
-    if name == "launched":
-        # The DFK announces the launch before it submits: the future is read here, later,
-        # and only if the record is still on this try (else the try's end event has it).
-        return (W_LAUNCHED, rec.id, ts, try_id, fail_count, executor_label(rec.executor),
-                _etid(rec.exec_fu) if rec.try_id == try_id else None)
-    if name in _ENDED:
-        history = rec.fail_history
-        joins = rec.joins
-        hashsum = rec.hashsum
-        return (W_ENDED, rec.id, name, ts, try_id, fail_count, executor_label(rec.executor), rec.time_returned,
-                rec.fail_cost, bool(rec.from_memo), _etid(item[6] if len(item) > 6 else rec.exec_fu),
-                [str(x) for x in history] if history else None,
-                None if joins is None else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
-                None if hashsum is None else str(hashsum))
-    if name == "pending" and try_id == 0:
-        kwargs = rec.kwargs
-        files = None
-        if kwargs:
-            files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
-            if not any(files):
-                files = None
-        return (W_PENDING, rec.id, ts, fail_count, executor_label(rec.executor), rec.func_name, rec.memoize,
-                rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files)
-    return (W_STATE, rec.id, name, ts, try_id, fail_count)
 
 
 # --- the writer side ------------------------------------------------------------------------

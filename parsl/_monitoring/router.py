@@ -1,11 +1,13 @@
 """The monitoring router: moves events from the user process to the database writer.
 
-Producers (the DFK thread, executor threads) only ``append`` to a deque, which is atomic
-under the GIL and costs well under a microsecond: the task path never waits.  The
-router's thread wakes every ``flush_period`` seconds (or at once when closing), turns
-what is queued into compact tuples and sends them, one pickle per period, to the writer
-process (``writer_process``), which builds rows and writes them in one transaction per
-chunk.  Keeping row building and SQL out of this process is what makes monitoring
+Producers (the DFK thread, executor threads) only ``extend`` a deque by one event of
+``WIDTH`` entries, which is atomic under the GIL and costs well under a microsecond: the
+task path never waits.  An event is ``(record, state, epoch_ts, try_id, fail_count,
+exec_fu)`` for a task state change, or ``(kind, a, b, None, None, None)`` for anything
+else (``kind`` a ``MessageType`` or one of ``events``' kind strings).  The router's thread
+wakes every ``flush_period`` seconds (or at once when closing), turns what is queued into
+one flat list of wire fields (``events.compact_into``) and sends it, one pickle per
+period, to the writer process (``writer_process``), which builds rows and writes them.  Keeping row building and SQL out of this process is what makes monitoring
 nearly free for the DFK and the HTEX interchange, which share this process's GIL.
 
 ``close()`` drains the queue completely, then closes the pipe; the writer writes the
@@ -20,6 +22,9 @@ import time
 from typing import Optional
 
 logger = logging.getLogger("parsl.monitoring")
+
+#: deque entries per queued event
+WIDTH = 6
 
 def write_with_retries(database, batch, attempts: int = 50) -> bool:
     """Write a batch; a busy/locked database is retried (nothing lost), any other error is
@@ -49,8 +54,7 @@ class MonitoringRouter:
     def __init__(self, client, flush_period: float = 0.5):
         self.client = client
         self.flush_period = flush_period
-        self._queue: collections.deque = collections.deque()
-        self.put = self._queue.append          # the hot path: a bound C method
+        self.queue: collections.deque = collections.deque()
         self._wake = threading.Event()
         self._closing = False
         self._thread: Optional[threading.Thread] = None
@@ -60,20 +64,28 @@ class MonitoringRouter:
         self._thread = threading.Thread(target=self._run, name="parsl-monitoring-router", daemon=True)
         self._thread.start()
 
+    def put(self, item) -> None:
+        """Queue one hub item (``events`` documents the forms)."""
+        from parsl._monitoring.wire import TASK_EVENT
+        if item[0] == TASK_EVENT:
+            event = tuple(item[1:7])
+            if len(event) < WIDTH:
+                event += (event[0].exec_fu,)
+        else:
+            event = (item[0], item[1], item[2] if len(item) > 2 else None, None, None, None)
+        self.queue.extend(event)
+
     def flush(self) -> None:
-        from parsl._monitoring.events import compact
-        popleft = self._queue.popleft
-        items = []
-        append = items.append
-        while True:
+        from parsl._monitoring.wire import compact_into
+        q = self.queue
+        popleft = q.popleft
+        items: list = []
+        for _ in range(len(q) // WIDTH):      # whole events only (each came in one extend)
+            event = (popleft(), popleft(), popleft(), popleft(), popleft(), popleft())
             try:
-                item = popleft()
-            except IndexError:
-                break
-            try:
-                append(compact(item))
+                compact_into(items, event)
             except Exception:
-                logger.exception("Monitoring: could not read event %r; skipping it", item[:2])
+                logger.exception("Monitoring: could not read event %r; skipping it", event[:2])
         if items:
             try:
                 self.client.send(items)

@@ -32,13 +32,39 @@ class WriterProcessClient:
 
     def __init__(self, url: str, run_id: str, in_process_executors=(), log_path: Optional[str] = None):
         r, self._w = os.pipe()
-        cfg = {"fd": r, "url": url, "run_id": run_id, "in_process": list(in_process_executors),
-               "log": log_path}
+        self._ready_r, ready_w = os.pipe()
+        cfg = {"fd": r, "ready_fd": ready_w, "url": url, "run_id": run_id,
+               "in_process": list(in_process_executors), "log": log_path}
         self.proc = subprocess.Popen([sys.executable, "-m", "parsl._monitoring.writer_process", json.dumps(cfg)],
-                                     pass_fds=(r,), stdin=subprocess.DEVNULL, start_new_session=True)
+                                     pass_fds=(r, ready_w), stdin=subprocess.DEVNULL, start_new_session=True)
         os.close(r)
+        os.close(ready_w)
         self._closed = False
         self.broken = False
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until the writer has opened the database and created the schema; raise
+        RuntimeError with its reason if it could not."""
+        fd, self._ready_r = self._ready_r, None
+        if fd is None:
+            return
+        data = b""
+        deadline = time.monotonic() + timeout
+        try:
+            while not data.endswith(b"\n"):
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([fd], [], [], left)[0]:
+                    raise RuntimeError(f"the monitoring writer process did not start within {timeout:.0f} s")
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    code = self.proc.poll()
+                    raise RuntimeError(data.decode(errors="replace").strip()
+                                       or f"the monitoring writer process exited (status {code})")
+                data += chunk
+        finally:
+            os.close(fd)
+        if data.strip() != b"ok":
+            raise RuntimeError(data.decode(errors="replace").strip())
 
     def send(self, items) -> None:
         if self.broken or not items:
@@ -54,6 +80,9 @@ class WriterProcessClient:
         if self._closed:
             return self.proc.returncode
         self._closed = True
+        if self._ready_r is not None:
+            os.close(self._ready_r)
+            self._ready_r = None
         try:
             os.close(self._w)      # EOF: the child writes what it has and exits
         except OSError:
@@ -148,8 +177,18 @@ def main(argv=None) -> None:
                             format="%(asctime)s %(name)s [%(levelname)s] %(message)s")
     from parsl._monitoring.db import Database
     from parsl._monitoring.events import BatchBuilder
+    from parsl._monitoring.wire import split_wire
     from parsl._monitoring.router import write_with_retries
-    db = Database(cfg["url"])
+    ready = cfg.get("ready_fd")
+    try:
+        db = Database(cfg["url"])
+    except Exception as e:
+        if ready is not None:
+            os.write(ready, f"{type(e).__name__}: {e}".replace("\n", " ").encode()[:4000] + b"\n")
+        raise SystemExit(1)
+    if ready is not None:
+        os.write(ready, b"ok\n")
+        os.close(ready)
     builder = BatchBuilder(cfg["run_id"], in_process_executors=cfg["in_process"])
     chunks = _Chunks(cfg["fd"])
     # Rows are tuples that live until their batch commits: the cycle collector would keep
@@ -179,11 +218,11 @@ def main(argv=None) -> None:
             write_with_retries(db, builder.take())
             backlog = 0
             continue
-        items = pickle.loads(data)
+        flat = pickle.loads(data)
         if not backlog:
             since = time.monotonic()
-        backlog += len(items) or 1
-        for item in items:
+        backlog += len(flat) // 6 or 1      # ~ events (wire items are 3 to 14 fields)
+        for item in split_wire(flat):
             try:
                 add(item)
             except Exception:

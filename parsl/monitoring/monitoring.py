@@ -116,49 +116,55 @@ class MonitoringHub:
         if self._started:
             raise RuntimeError("MonitoringHub.start() called twice; a hub serves one DataFlowKernel "
                                "— give each Config its own MonitoringHub()")
-        try:
-            import sqlalchemy  # noqa: F401  (the writer process needs it; fail here, clearly)
-            from parsl._monitoring.db import create_schema, default_url, make_engine
-            from parsl._monitoring.router import MonitoringRouter
-            from parsl._monitoring.writer_process import WriterProcessClient
-        except ImportError as e:
-            raise OptionalModuleMissing(["sqlalchemy"], f"monitoring needs SQLAlchemy ({e}); "
-                                        f"install it with: pip install 'chervil[monitoring]'") from e
+        import importlib.util
+        # SQLAlchemy is for the writer process only: imported here it would add ~30,000
+        # long-lived objects to every full garbage collection of the workflow's process.
+        if importlib.util.find_spec("sqlalchemy") is None:
+            raise OptionalModuleMissing(["sqlalchemy"], "monitoring needs SQLAlchemy; install it with: "
+                                        "pip install 'chervil[monitoring]'")
+        from parsl._monitoring.router import MonitoringRouter
+        from parsl._monitoring.writer_process import WriterProcessClient
         self._dfk = dfk
         self.run_id = run_id or getattr(dfk, "run_id", None) or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = run_dir or getattr(dfk, "run_dir", None)
-        url = self.logging_endpoint or default_url()
+        url = self.logging_endpoint or "sqlite:///" + os.path.abspath("monitoring.db")
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             # The writer process must find the same file whatever its working directory.
             url = "sqlite:///" + os.path.abspath(url[len("sqlite:///"):])
         self.url = url
-        # Create the schema here, before any task: a bad URL fails load() with a clear error,
-        # and readers (pandas, parsl-visualize) find the tables from the first moment.
-        engine = make_engine(url)
-        try:
-            create_schema(engine)
-        finally:
-            engine.dispose()
         in_process = [label for label, ex in _executors_of(dfk) if getattr(ex, "_chervil_in_process", False)]
         log_path = os.path.join(run_dir, "database_manager.log") if run_dir else None
         client = WriterProcessClient(url, self.run_id, in_process_executors=in_process, log_path=log_path)
+        # The writer opens the database and creates the schema before any task: a bad URL
+        # fails load() with a clear error, and readers (pandas, parsl-visualize) find the
+        # tables from the first moment.
+        try:
+            client.wait_ready()
+        except RuntimeError as e:
+            client.close()
+            raise ConfigurationError(f"MonitoringHub(logging_endpoint={url!r}): the monitoring database "
+                                     f"could not be opened: {e}") from None
         self.router = MonitoringRouter(client, flush_period=self.flush_period)
-        # Bind the hot paths once: each event is one tuple and one deque.append.
+        # Bind the hot paths once.  Each event is six entries added to the router's deque by
+        # ONE extend (atomic under the GIL); the argument tuple dies at once, so events
+        # waiting for the next flush add nothing for the cycle collector to walk (queued
+        # tuples made monitoring's GC cost more than its own work).
+        ext = self.router.queue.extend
         put = self.router.put
         self._put = put
 
         def send(message_type, payload):
-            put((message_type, payload))
+            ext((message_type, payload, None, None, None, None))
 
         def encoded_batch(executor_label, data):
             # Many pickled (message_type, payload) messages from an executor's workers in one
             # bytes object (HTEX's manager coalesces them): opened only in the writer process.
-            put((_ENCODED_EVENT, executor_label, data))
+            ext((_ENCODED_EVENT, executor_label, data, None, None, None))
 
         def task_ends(executor_label, data):
             # Packed end-of-task records of HTEX workers (parsl._monitoring.task_end): also
             # opened only in the writer process.
-            put((_TASK_ENDS_EVENT, executor_label, data))
+            ext((_TASK_ENDS_EVENT, executor_label, data, None, None, None))
 
         send.encoded_batch = encoded_batch
         send.task_ends = task_ends
@@ -167,8 +173,8 @@ class MonitoringHub:
         def task_state_changed(task_record, new_state, _time=time.time):
             # exec_fu is taken now: by the time the router reads the record, a retry may
             # have replaced it, and this try's worker messages are matched by its task id.
-            put((_TASK_EVENT, task_record, new_state, _time(), task_record.try_id,
-                 task_record.fail_count, task_record.exec_fu))
+            ext((task_record, new_state, _time(), task_record.try_id, task_record.fail_count,
+                 task_record.exec_fu))
 
         self.task_state_changed = task_state_changed
         self.router.start()

@@ -149,3 +149,24 @@ def test_old_database_gains_missing_columns(tmp_path):
     cols = {r[1] for r in conn.execute("pragma table_info(task)")}
     assert {"task_time_submitted", "task_status_name", "task_time_running"} <= cols
     conn.close()
+
+
+def test_a_database_that_cannot_be_opened_fails_load_naming_the_url(tmp_path):
+    hub = MonitoringHub(logging_endpoint="nosuchdialect://somewhere/db")
+    with pytest.raises(ConfigurationError, match="logging_endpoint='nosuchdialect://somewhere/db'.*could not be opened"):
+        hub.start(fake_dfk(tmp_path))
+    hub.close()
+
+
+def test_the_workflow_process_never_imports_sqlalchemy(tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys, os; os.chdir(sys.argv[1]);"
+            "from parsl.monitoring.monitoring import MonitoringHub;"
+            "import types; h = MonitoringHub(); "
+            "h.start(types.SimpleNamespace(run_id='r', run_dir=sys.argv[1], config=None, workflow_name=None,"
+            " workflow_version=None, executors={}));"
+            "h.close(); print('sqlalchemy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+    assert (tmp_path / "monitoring.db").exists()

@@ -1,0 +1,194 @@
+"""The monitoring wire between the workflow's process and the writer process.
+
+This half runs in the user process (the hub's router thread) and imports nothing heavy
+(no SQLAlchemy: its ~30,000 objects would burden every full garbage collection of the
+workflow's process).  ``compact_into`` turns queued events into one flat list of plain
+values per flush, reading from a task record only what is new in that state (static
+fields when the task is first pending, the executor's task id at launch and at the try's
+end, the outcome when it ends); ``split_wire`` cuts the list back into items in the
+writer process, where ``events.BatchBuilder`` turns them into rows.
+
+Hub items (``MonitoringHub``):
+
+* ``(TASK_EVENT, record, state, epoch_ts, try_id, fail_count[, exec_fu])``: a state change.
+  ``try_id``, ``fail_count`` and ``exec_fu`` are taken at the moment of the change, since
+  the kernel keeps mutating the record (a retry replaces ``exec_fu``).
+* ``(MessageType, payload_dict)``: Parsl's messages (blocks, nodes, workflow, foreign tasks,
+  a worker's long-task reports).
+* ``(ENCODED_EVENT, executor_label, bytes)``: an HTEX manager's batch of pickled worker
+  messages, opened only in the writer.
+* ``(TASK_ENDS_EVENT, executor_label, bytes)``: packed end-of-task records
+  (``task_end.TASK_END``), read with one ``struct.iter_unpack``.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+TASK_EVENT = "task"
+ENCODED_EVENT = "encoded"
+TASK_ENDS_EVENT = "task_ends"
+
+# States whose compact event carries the try's outcome.
+_ENDED = frozenset({"exec_done", "memo_done", "failed", "dep_fail", "fail_retryable"})
+
+# --- the wire format between the router and the writer --------------------------------------
+W_PENDING = 0   # (W_PENDING, task_id, ts, fail_count, label, func_name, memoize, time_invoked, depends, files)
+W_LAUNCHED = 1  # (W_LAUNCHED, task_id, ts, try_id, fail_count, label, executor_task_id)
+W_ENDED = 2     # (W_ENDED, task_id, state, ts, try_id, fail_count, label, time_returned, fail_cost,
+#                  from_memo, executor_task_id, fail_history, joins, hashsum)
+W_STATE = 3     # (W_STATE, task_id, state, ts, try_id, fail_count)
+W_MSG = 4       # (W_MSG, message_type_value, payload)
+W_ENCODED = 5   # (W_ENCODED, executor_label, bytes)
+W_TASK_ENDS = 6  # (W_TASK_ENDS, executor_label, bytes)
+#: fields per wire item, by code (the wire is one flat list)
+WIDTHS = {W_PENDING: 10, W_LAUNCHED: 7, W_ENDED: 14, W_STATE: 6, W_MSG: 3, W_ENCODED: 3, W_TASK_ENDS: 3}
+
+_FILE_KWARGS = ("inputs", "outputs", "stdin", "stdout", "stderr")
+
+
+# --- reading kernel objects without side effects ---------------------------------------------
+def state_name(state) -> str:
+    return getattr(state, "name", None) or str(state)
+
+
+def executor_label(executor) -> Optional[str]:
+    if executor is None or isinstance(executor, str):
+        return executor
+    return getattr(executor, "label", str(executor))
+
+
+def safe_attr(obj, name, default=None):
+    """An attribute the object really has (class attribute, property, slot or instance
+    dict), without calling ``__getattr__``: an AppFuture lifts unknown attribute reads
+    into new tasks, and monitoring must never create tasks."""
+    for klass in type(obj).__mro__:
+        if name in klass.__dict__:
+            try:
+                return getattr(obj, name)
+            except Exception:
+                return default
+    try:
+        d = object.__getattribute__(obj, "__dict__")   # never falls back to __getattr__
+    except AttributeError:
+        return default
+    return d.get(name, default)
+
+
+def dependency_ids(depends) -> Optional[str]:
+    """Comma-separated ids of the tasks a task waits on (Parsl's ``task_depends``)."""
+    if not depends:
+        return None
+    if isinstance(depends, str):
+        return depends
+    ids = []
+    for dep in depends:
+        tid = safe_attr(dep, "tid")
+        if tid is None:
+            rec = safe_attr(dep, "task_record") or safe_attr(dep, "task_def")
+            if rec is not None:
+                try:
+                    tid = rec["id"]
+                except (KeyError, TypeError):
+                    tid = None
+        if tid is None and isinstance(dep, int):
+            tid = dep
+        if tid is not None:
+            ids.append(str(tid))
+    return ",".join(ids) or None
+
+
+def _file_text(value) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and not (len(value) == 2 and isinstance(value[1], str)
+                                                 and value[1] in ("w", "a")):
+        return ", ".join(_file_text(v) or "" for v in value) or None
+    if isinstance(value, tuple):        # (path, mode) for stdout/stderr
+        return str(value[0])
+    path = safe_attr(value, "filepath") or safe_attr(value, "url")
+    if path is None and safe_attr(value, "tid") is not None:
+        return f"<task {safe_attr(value, 'tid')}>"
+    return str(path if path is not None else value)
+
+
+def _etid(fu):
+    """The executor's task id on a try's future (read without ``__getattr__``)."""
+    if fu is None:
+        return None
+    try:
+        return object.__getattribute__(fu, "__dict__").get("parsl_executor_task_id")
+    except AttributeError:
+        return safe_attr(fu, "parsl_executor_task_id")
+
+
+_NAMES: dict = {}
+
+
+def compact(item) -> tuple:
+    """One hub item as a wire tuple (user-process side: reads the task record)."""
+    if item[0] == TASK_EVENT:
+        event = tuple(item[1:7])
+        if len(event) < 6:
+            event += (event[0].exec_fu,)
+    else:
+        event = (item[0], item[1], item[2] if len(item) > 2 else None)
+    out: list = []
+    compact_into(out, event)
+    return tuple(out)
+
+
+def compact_into(out: list, event) -> None:
+    """Append one queued event's wire fields to the flat list ``out``.
+
+    ``event`` is the router's form: ``(record, state, epoch_ts, try_id, fail_count,
+    exec_fu)`` or ``(kind, a, b, ...)``.  The wire is flat (one list of plain values for a
+    whole flush, see ``WIDTHS``) so the user process allocates no tuple per event."""
+    head = event[0]
+    if isinstance(head, (str, Enum)):
+        if head == TASK_ENDS_EVENT:
+            out.extend((W_TASK_ENDS, event[1], event[2]))
+        elif head == ENCODED_EVENT:
+            out.extend((W_ENCODED, event[1], event[2]))
+        else:
+            out.extend((W_MSG, getattr(head, "value", head), event[1]))
+        return
+    rec, state, ts, try_id, fail_count, exec_fu = event
+    name = _NAMES.get(state)
+    if name is None:
+        name = _NAMES[state] = state_name(state)
+    if name == "launched":
+        # The DFK announces the launch before it submits: the future is read here, later,
+        # and only if the record is still on this try (else the try's end event has it).
+        out.extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, executor_label(rec.executor),
+                    _etid(rec.exec_fu) if rec.try_id == try_id else None))
+    elif name in _ENDED:
+        history = rec.fail_history
+        joins = rec.joins
+        hashsum = rec.hashsum
+        out.extend((W_ENDED, rec.id, name, ts, try_id, fail_count, executor_label(rec.executor), rec.time_returned,
+                    rec.fail_cost, bool(rec.from_memo), _etid(exec_fu),
+                    [str(x) for x in history] if history else None,
+                    None if joins is None else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
+                    None if hashsum is None else str(hashsum)))
+    elif name == "pending" and try_id == 0:
+        kwargs = rec.kwargs
+        files = None
+        if kwargs:
+            files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
+            if not any(files):
+                files = None
+        out.extend((W_PENDING, rec.id, ts, fail_count, executor_label(rec.executor), rec.func_name, rec.memoize,
+                    rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files))
+    else:
+        out.extend((W_STATE, rec.id, name, ts, try_id, fail_count))
+
+
+def split_wire(flat: list):
+    """The wire tuples in a flat list made by ``compact_into`` (writer side)."""
+    i, n = 0, len(flat)
+    widths = WIDTHS
+    while i < n:
+        w = widths[flat[i]]
+        yield flat[i:i + w]
+        i += w
