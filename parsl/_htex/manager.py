@@ -47,9 +47,6 @@ WORKER_DEPTH = 1
 #: one ZMQ send per result cost ~50 us of system time per task); a batch leaves as soon as
 #: it has UPSTREAM_BATCH results, is UPSTREAM_DELAY_S old, or the local queue runs low.
 UPSTREAM_BATCH = 32
-TASK_END_FLAG = protocol.OUTCOME_TASK_END_FLAG
-#: a worker's end record: 9-byte head + the fixed-size struct
-TASK_END_RECORD_SIZE = 9 + protocol.TASK_END_SIZE
 UPSTREAM_DELAY_S = 0.002
 #: After the interchange's TCP connection closes (FIN/RST), how long a reconnect may take
 #: before the manager gives up (capped by heartbeat_threshold).
@@ -63,7 +60,7 @@ class WorkerProcess:
     """One worker: its process and the manager's ends of its pipes."""
 
     __slots__ = ("rank", "proc", "task_fd", "result_fd", "inflight", "outbuf", "inbuf", "alive", "started",
-                 "ran_tasks", "held")
+                 "ran_tasks")
 
     def __init__(self, rank: int, proc: subprocess.Popen, task_fd: int, result_fd: int):
         self.rank = rank
@@ -76,8 +73,6 @@ class WorkerProcess:
         self.alive = True
         self.started = time.monotonic()
         self.ran_tasks = False
-        #: a result waiting for its end-of-task record (protocol.OUTCOME_TASK_END_FLAG)
-        self.held: Optional[bytes] = None
 
 
 class Manager:
@@ -116,8 +111,6 @@ class Manager:
         self.lifeline_r, self.lifeline_w = os.pipe()
         os.set_inheritable(self.lifeline_r, False)
         self.upstream: List[bytes] = []
-        #: workers' end-of-task structs, sent as ONE record ahead of the next results
-        self.task_ends: List[bytes] = []
         #: workers' monitoring records, sent as ONE batch record ahead of the next results
         #: (same socket, so they always arrive before the results they describe).
         self.monitoring: List[bytes] = []
@@ -181,9 +174,6 @@ class Manager:
         from parsl.executors.high_throughput.errors import WorkerLost
         from parsl.app.errors import RemoteExceptionWrapper
         host = socket.gethostname()
-        if w.held is not None:     # its end record will not come
-            self.upstream.append(w.held)
-            w.held = None
         for task_id in w.inflight:
             try:
                 raise WorkerLost(w.rank, host)
@@ -228,20 +218,9 @@ class Manager:
             record = bytes(buf[pos + 4:pos + 4 + n])
             pos += 4 + n
             if protocol.is_completion(record):
-                w.inflight.popleft()            # the worker is free: _dispatch feeds it now
+                w.inflight.popleft()
                 w.ran_tasks = True
-                if record[8] & TASK_END_FLAG:
-                    if w.held is not None:      # (a worker breaking the protocol)
-                        self.upstream.append(w.held)
-                    w.held = record             # until its end record is in
-                else:
-                    self.upstream.append(record)
-            elif record[8] == protocol.OUTCOME_TASK_END:
-                if len(record) == TASK_END_RECORD_SIZE:
-                    self.task_ends.append(record[9:])
-                if w.held is not None:
-                    self.upstream.append(w.held)
-                    w.held = None
+                self.upstream.append(record)
             else:
                 self.monitoring.append(record)
         del buf[:pos]
@@ -382,10 +361,7 @@ class Manager:
 
     def _send_upstream(self) -> None:
         records = self.upstream
-        if self.task_ends:
-            records.insert(0, protocol.encode_result(0, protocol.OUTCOME_TASK_ENDS, b"".join(self.task_ends)))
-            self.task_ends = []
-        if self.monitoring:     # ahead of the end records: it has the workers' hellos
+        if self.monitoring:
             records.insert(0, protocol.monitoring_batch(self.monitoring))
             self.monitoring = []
         self._send(protocol.results_message(records))
@@ -477,7 +453,7 @@ class Manager:
                             self._read_worker(w)
                 self._dispatch()
                 now = time.monotonic()
-                if self.upstream or self.monitoring or self.task_ends:
+                if self.upstream or self.monitoring:
                     if upstream_since is None:
                         upstream_since = now
                     if (len(self.queue) < self.worker_count or len(self.upstream) >= UPSTREAM_BATCH

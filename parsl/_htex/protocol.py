@@ -13,14 +13,12 @@ Task record:    ``task_id:u64le | len(func):u32le | func bytes | argument bytes`
 Result record:  ``task_id:u64le | outcome:u8 | pickled value``
 Monitoring batch (a result record with task id 0 and ``OUTCOME_MONITORING_BATCH``):
                 ``0:u64le | 3:u8 | (len:u32le | pickled (message_type, payload))*``
-End-of-task monitoring (only with monitoring on): the worker writes the result first, with
-``OUTCOME_TASK_END_FLAG`` ORed into its outcome, then takes its final resource sample and
-writes ``task_id:u64le | OUTCOME_TASK_END:u8 | task-end struct`` (``parsl._monitoring.
-task_end.TASK_END``, fixed size).  The manager gives the worker its next task as soon as
-the result arrives but holds the result until the end record is in, and sends a node's end
-records upstream as one ``0:u64le | OUTCOME_TASK_ENDS:u8 | struct*`` record ahead of the
-results, so the sample is off the task's critical path and still never arrives after the
-result it describes (a run that ends at its last result loses nothing).
+Result with its end-of-task monitoring record (only with monitoring on; outcome ORed with
+``OUTCOME_TASK_END_FLAG``):
+                ``task_id:u64le | outcome|4:u8 | task-end struct | pickled value``
+                (``parsl._monitoring.task_end.TASK_END``: fixed size, so no length).  It rides
+                in the result, so it costs the manager nothing and can never arrive after
+                the result it describes.
 
 Batching: a TASKS message carries many task records and a RESULTS message many result
 records, one per frame (ZMQ frames are zero-copy), so a busy link costs one syscall per
@@ -66,12 +64,9 @@ OUTCOME_MONITORING = 2  # pickled (message_type, payload); not a task completion
 #: the user process handles one opaque record per upstream batch, never one per message
 #: (it hands the bytes to the monitoring writer process unopened).
 OUTCOME_MONITORING_BATCH = 3
-#: ORed into OUTCOME_RESULT/OUTCOME_EXCEPTION by a worker: this task's end record follows.
+#: ORed into OUTCOME_RESULT/OUTCOME_EXCEPTION: the payload starts with the task's
+#: end-of-task monitoring struct (TASK_END_SIZE bytes).
 OUTCOME_TASK_END_FLAG = 4
-#: worker -> manager: one task's end-of-task struct (or nothing if the sample failed)
-OUTCOME_TASK_END = 6
-#: manager -> interchange: end-of-task structs of many tasks, concatenated
-OUTCOME_TASK_ENDS = 7
 TASK_END_SIZE = _task_end.SIZE
 
 _U64 = struct.Struct("<Q")
@@ -99,7 +94,9 @@ def decode_task(record) -> Tuple[int, memoryview, memoryview]:
 
 
 # --- result records --------------------------------------------------------------------
-def encode_result(task_id: int, outcome: int, payload: bytes) -> bytes:
+def encode_result(task_id: int, outcome: int, payload: bytes, task_end: bytes = b"") -> bytes:
+    if task_end:
+        return b"".join((_RESULT_HEAD.pack(task_id, outcome | OUTCOME_TASK_END_FLAG), task_end, payload))
     return _RESULT_HEAD.pack(task_id, outcome) + payload
 
 
@@ -114,7 +111,7 @@ def decode_result(record) -> Tuple[int, int, memoryview]:
 
 def is_completion(record) -> bool:
     """True when a result record ends a task (monitoring records do not): outcomes 0, 1 and
-    the same with ``OUTCOME_TASK_END_FLAG`` (4, 5); not 2, 3, 6, 7."""
+    the same with ``OUTCOME_TASK_END_FLAG`` (4, 5); not 2, 3."""
     return (record[8] & 3) < OUTCOME_MONITORING
 
 

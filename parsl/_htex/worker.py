@@ -84,24 +84,24 @@ def _die_with_parent(parent_pid) -> None:
         os._exit(1)   # the manager died before the request took effect
 
 
-def _dump_result(task_id: int, value, flag: int = 0) -> bytes:
+def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
     try:
-        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT | flag, pickle.dumps(value, protocol=5))
+        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, pickle.dumps(value, protocol=5), task_end)
     except Exception:
         pass
     try:
         import cloudpickle
-        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT | flag,
-                                      cloudpickle.dumps(value, protocol=5))
+        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5),
+                                      task_end)
     except Exception as e:
         from parsl.serialize.errors import SerializationError
         try:
             raise SerializationError("result", f"the task's return value could not be pickled: {e!r}") from None
         except SerializationError:
-            return _dump_exception(task_id, flag)
+            return _dump_exception(task_id, task_end)
 
 
-def _dump_exception(task_id: int, flag: int = 0) -> bytes:
+def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
     from parsl.app.errors import RemoteExceptionWrapper
     wrapper = RemoteExceptionWrapper(*sys.exc_info())
     try:
@@ -116,7 +116,7 @@ def _dump_exception(task_id: int, flag: int = 0) -> bytes:
                                    f"(the original exception could not be pickled: {e!r})") from None
             except RuntimeError:
                 data = pickle.dumps(RemoteExceptionWrapper(*sys.exc_info()), protocol=5)
-    return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION | flag, data)
+    return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION, data, task_end)
 
 
 def _apply_affinity(cores) -> None:
@@ -153,7 +153,6 @@ def run(config: dict) -> None:
         # What the binary end-of-task records leave out, once, ahead of all of them.
         send_monitoring(*monitor.hello())
 
-    flag = 0 if monitor is None else protocol.OUTCOME_TASK_END_FLAG
     funcs: dict = {}
     loads = pickle.loads
     read = task_file.read
@@ -168,8 +167,9 @@ def run(config: dict) -> None:
         record = read(n)
         task_id, fbytes, abytes = protocol.decode_task(record)
         current_task_id = task_id
+        end = b""
         if monitor is not None:
-            monitor.task_started(executor_task_id=task_id)
+            monitor.begin(task_id)
         try:
             fkey = bytes(fbytes)
             func = funcs.get(fkey)
@@ -180,21 +180,21 @@ def run(config: dict) -> None:
             args, kwargs = loads(abytes)
             if debug:
                 logger.debug("task %d: running %s", task_id, getattr(func, "__name__", func))
-            out = _dump_result(task_id, func(*args, **kwargs), flag)
+            value = func(*args, **kwargs)
+            if monitor is not None:
+                # The final sample, before pickling the result (that is not the task's
+                # work); it travels inside the result record: no second record or write.
+                end = monitor.task_end(task_id)
+            out = _dump_result(task_id, value, end)
         except BaseException:  # noqa: B902 - everything the app raises (even SystemExit) goes back
-            out = _dump_exception(task_id, flag)
+            if monitor is not None and not end:
+                end = monitor.task_end(task_id)
+            out = _dump_exception(task_id, end)
+        value = None
         current_task_id = None
         if debug:
             logger.debug("task %d: done", task_id)
         write(out)
-        if monitor is not None:
-            # The final sample, after the result has left: the manager hands us our next
-            # task meanwhile.  The result's flag promised this record: always send it.
-            try:
-                end = monitor.task_end(task_id)
-            except Exception:
-                end = b""
-            write(protocol.encode_result(task_id, protocol.OUTCOME_TASK_END, end))
 
 
 def main(argv=None) -> None:

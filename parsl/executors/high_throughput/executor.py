@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from parsl._htex import placement, protocol
+from parsl._htex.protocol import TASK_END_SIZE
 from parsl._monitoring.task_end import WORKER_HELLO
 from parsl.executors.errors import BadMessage, ExecutorError, InvalidResourceSpecification
 from parsl.executors.high_throughput.errors import ManagerLost
@@ -279,16 +280,19 @@ class HighThroughputExecutor(BlockProviderExecutor):
     def _on_results(self, records) -> None:
         tasks = self._tasks
         loads = pickle.loads
+        ends = None
         for r in records:
             task_id, outcome, payload = protocol.decode_result(r)
             if outcome > protocol.OUTCOME_EXCEPTION:
-                if outcome & 3 > protocol.OUTCOME_EXCEPTION:      # not a task's result
-                    if outcome == protocol.OUTCOME_TASK_ENDS:
-                        self._forward_task_ends(payload)
-                    else:
-                        self._forward_monitoring(outcome, payload)
+                if not outcome & protocol.OUTCOME_TASK_END_FLAG:
+                    self._forward_monitoring(outcome, payload)
                     continue
-                outcome &= ~protocol.OUTCOME_TASK_END_FLAG   # its end record came ahead of it
+                # The worker's end-of-task monitoring struct rides ahead of the value.
+                if ends is None:
+                    ends = []
+                ends.append(payload[:TASK_END_SIZE])
+                payload = payload[TASK_END_SIZE:]
+                outcome &= ~protocol.OUTCOME_TASK_END_FLAG
             fut = tasks.pop(task_id, None)
             if fut is None:
                 continue   # already failed (manager declared lost, bad state)
@@ -301,12 +305,13 @@ class HighThroughputExecutor(BlockProviderExecutor):
                 fut.set_result(value)
             else:
                 fut.set_exception(value.get_exception())
+        if ends is not None:
+            self._forward_task_ends(b"".join(ends))
 
-    def _forward_task_ends(self, blob) -> None:
+    def _forward_task_ends(self, blob: bytes) -> None:
         sink = self.monitoring_messages
         if sink is None:
             return
-        blob = bytes(blob)
         try:
             # Chervil's MonitoringHub passes the packed records to its writer process as
             # they are; any other sink gets Parsl's WORKER_TASK_INFO messages.

@@ -25,10 +25,11 @@ def test_empty_batch_splits_to_nothing():
     assert protocol.split_monitoring_batch(payload) == []
 
 
-def test_flagged_results_are_completions_and_end_records_are_not():
+def test_a_result_carrying_its_end_of_task_record_is_a_completion():
     for outcome in (protocol.OUTCOME_RESULT, protocol.OUTCOME_EXCEPTION):
-        rec = protocol.encode_result(5, outcome | protocol.OUTCOME_TASK_END_FLAG, pickle.dumps(None))
+        rec = protocol.encode_result(5, outcome, pickle.dumps(None), b"E" * protocol.TASK_END_SIZE)
+        _, got, payload = protocol.decode_result(rec)
+        assert got == outcome | protocol.OUTCOME_TASK_END_FLAG
+        assert bytes(payload[:protocol.TASK_END_SIZE]) == b"E" * protocol.TASK_END_SIZE
+        assert pickle.loads(payload[protocol.TASK_END_SIZE:]) is None
         assert protocol.is_completion(rec) and not protocol.is_monitoring(rec)
-    for outcome in (protocol.OUTCOME_TASK_END, protocol.OUTCOME_TASK_ENDS):
-        rec = protocol.encode_result(5, outcome, b"x" * protocol.TASK_END_SIZE)
-        assert not protocol.is_completion(rec) and protocol.is_monitoring(rec)

@@ -134,10 +134,6 @@ def test_a_record_before_its_try_is_known_waits_for_it():
     assert len(b.take().resource) == 1       # resolved as soon as the launch is known
 
 
-def _ends_record(*structs):
-    return protocol.encode_result(0, protocol.OUTCOME_TASK_ENDS, b"".join(structs))
-
-
 def test_htex_gives_sinks_other_than_the_hub_parsl_messages():
     from parsl.executors import HighThroughputExecutor
     mon = _monitor([_sample(110.0, 9.0)])
@@ -149,16 +145,15 @@ def test_htex_gives_sinks_other_than_the_hub_parsl_messages():
     ex.monitoring_messages = lambda k, body: got.append((k, body))     # plain callable
     fut = Future()
     ex._tasks[7] = fut
-    flagged = protocol.OUTCOME_RESULT | protocol.OUTCOME_TASK_END_FLAG
-    ex._on_results([protocol.encode_value(0, protocol.OUTCOME_MONITORING, hello), _ends_record(record),
-                    protocol.encode_result(7, flagged, pickle.dumps(42))])
+    ex._on_results([protocol.encode_value(0, protocol.OUTCOME_MONITORING, hello),
+                    protocol.encode_result(7, protocol.OUTCOME_RESULT, pickle.dumps(42), record)])
     assert fut.result() == 42
     ((k, body),) = got
     assert k is MessageType.WORKER_TASK_INFO and body["executor_label"] == "hx"
     assert body["executor_task_id"] == 7 and body["resource"]["psutil_process_pid"] == 1234
 
 
-def test_htex_hands_the_hub_the_packed_records_unopened():
+def test_htex_strips_the_records_and_hands_them_to_the_hub_unopened():
     from parsl.executors import HighThroughputExecutor
     mon = _monitor([_sample(110.0, 9.0)])
     record = mon.task_end(7)
@@ -170,12 +165,12 @@ def test_htex_hands_the_hub_the_packed_records_unopened():
     sink.task_ends = lambda label, data: got.append((label, bytes(data)))
     ex = HighThroughputExecutor(label="hx")
     ex.monitoring_messages = sink
-    fut = Future()
-    ex._tasks[7] = fut
-    flagged = protocol.OUTCOME_EXCEPTION | protocol.OUTCOME_TASK_END_FLAG
-    ex._on_results([_ends_record(record, record), protocol.encode_result(7, flagged, pickle.dumps(_Wrapped()))])
-    assert isinstance(fut.exception(), KeyError)
-    assert got == [("hx", record + record)]
+    futs = [Future(), Future()]
+    ex._tasks[7], ex._tasks[8] = futs
+    ex._on_results([protocol.encode_result(7, protocol.OUTCOME_EXCEPTION, pickle.dumps(_Wrapped()), record),
+                    protocol.encode_result(8, protocol.OUTCOME_RESULT, pickle.dumps("x"), record)])
+    assert isinstance(futs[0].exception(), KeyError) and futs[1].result() == "x"
+    assert got == [("hx", record + record)]      # one hand-over per batch of results
 
 
 class _Wrapped:
@@ -183,56 +178,24 @@ class _Wrapped:
         return KeyError("k")
 
 
-class _FakeWorker:
-    """What Manager._read_worker uses of a worker: its result pipe and bookkeeping."""
-
-    def __init__(self):
-        import collections
-        import os
-        self.result_fd, self.write_fd = os.pipe()
-        os.set_blocking(self.result_fd, False)
-        self.inbuf = bytearray()
-        self.inflight = collections.deque()
-        self.ran_tasks = False
-        self.held = None
-
-    def send(self, *records):
-        import os
-        os.write(self.write_fd, b"".join(protocol.RECORD_HEAD.pack(len(r)) + r for r in records))
-
-
-def test_manager_frees_the_worker_at_its_result_but_sends_the_result_after_its_end_record():
-    import os
-    from parsl._htex.manager import Manager
-    m = Manager(addresses=["127.0.0.1"], port=1, uid="m1", block_id="0", worker_count=1)
-    w = _FakeWorker()
+def test_short_tasks_read_cpu_only_until_the_full_sample_is_old(monkeypatch):
+    from parsl._monitoring import resources
+    mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
+    full = []
+    real_full = mon.sampler.read_final
+    monkeypatch.setattr(mon.sampler, "read_final", lambda: full.append(clock[0]) or dict(real_full(), wall=clock[0]))
+    clock = [1000.0]
+    monkeypatch.setattr(resources, "_time", lambda: clock[0])
     try:
-        w.inflight.extend([5, 6])
-        struct5 = b"5" * task_end.SIZE
-        flagged = protocol.OUTCOME_RESULT | protocol.OUTCOME_TASK_END_FLAG
-        result5 = protocol.encode_result(5, flagged, pickle.dumps("five"))
-        w.send(result5)
-        m._read_worker(w)
-        assert list(w.inflight) == [6]          # free for its next task at once
-        assert m.upstream == [] and w.held == result5
-        w.send(protocol.encode_result(5, protocol.OUTCOME_TASK_END, struct5))
-        m._read_worker(w)
-        assert m.upstream == [result5] and m.task_ends == [struct5] and w.held is None
-        # a failed sample still releases the result; it just adds no struct
-        result6 = protocol.encode_result(6, flagged, pickle.dumps("six"))
-        w.send(result6, protocol.encode_result(6, protocol.OUTCOME_TASK_END, b""))
-        m._read_worker(w)
-        assert m.upstream == [result5, result6] and m.task_ends == [struct5]
-        # upstream: the end records travel ahead of the results, in one record
-        sent = []
-        m._send = sent.append
-        m._send_upstream()
-        ((kind, *frames),) = sent
-        first = protocol.decode_result(frames[0])
-        assert first[1] == protocol.OUTCOME_TASK_ENDS and bytes(first[2]) == struct5
-        assert frames[1:] == [result5, result6]
+        ends = []
+        for step in (0.0, 0.001, 0.001, resources.FULL_SAMPLE_EVERY, 0.001):
+            clock[0] += step
+            mon.begin(1)
+            fields = task_end.TASK_END.unpack(mon.task_end(1))
+            assert fields[0] == 1 and fields[7] > 0            # memory is always there
+            assert fields[4] >= 0 and fields[5] >= 0            # CPU since the task's start
+            ends.append(fields[3])
+        assert full == [ends[0], ends[3]]                       # the others read CPU only
+        assert ends == sorted(ends)
     finally:
-        os.close(w.result_fd)
-        os.close(w.write_fd)
-        os.close(m.lifeline_r)
-        os.close(m.lifeline_w)
+        mon.close()
