@@ -413,6 +413,9 @@ class TaskResourceMonitor:
         self.worker_key = int.from_bytes(os.urandom(8), "little") >> 1
         # Counters at the previous task's end are the next task's zero: no sampling at start.
         self._last = self.sampler.read()
+        # CPU-only end samples read getrusage/times, which describe this process only.
+        fast = getattr(self.sampler, "_fast", None)
+        self._cpu_only_ok = bool(fast) and fast._own
         self._task: Optional[_Task] = None
         self._lock = threading.Lock()            # guards _task and the sampler
         self._unpark = threading.Event()
@@ -459,11 +462,6 @@ class TaskResourceMonitor:
     _full_at = 0.0
     _status_code = task_end.STATUS_RUNNING
 
-    @property
-    def _cpu_only_ok(self) -> bool:
-        """CPU-only end samples read getrusage/times, which describe this process."""
-        fast = getattr(self.sampler, "_fast", None)
-        return bool(fast) and fast._own
 
     def _end(self):
         with self._lock:

@@ -25,6 +25,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Optional
 
+from parsl.dataflow.taskrecord import TaskRecord as _TaskRecord
+
 TASK_EVENT = "task"
 ENCODED_EVENT = "encoded"
 TASK_ENDS_EVENT = "task_ends"
@@ -112,14 +114,25 @@ def _file_text(value) -> Optional[str]:
     return str(path if path is not None else value)
 
 
+#: future class -> True when a plain getattr is safe on it (no ``__getattr__`` hook)
+_PLAIN_CLASSES: dict = {}
+
+
 def _etid(fu):
-    """The executor's task id on a try's future (read without ``__getattr__``)."""
+    """The executor's task id on a try's future (never through a ``__getattr__`` hook)."""
     if fu is None:
         return None
-    try:
-        return object.__getattribute__(fu, "__dict__").get("parsl_executor_task_id")
-    except AttributeError:
-        return safe_attr(fu, "parsl_executor_task_id")
+    cls = fu.__class__
+    plain = _PLAIN_CLASSES.get(cls)
+    if plain is None:
+        plain = _PLAIN_CLASSES[cls] = not hasattr(cls, "__getattr__")
+    if plain:
+        return getattr(fu, "parsl_executor_task_id", None)
+    return safe_attr(fu, "parsl_executor_task_id")
+
+
+def _label(executor):
+    return executor if executor.__class__ is str else executor_label(executor)
 
 
 _NAMES: dict = {}
@@ -145,7 +158,7 @@ def compact_into(out: list, event) -> None:
     exec_fu)`` or ``(kind, a, b, ...)``.  The wire is flat (one list of plain values for a
     whole flush, see ``WIDTHS``) so the user process allocates no tuple per event."""
     head = event[0]
-    if isinstance(head, (str, Enum)):
+    if head.__class__ is not _TaskRecord and isinstance(head, (str, Enum)):
         if head == TASK_ENDS_EVENT:
             out.extend((W_TASK_ENDS, event[1], event[2]))
         elif head == ENCODED_EVENT:
@@ -160,13 +173,13 @@ def compact_into(out: list, event) -> None:
     if name == "launched":
         # The DFK announces the launch before it submits: the future is read here, later,
         # and only if the record is still on this try (else the try's end event has it).
-        out.extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, executor_label(rec.executor),
+        out.extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, _label(rec.executor),
                     _etid(rec.exec_fu) if rec.try_id == try_id else None))
     elif name in _ENDED:
         history = rec.fail_history
         joins = rec.joins
         hashsum = rec.hashsum
-        out.extend((W_ENDED, rec.id, name, ts, try_id, fail_count, executor_label(rec.executor), rec.time_returned,
+        out.extend((W_ENDED, rec.id, name, ts, try_id, fail_count, _label(rec.executor), rec.time_returned,
                     rec.fail_cost, bool(rec.from_memo), _etid(exec_fu),
                     [str(x) for x in history] if history else None,
                     None if joins is None else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
@@ -178,7 +191,7 @@ def compact_into(out: list, event) -> None:
             files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
             if not any(files):
                 files = None
-        out.extend((W_PENDING, rec.id, ts, fail_count, executor_label(rec.executor), rec.func_name, rec.memoize,
+        out.extend((W_PENDING, rec.id, ts, fail_count, _label(rec.executor), rec.func_name, rec.memoize,
                     rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files))
     else:
         out.extend((W_STATE, rec.id, name, ts, try_id, fail_count))
