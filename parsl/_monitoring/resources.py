@@ -367,8 +367,12 @@ def resource_fields(now: dict, base: dict, prev: dict, interval: float,
 
 
 def _prev(task) -> tuple:
-    """(wall, cpu) that a task's next cpu_percent is measured from."""
-    return task.prev if task.prev is not None else (task.start, task.base["cpu"])
+    """(wall, cpu) that a task's next cpu_percent is measured from: its last periodic
+    sample, else its base sample (both from one sample: CPU over the same interval)."""
+    if task.prev is not None:
+        return task.prev
+    base = task.base
+    return base["wall"], base["cpu"]
 
 
 def _ids(task) -> dict:
@@ -497,7 +501,7 @@ class TaskResourceMonitor:
                 vol, invol = ru.ru_nvcsw, ru.ru_nivcsw
                 prev = task.prev
                 if prev is None:
-                    prev_wall, prev_cpu = task.start, last["cpu"]
+                    prev_wall, prev_cpu = last["wall"], last["cpu"]
                 else:
                     prev_wall, prev_cpu = prev
                 dt = wall - prev_wall

@@ -229,10 +229,16 @@ class MonitoringHub:
 
 
 def _executors_of(dfk):
-    execs = getattr(dfk, "executors", None) or {}
-    if isinstance(execs, dict):
-        return list(execs.items())
-    return [(getattr(e, "label", str(e)), e) for e in execs]
+    """(label, executor) of the workflow's executors: the kernel's, and the config's (the
+    hub starts before the kernel registers its executors)."""
+    out = {}
+    for execs in (getattr(getattr(dfk, "config", None), "executors", None), getattr(dfk, "executors", None)):
+        if not execs:
+            continue
+        items = execs.items() if isinstance(execs, dict) else [(getattr(e, "label", str(e)), e) for e in execs]
+        for label, ex in items:
+            out.setdefault(label, ex)
+    return list(out.items())
 
 
 def _script_name() -> str:

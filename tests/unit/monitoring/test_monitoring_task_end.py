@@ -75,7 +75,8 @@ def test_record_holds_per_task_deltas_and_cpu_percent():
      first, status) = fields
     assert (etid, key, start, end) == (7, mon.worker_key, 105.0, 110.0)
     assert (user, system) == (5.0 * 0.75, 5.0 * 0.25)       # CPU since the task's baseline
-    assert pct == 100.0 * 5.0 / 5.0                           # over the wall time since the start
+    # CPU over wall time of one interval: both since the base sample (the previous end, at 100)
+    assert pct == 100.0 * 5.0 / 10.0
     assert (rss, rd, wr, vol, children, first) == (2048, 100, 20, 10, 1, 1)
     assert task_end.status_name(status) == "sleeping" and cpu_num == 1
 
@@ -115,7 +116,7 @@ def test_writer_turns_records_into_status_try_and_resource_rows():
     assert t["block_id"] == "2" and t["hostname"] == "h" and t["task_try_time_running"]
     (r,) = rows_as_dicts("resource", batch.resource)
     assert r["task_id"] == 3 and r["try_id"] == 0 and r["psutil_process_pid"] == 1234
-    assert r["psutil_process_memory_resident"] == 2048 and r["psutil_process_cpu_percent"] == 100.0
+    assert r["psutil_process_memory_resident"] == 2048 and r["psutil_process_cpu_percent"] == 50.0
 
 
 def test_a_record_before_its_try_is_known_waits_for_it():
@@ -199,3 +200,14 @@ def test_short_tasks_read_cpu_only_until_the_full_sample_is_old(monkeypatch):
         assert ends == sorted(ends)
     finally:
         mon.close()
+
+
+def test_the_hub_knows_in_process_executors_from_the_config_before_the_kernel_registers_them():
+    import types
+    from parsl.executors import HighThroughputExecutor, ThreadPoolExecutor
+    from parsl.monitoring.monitoring import _executors_of
+    threads, htex = ThreadPoolExecutor(label="t"), HighThroughputExecutor(label="h")
+    dfk = types.SimpleNamespace(config=types.SimpleNamespace(executors=[threads, htex]), executors={})
+    got = dict(_executors_of(dfk))
+    assert got == {"t": threads, "h": htex}
+    assert [label for label, ex in got.items() if ex._chervil_in_process] == ["t"]
