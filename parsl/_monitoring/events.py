@@ -31,30 +31,27 @@ TRY_STATES = frozenset({"launched", "running", "running_ended", "exec_done", "fa
 TRY_END_STATES = frozenset({"exec_done", "failed", "fail_retryable"})
 
 # --- timestamps ---------------------------------------------------------------------------
-class _EpochText:
+def _epoch_text_formatter():
     """Epoch seconds as SQLAlchemy's SQLite DateTime text ('YYYY-MM-DD HH:MM:SS.ffffff',
     local time, like ``datetime.fromtimestamp``); the date part is formatted once per
-    second (5x cheaper than building a datetime per timestamp)."""
+    second.  A closure over locals: it runs ~7 times per task in the writer."""
+    cache = [None, ""]
 
-    __slots__ = ("sec", "prefix")
-
-    def __init__(self):
-        self.sec = None
-        self.prefix = ""
-
-    def __call__(self, ts: float) -> str:
+    def epoch_text(ts: float, cache=cache, localtime=time.localtime, strftime=time.strftime) -> str:
         sec = int(ts // 1)
         us = round((ts - sec) * 1e6)
         if us >= 1000000:
             sec += 1
             us -= 1000000
-        if sec != self.sec:
-            self.prefix = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(sec))
-            self.sec = sec
-        return f"{self.prefix}.{us:06d}"
+        if sec != cache[0]:
+            cache[1] = strftime("%Y-%m-%d %H:%M:%S.", localtime(sec))
+            cache[0] = sec
+        return cache[1] + "%06d" % us
+
+    return epoch_text
 
 
-epoch_text = _EpochText()
+epoch_text = _epoch_text_formatter()
 
 
 def to_text(value) -> Optional[str]:
