@@ -59,6 +59,10 @@ IDLE_PARK_AFTER = 2.0
 #: full sample's task, at most this much later.  Measured on HTEX no-op tasks: the /proc
 #: reads at every end cost ~10% of the node's throughput.
 FULL_SAMPLE_EVERY = 0.02
+#: A CPU-only final sample reads the children's CPU (``times``) only for tasks that ran at
+#: least this long: starting, running and reaping a process takes longer, so a shorter task
+#: cannot have added any (saves a syscall per no-op task).
+CHILDREN_CPU_AFTER = 0.001
 
 _TOTAL_MEMORY = None
 
@@ -420,6 +424,8 @@ class TaskResourceMonitor:
         # CPU-only end samples read getrusage/times, which describe this process only.
         fast = getattr(self.sampler, "_fast", None)
         self._cpu_only_ok = bool(fast) and fast._own
+        t = os.times()
+        self._children_cpu = (t[2], t[3])
         self._task: Optional[_Task] = None
         self._lock = threading.Lock()            # guards _task and the sampler
         self._unpark = threading.Event()
@@ -495,9 +501,16 @@ class TaskResourceMonitor:
                 # CPU times, context switches and the end time; memory, I/O and children
                 # as at the last full sample (so this task's I/O delta is 0 here).
                 ru = _getrusage(_RUSAGE_SELF)
-                t = _times()
-                user = ru.ru_utime + t[2]
-                system = ru.ru_stime + t[3]
+                if wall - task.start >= CHILDREN_CPU_AFTER:
+                    t = _times()
+                    cuser, csys = t[2], t[3]
+                    self._children_cpu = (cuser, csys)
+                else:
+                    # Too short to have started and reaped a process of any weight: the
+                    # children's CPU is as at the last read (a next read counts any).
+                    cuser, csys = self._children_cpu
+                user = ru.ru_utime + cuser
+                system = ru.ru_stime + csys
                 vol, invol = ru.ru_nvcsw, ru.ru_nivcsw
                 prev = task.prev
                 if prev is None:
@@ -518,6 +531,8 @@ class TaskResourceMonitor:
                 last["vol"], last["invol"] = vol, invol
                 return record
             now = self.sampler.read_final()
+            t = _times()
+            self._children_cpu = (t[2], t[3])
             self._full_at = now["wall"]
             self._last = now
             self._status_code = task_end.status_code(now["status"])

@@ -211,3 +211,24 @@ def test_the_hub_knows_in_process_executors_from_the_config_before_the_kernel_re
     got = dict(_executors_of(dfk))
     assert got == {"t": threads, "h": htex}
     assert [label for label, ex in got.items() if ex._chervil_in_process] == ["t"]
+
+
+def test_a_cpu_only_end_sample_still_counts_a_reaped_child(monkeypatch):
+    import subprocess
+    import sys
+    from parsl._monitoring import resources
+    monkeypatch.setattr(resources, "FULL_SAMPLE_EVERY", 3600.0)     # always the CPU-only sample
+    mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
+    try:
+        mon.begin(1)
+        mon.task_end(1)                     # the first end is a full sample; the next are not
+        mon.begin(2)
+        subprocess.run([sys.executable, "-c", "sum(range(3_000_000))"], check=True)
+        fields = task_end.TASK_END.unpack(mon.task_end(2))
+        child_cpu = fields[4] + fields[5]
+        assert child_cpu >= 0.02, child_cpu     # the child's CPU, reaped during the task
+        mon.begin(3)
+        fields = task_end.TASK_END.unpack(mon.task_end(3))
+        assert fields[4] + fields[5] < child_cpu   # and counted once
+    finally:
+        mon.close()
