@@ -144,7 +144,7 @@ def run(config: dict) -> None:
         logger.debug("worker %s started, pid %d", config.get("rank"), os.getpid())
 
     monitor = None
-    if config.get("resource_monitoring_interval") is not None and not os.environ.get("XX_NOWORKER"):
+    if config.get("resource_monitoring_interval") is not None:
         # Monitoring's per-worker sampler: a thread here, never a process per task.
         from parsl._monitoring.resources import TaskResourceMonitor
         monitor = TaskResourceMonitor(send_monitoring, config["resource_monitoring_interval"],

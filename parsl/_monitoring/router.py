@@ -4,10 +4,11 @@ Producers (the DFK thread, executor threads) only ``extend`` a deque by one even
 ``WIDTH`` entries, which is atomic under the GIL and costs well under a microsecond: the
 task path never waits.  An event is ``(record, state, epoch_ts, try_id, fail_count,
 exec_fu)`` for a task state change, or ``(kind, a, b, None, None, None)`` for anything
-else (``kind`` a ``MessageType`` or one of ``events``' kind strings).  The router's thread
+else (``kind`` a ``MessageType`` or one of ``wire``'s kind strings).  The router's thread
 wakes every ``flush_period`` seconds (or at once when closing), turns what is queued into
-one flat list of wire fields (``events.compact_into``) and sends it, one pickle per
-period, to the writer process (``writer_process``), which builds rows and writes them.  Keeping row building and SQL out of this process is what makes monitoring
+one flat list of wire fields (``wire.compact_into``) and sends it, one pickle per period,
+to the writer process (``writer_process``), which builds rows and writes them.  Keeping
+row building and SQL out of this process is what makes monitoring
 nearly free for the DFK and the HTEX interchange, which share this process's GIL.
 
 ``close()`` drains the queue completely, then closes the pipe; the writer writes the
@@ -65,7 +66,7 @@ class MonitoringRouter:
         self._thread.start()
 
     def put(self, item) -> None:
-        """Queue one hub item (``events`` documents the forms)."""
+        """Queue one hub item (``wire`` documents the forms)."""
         from parsl._monitoring.wire import TASK_EVENT
         if item[0] == TASK_EVENT:
             event = tuple(item[1:7])

@@ -2,12 +2,12 @@
 process's GIL away from the DFK and the HTEX interchange.
 
 Parent side (``WriterProcessClient``, owned by the hub's ``MonitoringRouter``): every
-flush period the router turns queued events into wire tuples (``events.compact``) and
-sends one length-prefixed pickle per period down a pipe.
+flush period the router turns queued events into one flat list of wire fields
+(``wire.compact_into``) and sends one length-prefixed pickle per period down a pipe.
 
 Child side (``main``, run as ``python -m parsl._monitoring.writer_process``): reads
-chunks, folds each into a ``Batch`` with ``events.BatchBuilder``, writes it in one
-transaction.  It ignores Ctrl-C (the parent decides), and on EOF (parent closed the
+chunks (held unopened while they stream in at full speed, see ``BUSY_BYTES``), folds
+them into a ``Batch`` with ``events.BatchBuilder`` and writes it in one transaction.  It ignores Ctrl-C (the parent decides), and on EOF (parent closed the
 pipe, or died) it writes what it has, does the end-of-run upkeep and exits.
 """
 from __future__ import annotations

@@ -36,9 +36,8 @@ from parsl.monitoring.message_type import MessageType
 
 logger = logging.getLogger("parsl.monitoring")
 
-_TASK_EVENT = "task"   # == parsl._monitoring.events.TASK_EVENT (kept literal: no import cost)
-_ENCODED_EVENT = "encoded"   # == parsl._monitoring.events.ENCODED_EVENT
-_TASK_ENDS_EVENT = "task_ends"   # == parsl._monitoring.events.TASK_ENDS_EVENT
+_ENCODED_EVENT = "encoded"   # == parsl._monitoring.wire.ENCODED_EVENT (literal: no import cost)
+_TASK_ENDS_EVENT = "task_ends"   # == parsl._monitoring.wire.TASK_ENDS_EVENT
 _LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level")
 
 
