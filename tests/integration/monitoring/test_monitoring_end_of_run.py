@@ -52,3 +52,51 @@ def test_every_task_is_recorded(tmp_path, ending):
         assert conn.execute("select count(*) from task where task_time_running is null").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+HTEX_SCRIPT = textwrap.dedent("""
+    import os, signal, sys, time
+    import parsl
+    from parsl.config import Config
+    from parsl.executors import HighThroughputExecutor
+    from parsl.providers import LocalProvider
+    from parsl.monitoring import MonitoringHub
+
+    parsl.load(Config(executors=[HighThroughputExecutor(address="127.0.0.1", max_workers_per_node=2,
+                                                        provider=LocalProvider(init_blocks=1, max_blocks=1))],
+                      monitoring=MonitoringHub(resource_monitoring_interval=1)))
+
+    @parsl.python_app
+    def noop():
+        return None
+
+    # Enough at once that the writer holds chunks back during the burst.
+    [f.result() for f in [noop() for _ in range(3000)]]
+    print("done", flush=True)
+    if sys.argv[1] == "ctrl-c":
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)
+    parsl.clear()
+""")
+
+
+@pytest.mark.htex
+@pytest.mark.parametrize("ending", ["normal", "ctrl-c"])
+def test_a_burst_on_htex_is_recorded_whole(tmp_path, ending):
+    script = tmp_path / "wf.py"
+    script.write_text(HTEX_SCRIPT)
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([sys.executable, str(script), ending], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert "done" in p.stdout, p.stderr[-2000:]
+    conn = sqlite3.connect(tmp_path / "monitoring.db")
+    try:
+        assert conn.execute("select count(*) from task where task_status_name='exec_done'").fetchone()[0] == 3000
+        # pending, launched, running, running_ended, exec_done for every task
+        assert conn.execute("select count(*) from status").fetchone()[0] == 5 * 3000
+        assert conn.execute("select count(distinct task_id) from resource").fetchone()[0] == 3000
+        assert conn.execute("select count(*) from try where hostname is null or task_try_time_running is null"
+                            ).fetchone()[0] == 0
+    finally:
+        conn.close()
