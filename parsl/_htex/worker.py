@@ -147,8 +147,12 @@ def run(config: dict) -> None:
     if config.get("resource_monitoring_interval") is not None:
         # Monitoring's per-worker sampler: a thread here, never a process per task.
         from parsl._monitoring.resources import TaskResourceMonitor
-        monitor = TaskResourceMonitor(send_monitoring, config["resource_monitoring_interval"],
-                                      block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"))
+        # A negative interval: resource monitoring is off, but tasks' start and end are
+        # still reported (as Parsl records "running"/"running_ended" either way).
+        interval = config["resource_monitoring_interval"]
+        monitor = TaskResourceMonitor(send_monitoring, interval if interval >= 0 else None,
+                                      block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"),
+                                      sample_resources=interval >= 0)
         monitor.sampler.add_quiet_thread(lifeline.native_id)
         # What the binary end-of-task records leave out, once, ahead of all of them.
         send_monitoring(*monitor.hello())

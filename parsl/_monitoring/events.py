@@ -359,7 +359,7 @@ class BatchBuilder:
 
     def _task_end(self, label, fields) -> None:
         (etid, key, start, end, user, system, pct, rss, vms, rd, wr, vol, invol, cpu_num, children,
-         first, status) = fields
+         flags, status) = fields
         ids = self._executor_tasks.get((label, etid))
         w = self.workers.get(key)
         if ids is None or w is None:
@@ -369,10 +369,11 @@ class BatchBuilder:
         host = w.get("hostname")
         run_id = self.run_id
         end_t = epoch_text(end)
-        status_rows = self._batch.status
-        if first:
+        if flags & _te.FIRST_MSG:
             self._started(task_id, try_id, epoch_text(start), host, w.get("block_id"))
-        status_rows.append((task_id, "running_ended", end_t, run_id, try_id, host))
+        self._batch.status.append((task_id, "running_ended", end_t, run_id, try_id, host))
+        if flags & _te.NO_SAMPLE:
+            return
         self._batch.resource.append((
             try_id, task_id, run_id, end_t, w.get("resource_monitoring_interval"), w.get("pid"), pct,
             100.0 * rss / (w.get("total_memory") or 1), children, user, system, vms, rss, rd, wr,

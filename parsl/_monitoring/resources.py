@@ -41,6 +41,7 @@ from parsl._monitoring import task_end
 from parsl.monitoring.message_type import MessageType
 
 _pack_end = task_end.TASK_END.pack
+NO_SAMPLE = task_end.NO_SAMPLE
 _time = time.time
 _getrusage = resource.getrusage
 _RUSAGE_SELF = resource.RUSAGE_SELF
@@ -406,9 +407,12 @@ class TaskResourceMonitor:
 
     def __init__(self, send: Callable, interval: Optional[float], *, hostname: Optional[str] = None,
                  block_id=None, run_id: Optional[str] = None, executor_label: Optional[str] = None,
-                 pid: Optional[int] = None):
+                 pid: Optional[int] = None, sample_resources: bool = True):
         self.send = send
         self.interval = interval or 0.0
+        #: False: resource monitoring is off; tasks' start and end are still reported
+        #: (Parsl records "running" and "running_ended" either way)
+        self.sample_resources = sample_resources
         self.common = {"hostname": hostname or socket.gethostname(),
                        "block_id": None if block_id is None else str(block_id)}
         if run_id is not None:
@@ -496,6 +500,9 @@ class TaskResourceMonitor:
                 return b""
             self._task = None
             wall = _time()
+            if not self.sample_resources:
+                return _pack_end(executor_task_id, self.worker_key, task.start, wall, 0.0, 0.0, 0.0, 0, 0, 0, 0,
+                                 0, 0, -1, 0, NO_SAMPLE | (not task.first_sent), task_end.STATUS_RUNNING)
             last = self._last
             if wall - self._full_at < FULL_SAMPLE_EVERY and self._cpu_only_ok and task.base is last:
                 # CPU times, context switches and the end time; memory, I/O and children
@@ -585,7 +592,7 @@ class TaskResourceMonitor:
                 task.first_sent = True
                 self.send(MessageType.WORKER_TASK_INFO,
                           dict(self.common, **_ids(task), first_msg=True, last_msg=False, timestamp=task.start))
-            if self.interval <= 0:
+            if self.interval <= 0 or not self.sample_resources:
                 return 3600.0
             due = _prev(task)[0] + self.interval
             if now < due:

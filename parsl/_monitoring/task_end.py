@@ -28,10 +28,14 @@ from parsl.monitoring.message_type import MessageType
 WORKER_HELLO = "chervil.worker_hello"
 
 #: etid, worker_key, start, end, time_user, time_system, cpu_percent, rss, vms, disk_read,
-#: disk_write, ctx_voluntary, ctx_involuntary, cpu_num (-1: unknown), children, first_msg,
-#: status (one ASCII letter of /proc's process state)
+#: disk_write, ctx_voluntary, ctx_involuntary, cpu_num (-1: unknown), children, flags
+#: (FIRST_MSG | NO_SAMPLE), status (one ASCII letter of /proc's process state)
 TASK_END = struct.Struct("<QQdddddQQQQIIiHBB")
 SIZE = TASK_END.size
+#: flags: no earlier report said the task was running (it is the task's first message)
+FIRST_MSG = 1
+#: flags: resource monitoring is off; the record carries the task's start and end only
+NO_SAMPLE = 2
 
 #: the letters of /proc/<pid>/stat's state field, as psutil names them
 STATUS_NAMES = {"R": "running", "S": "sleeping", "D": "disk-sleep", "Z": "zombie", "T": "stopped",
@@ -64,13 +68,20 @@ class TaskEndReader:
         """One unpacked record as ``(WORKER_TASK_INFO, message)``; None if its worker never said
         hello (it cannot be attributed to a host)."""
         (etid, key, start, end, user, system, pct, rss, vms, rd, wr, vol, invol, cpu_num, children,
-         first, status) = fields
+         flags, status) = fields
         w = self.workers.get(key)
         if w is None:
             return None
         ids = {"executor_task_id": etid}
         if executor_label is not None:
             ids["executor_label"] = executor_label
+        msg = {"hostname": w.get("hostname"), "block_id": w.get("block_id")}
+        if w.get("run_id") is not None:
+            msg["run_id"] = w["run_id"]
+        msg.update(ids)
+        msg.update(first_msg=bool(flags & FIRST_MSG), last_msg=True, timestamp=start, end_timestamp=end)
+        if flags & NO_SAMPLE:
+            return MessageType.WORKER_TASK_INFO, msg
         resource = {
             "timestamp": end,
             "resource_monitoring_interval": w.get("resource_monitoring_interval"),
@@ -91,11 +102,9 @@ class TaskEndReader:
             "hostname": w.get("hostname"),
         }
         resource.update(ids)
-        msg = {"hostname": w.get("hostname"), "block_id": w.get("block_id")}
         if w.get("run_id") is not None:
-            msg["run_id"] = resource["run_id"] = w["run_id"]
-        msg.update(ids)
-        msg.update(first_msg=bool(first), last_msg=True, timestamp=start, end_timestamp=end, resource=resource)
+            resource["run_id"] = w["run_id"]
+        msg["resource"] = resource
         return MessageType.WORKER_TASK_INFO, msg
 
     def messages(self, blob, executor_label: Optional[str] = None) -> list:

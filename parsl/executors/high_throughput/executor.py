@@ -234,12 +234,15 @@ class HighThroughputExecutor(BlockProviderExecutor):
         }
 
     def _resource_monitoring_arg(self) -> str:
-        # Workers sample their tasks' resources when the DFK's MonitoringHub asks for it
-        # (see parsl._monitoring.resources); "" leaves sampling off.
+        # With a MonitoringHub, workers report each task's start and end, and sample its
+        # resources unless resource monitoring is off (-1: reports only; see
+        # parsl._monitoring.resources).  No hub: "" (workers report nothing).
+        if self.monitoring_messages is None:
+            return ""
         hub = getattr(self.dfk, "monitoring", None)
         interval = getattr(hub, "worker_sampling_interval", None)
-        if self.monitoring_messages is None or interval is None or not self.monitor_resources():
-            return ""
+        if interval is None or not self.monitor_resources():
+            return "--resource_monitoring_interval=-1"
         return f"--resource_monitoring_interval={float(interval)}"
 
     def _get_launch_command(self, block_id: str) -> str:

@@ -100,3 +100,22 @@ def test_a_burst_on_htex_is_recorded_whole(tmp_path, ending):
                             ).fetchone()[0] == 0
     finally:
         conn.close()
+
+
+@pytest.mark.htex
+def test_htex_tasks_are_seen_running_even_with_resource_monitoring_off(tmp_path):
+    script = tmp_path / "wf.py"
+    script.write_text(HTEX_SCRIPT.replace("resource_monitoring_interval=1", "resource_monitoring_enabled=False")
+                      .replace("range(3000)", "range(50)"))
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([sys.executable, str(script), "normal"], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert "done" in p.stdout, p.stderr[-2000:]
+    conn = sqlite3.connect(tmp_path / "monitoring.db")
+    try:
+        assert conn.execute("select count(*) from try where task_try_time_running is null").fetchone()[0] == 0
+        assert conn.execute("select count(*) from status where task_status_name='running'").fetchone()[0] == 50
+        assert conn.execute("select count(*) from resource").fetchone()[0] == 0
+    finally:
+        conn.close()

@@ -232,3 +232,32 @@ def test_a_cpu_only_end_sample_still_counts_a_reaped_child(monkeypatch):
         assert fields[4] + fields[5] < child_cpu   # and counted once
     finally:
         mon.close()
+
+
+def test_with_resource_monitoring_off_tasks_still_report_start_and_end():
+    mon = TaskResourceMonitor(lambda *a: None, None, hostname="h", block_id=1, sample_resources=False)
+    try:
+        hello = mon.hello()
+        mon.begin(7)
+        record = mon.task_end(7)
+    finally:
+        mon.close()
+    fields = task_end.TASK_END.unpack(record)
+    assert fields[15] == task_end.NO_SAMPLE | task_end.FIRST_MSG and fields[2] <= fields[3]
+    reader = task_end.TaskEndReader()
+    reader.hello(hello[1])
+    ((_, msg),) = reader.messages(record)
+    assert msg["first_msg"] and msg["last_msg"] and "resource" not in msg
+    b = BatchBuilder("r")
+    b.add(hello)
+    rec = FakeRecord(3, executor="htex")
+    rec.exec_fu = FakeFuture(3)
+    rec.exec_fu.parsl_executor_task_id = 7
+    b.add((TASK_EVENT, rec, States.launched, time.time(), 0, 0, rec.exec_fu))
+    b.add((TASK_ENDS_EVENT, "htex", record))
+    batch = b.take()
+    assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == ["launched", "running",
+                                                                                      "running_ended"]
+    assert batch.resource == []
+    (t,) = rows_as_dicts("try", batch.tries)
+    assert t["task_try_time_running"] and t["hostname"] == "h" and t["block_id"] == "1"
