@@ -228,9 +228,7 @@ class BatchBuilder:
     def add(self, item) -> None:
         """A hub item (as queued by ``MonitoringHub``)."""
         kind = item[0]
-        if kind == TASK_EVENT:
-            self.add_wire(compact(item))
-        elif kind == TASK_ENDS_EVENT or kind == ENCODED_EVENT:
+        if kind == TASK_EVENT or kind == TASK_ENDS_EVENT or kind == ENCODED_EVENT:
             self.add_wire(compact(item))
         else:
             self.add_message(kind, item[1])
