@@ -476,14 +476,22 @@ class TaskResourceMonitor:
     _full_at = 0.0
     _status_code = task_end.STATUS_RUNNING
 
+    def _full_sample(self) -> dict:
+        """A full final sample, which becomes the next task's base (caller holds the lock);
+        also what CPU-only samples carry forward until the next one."""
+        now = self._last = self.sampler.read_final()
+        t = _times()
+        self._children_cpu = (t[2], t[3])
+        self._full_at = now["wall"]
+        self._status_code = task_end.status_code(now["status"])
+        return now
 
     def _end(self):
         with self._lock:
             task, self._task = self._task, None
             if task is None:
                 return None, None
-            now = self._last = self.sampler.read_final()
-            self._full_at = now["wall"]
+            now = self._full_sample()
         return task, now
 
     def task_end(self, executor_task_id: int) -> bytes:
@@ -519,11 +527,7 @@ class TaskResourceMonitor:
                 user = ru.ru_utime + cuser
                 system = ru.ru_stime + csys
                 vol, invol = ru.ru_nvcsw, ru.ru_nivcsw
-                prev = task.prev
-                if prev is None:
-                    prev_wall, prev_cpu = last["wall"], last["cpu"]
-                else:
-                    prev_wall, prev_cpu = prev
+                prev_wall, prev_cpu = _prev(task)
                 dt = wall - prev_wall
                 cpu = user + system
                 cpu_num = last["cpu_num"]
@@ -537,12 +541,7 @@ class TaskResourceMonitor:
                 last["wall"], last["cpu"], last["user"], last["system"] = wall, cpu, user, system
                 last["vol"], last["invol"] = vol, invol
                 return record
-            now = self.sampler.read_final()
-            t = _times()
-            self._children_cpu = (t[2], t[3])
-            self._full_at = now["wall"]
-            self._last = now
-            self._status_code = task_end.status_code(now["status"])
+            now = self._full_sample()
         base = task.base
         prev_wall, prev_cpu = _prev(task)
         end = now["wall"]
