@@ -254,13 +254,17 @@ class BatchBuilder:
     def _status(self, task_id, name, when, try_id, host=None) -> None:
         self._batch.status.append((task_id, name, when, self.run_id, try_id, host))
 
-    def _pending(self, task_id, ts, fail_count, label, func_name, memoize, time_invoked, depends, files):
-        when = epoch_text(ts)
+    def _task_state(self, task_id, name, ts, fail_count, label=None):
+        """What every state change writes into the task's row; (row, timestamp text)."""
         row = self._task(task_id)
-        row[T_STATUS] = "pending"
+        row[T_STATUS] = name
         row[T_FAILS] = fail_count
         if label is not None:
             row[T_EXEC] = label
+        return row, epoch_text(ts)
+
+    def _pending(self, task_id, ts, fail_count, label, func_name, memoize, time_invoked, depends, files):
+        row, when = self._task_state(task_id, "pending", ts, fail_count, label)
         row[T_FUNC] = func_name
         if depends is not None:
             row[T_DEPENDS] = depends
@@ -279,12 +283,7 @@ class BatchBuilder:
         self._live_state[task_id] = "pending"
 
     def _launched(self, task_id, ts, try_id, fail_count, label, etid):
-        when = epoch_text(ts)
-        row = self._task(task_id)
-        row[T_STATUS] = "launched"
-        row[T_FAILS] = fail_count
-        if label is not None:
-            row[T_EXEC] = label
+        row, when = self._task_state(task_id, "launched", ts, fail_count, label)
         trow = self._try(task_id, try_id)
         trow[Y_EXEC] = label
         if trow[Y_LAUNCHED] is None:
@@ -300,12 +299,7 @@ class BatchBuilder:
 
     def _ended(self, task_id, name, ts, try_id, fail_count, label, time_returned, fail_cost, from_memo, etid,
                history, joins, hashsum):
-        when = epoch_text(ts)
-        row = self._task(task_id)
-        row[T_STATUS] = name
-        row[T_FAILS] = fail_count
-        if label is not None:
-            row[T_EXEC] = label
+        row, when = self._task_state(task_id, name, ts, fail_count, label)
         if hashsum is not None:
             row[T_HASH] = hashsum
         if name in FINAL_STATES:
@@ -315,9 +309,7 @@ class BatchBuilder:
                 row[T_HISTORY] = ",".join(history)
             counter = self._batch.completed if name in SUCCESS_STATES else self._batch.failed
             counter[self.run_id] = counter.get(self.run_id, 0) + 1
-            self._live_state.pop(task_id, None)
-        else:
-            self._live_state[task_id] = name
+        self._state(task_id, name)
         if name in TRY_END_STATES and not (from_memo and name in FINAL_STATES):
             self._remember_executor_task(etid, label, task_id, try_id)
             trow = self._try(task_id, try_id)
@@ -331,10 +323,7 @@ class BatchBuilder:
         self._status(task_id, name, when, try_id)
 
     def _other_state(self, task_id, name, ts, try_id, fail_count):
-        when = epoch_text(ts)
-        row = self._task(task_id)
-        row[T_STATUS] = name
-        row[T_FAILS] = fail_count
+        row, when = self._task_state(task_id, name, ts, fail_count)
         if name == "running":
             if row[T_RUNNING] is None:
                 row[T_RUNNING] = when
@@ -347,9 +336,6 @@ class BatchBuilder:
         self._state(task_id, name)
 
     # --- worker reports ---------------------------------------------------------------
-    def _ids(self, label, etid):
-        return self._executor_tasks.get((label, etid))
-
     def add_task_ends(self, label, blob) -> None:
         """Packed end-of-task records of HTEX workers (``task_end.TASK_END``)."""
         for fields in _te.TASK_END.iter_unpack(blob):
