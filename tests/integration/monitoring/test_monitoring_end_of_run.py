@@ -32,15 +32,21 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("ending", ["normal", "ctrl-c"])
-def test_every_task_is_recorded(tmp_path, ending):
+def _run_workflow(tmp_path, source: str, ending: str) -> subprocess.CompletedProcess:
+    """Run a workflow script in its own process (so a Ctrl-C is real); it must print "done"."""
     script = tmp_path / "wf.py"
-    script.write_text(SCRIPT)
+    script.write_text(source)
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     p = subprocess.run([sys.executable, str(script), ending], cwd=tmp_path, env=env, capture_output=True,
                        text=True, timeout=120)
     assert "done" in p.stdout, p.stderr[-2000:]
+    return p
+
+
+@pytest.mark.parametrize("ending", ["normal", "ctrl-c"])
+def test_every_task_is_recorded(tmp_path, ending):
+    p = _run_workflow(tmp_path, SCRIPT, ending)
     if ending == "ctrl-c":
         assert "KeyboardInterrupt" in p.stderr
     conn = sqlite3.connect(tmp_path / "monitoring.db")
@@ -83,13 +89,7 @@ HTEX_SCRIPT = textwrap.dedent("""
 @pytest.mark.htex
 @pytest.mark.parametrize("ending", ["normal", "ctrl-c"])
 def test_a_burst_on_htex_is_recorded_whole(tmp_path, ending):
-    script = tmp_path / "wf.py"
-    script.write_text(HTEX_SCRIPT)
-    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    p = subprocess.run([sys.executable, str(script), ending], cwd=tmp_path, env=env, capture_output=True,
-                       text=True, timeout=120)
-    assert "done" in p.stdout, p.stderr[-2000:]
+    _run_workflow(tmp_path, HTEX_SCRIPT, ending)
     conn = sqlite3.connect(tmp_path / "monitoring.db")
     try:
         assert conn.execute("select count(*) from task where task_status_name='exec_done'").fetchone()[0] == 3000
@@ -104,14 +104,8 @@ def test_a_burst_on_htex_is_recorded_whole(tmp_path, ending):
 
 @pytest.mark.htex
 def test_htex_tasks_are_seen_running_even_with_resource_monitoring_off(tmp_path):
-    script = tmp_path / "wf.py"
-    script.write_text(HTEX_SCRIPT.replace("resource_monitoring_interval=1", "resource_monitoring_enabled=False")
-                      .replace("range(3000)", "range(50)"))
-    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    p = subprocess.run([sys.executable, str(script), "normal"], cwd=tmp_path, env=env, capture_output=True,
-                       text=True, timeout=120)
-    assert "done" in p.stdout, p.stderr[-2000:]
+    _run_workflow(tmp_path, HTEX_SCRIPT.replace("resource_monitoring_interval=1", "resource_monitoring_enabled=False")
+                  .replace("range(3000)", "range(50)"), "normal")
     conn = sqlite3.connect(tmp_path / "monitoring.db")
     try:
         assert conn.execute("select count(*) from try where task_try_time_running is null").fetchone()[0] == 0
