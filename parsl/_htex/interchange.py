@@ -552,12 +552,7 @@ class Interchange:
             return
         m.lane = None
         self._lanes.pop(conn.fd, None)
-        if self._poller is not None:
-            try:
-                self._poller.unregister(conn.fd)
-            except KeyError:
-                pass
-        conn.close()
+        conn.close(self._poller)
 
     def _register(self, sock, uid: bytes, frame, fd: Optional[int] = None) -> None:
         try:

@@ -211,7 +211,14 @@ class LaneConnection:
         del self.inbuf[:used]
         return messages
 
-    def close(self) -> None:
+    def close(self, poller=None) -> None:
+        """Close; with ``poller`` (a zmq.Poller polling this connection), stop polling it
+        first.  Either end uses it."""
+        if poller is not None:
+            try:
+                poller.unregister(self.fd)
+            except KeyError:
+                pass
         if not self.closed:
             self.closed = True
             try:

@@ -352,12 +352,7 @@ class Manager:
         self.lane_ready = False
         if lane is None:
             return
-        if self.poller is not None:
-            try:
-                self.poller.unregister(lane.fd)
-            except KeyError:
-                pass
-        lane.close()
+        lane.close(self.poller)
 
     def _send_upstream(self) -> None:
         records = self.upstream
