@@ -119,12 +119,17 @@ def test_worker_debug_logs_under_run_dir(htex):
     assert wait_for(lambda: wanted <= set(os.listdir(os.path.join(logdir, uid))), 20)
 
 
-def test_version_mismatch_puts_executor_in_bad_state(htex):
+def _launch_cmd_after(setup: str) -> str:
+    """The default launch command, with the manager started after running ``setup`` (Python
+    statements without single quotes) in its process."""
     from parsl.executors.high_throughput.executor import DEFAULT_LAUNCH_CMD
-    patched = ("{python} -c 'import sys, parsl.version as v; v.VERSION = \"0.0.1-other\"; "
+    patched = (f"{{python}} -c 'import sys; {setup}; "
                "from parsl.executors.high_throughput.process_worker_pool import main; sys.exit(main(sys.argv[1:]))'")
-    cmd = DEFAULT_LAUNCH_CMD.replace("{python} -m parsl.executors.high_throughput.process_worker_pool", patched)
-    ex = htex(launch_cmd=cmd)
+    return DEFAULT_LAUNCH_CMD.replace("{python} -m parsl.executors.high_throughput.process_worker_pool", patched)
+
+
+def test_version_mismatch_puts_executor_in_bad_state(htex):
+    ex = htex(launch_cmd=_launch_cmd_after('import parsl.version as v; v.VERSION = "0.0.1-other"'))
     fut = ex.submit(double, {}, 1)
     assert wait_for(lambda: ex.bad_state_is_set, 30)
     assert "0.0.1-other" in str(ex.executor_exception)
@@ -273,12 +278,8 @@ def test_port_in_use_is_a_clear_error(htex):
 
 
 def test_workers_that_cannot_start_fail_the_block_instead_of_hanging(htex):
-    from parsl.executors.high_throughput.executor import DEFAULT_LAUNCH_CMD
     # The manager starts, but every worker it spawns exits at once (as with a broken environment).
-    broken = ("{python} -c 'import sys; sys.executable = \"/bin/false\"; "
-              "from parsl.executors.high_throughput.process_worker_pool import main; sys.exit(main(sys.argv[1:]))'")
-    cmd = DEFAULT_LAUNCH_CMD.replace("{python} -m parsl.executors.high_throughput.process_worker_pool", broken)
-    ex = htex(launch_cmd=cmd)
+    ex = htex(launch_cmd=_launch_cmd_after('sys.executable = "/bin/false"'))
     fut = ex.submit(double, {}, 1)
 
     def failed():
