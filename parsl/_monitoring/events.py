@@ -1,7 +1,7 @@
 """Turning monitoring events into database rows, in the writer process (pure: no
 threads, no I/O).
 
-``BatchBuilder`` folds wire items (``wire.compact_into``'s, cut by ``wire.split_wire``)
+``BatchBuilder`` folds wire items (``wire.compact_events``'s, cut by ``wire.split_wire``)
 into rows, already as tuples in the tables' column order with timestamps as the text
 SQLite stores, merging the rows of one task (and of one try) so that a task seen start
 to end within one batch is one row write, not five.  ``BatchBuilder.add`` also takes hub

@@ -1,12 +1,12 @@
 """The monitoring router: moves events from the user process to the database writer.
 
-Producers (the DFK thread, executor threads) only ``extend`` a deque by one event of
+Producers (the DFK thread, executor threads) only ``extend`` a list by one event of
 ``WIDTH`` entries, which is atomic under the GIL and costs well under a microsecond: the
 task path never waits.  An event is ``(record, state, epoch_ts, try_id, fail_count,
 exec_fu)`` for a task state change, or ``(kind, a, b, None, None, None)`` for anything
 else (``kind`` a ``MessageType`` or one of ``wire``'s kind strings).  The router's thread
 wakes every ``flush_period`` seconds (or at once when closing), turns what is queued into
-one flat list of wire fields (``wire.compact_into``) and sends it, one pickle per period,
+one flat list of wire fields (``wire.compact_events``) and sends it, one pickle per period,
 to the writer process (``writer_process``), which builds rows and writes them.  Keeping
 row building and SQL out of this process is what makes monitoring
 nearly free for the DFK and the HTEX interchange, which share this process's GIL.
@@ -16,7 +16,6 @@ rest and exits, so a normal end or a Ctrl-C (via the hub's atexit hook) loses no
 """
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
@@ -24,7 +23,7 @@ from typing import Optional
 
 logger = logging.getLogger("parsl.monitoring")
 
-#: deque entries per queued event
+#: queue entries per event
 WIDTH = 6
 
 def write_with_retries(database, batch, attempts: int = 50) -> bool:
@@ -55,7 +54,9 @@ class MonitoringRouter:
     def __init__(self, client, flush_period: float = 0.5):
         self.client = client
         self.flush_period = flush_period
-        self.queue: collections.deque = collections.deque()
+        #: events, WIDTH entries each; a list, not a deque: the flush takes everything
+        #: queued with one slice (a deque would need a popleft per entry)
+        self.queue: list = []
         self._wake = threading.Event()
         self._closing = False
         self._thread: Optional[threading.Thread] = None
@@ -67,32 +68,31 @@ class MonitoringRouter:
 
     def put(self, item) -> None:
         """Queue one hub item (``wire`` documents the forms)."""
-        from parsl._monitoring.wire import TASK_EVENT
-        if item[0] == TASK_EVENT:
-            event = tuple(item[1:7])
-            if len(event) < WIDTH:
-                event += (event[0].exec_fu,)
-        else:
-            event = (item[0], item[1], item[2] if len(item) > 2 else None, None, None, None)
-        self.queue.extend(event)
+        from parsl._monitoring.wire import event_of
+        self.queue.extend(event_of(item))
 
     def flush(self) -> None:
-        from parsl._monitoring.wire import compact_into
+        from parsl._monitoring.wire import compact_events
         q = self.queue
-        popleft = q.popleft
+        n = len(q)
+        n -= n % WIDTH            # whole events only (each came in one extend)
+        if not n:
+            return
+        # Two C-level steps, each atomic under the GIL; producers only append at the end.
+        events = q[:n]
+        del q[:n]
         items: list = []
-        for _ in range(len(q) // WIDTH):      # whole events only (each came in one extend)
-            event = (popleft(), popleft(), popleft(), popleft(), popleft(), popleft())
-            try:
-                compact_into(items, event)
-            except Exception:
-                logger.exception("Monitoring: could not read event %r; skipping it", event[:2])
+        compact_events(items, events, self._skip)
         if items:
             try:
                 self.client.send(items)
                 self.sent_chunks += 1
             except OSError as e:
                 logger.error("Monitoring writer process is gone (%s); %d events not recorded", e, len(items))
+
+    @staticmethod
+    def _skip(event, exc) -> None:
+        logger.error("Monitoring: could not read event %r; skipping it", event[:2], exc_info=exc)
 
     def _run(self) -> None:
         while not self._closing:

@@ -2,7 +2,7 @@
 
 This half runs in the user process (the hub's router thread) and imports nothing heavy
 (no SQLAlchemy: its ~30,000 objects would burden every full garbage collection of the
-workflow's process).  ``compact_into`` turns queued events into one flat list of plain
+workflow's process).  ``compact_events`` turns queued events into one flat list of plain
 values per flush, reading from a task record only what is new in that state (static
 fields when the task is first pending, the executor's task id at launch and at the try's
 end, the outcome when it ends); ``split_wire`` cuts the list back into items in the
@@ -135,70 +135,94 @@ def _label(executor):
     return executor if executor.__class__ is str else executor_label(executor)
 
 
-_NAMES: dict = {}
-
-
-def compact(item) -> tuple:
-    """One hub item as a wire tuple (user-process side: reads the task record)."""
+def event_of(item) -> tuple:
+    """A hub item (see above) as the router's six-entry event."""
     if item[0] == TASK_EVENT:
         event = tuple(item[1:7])
         if len(event) < 6:
             event += (event[0].exec_fu,)
-    else:
-        event = (item[0], item[1], item[2] if len(item) > 2 else None)
+        return event
+    return (item[0], item[1], item[2] if len(item) > 2 else None, None, None, None)
+
+
+def compact(item) -> tuple:
+    """One hub item as a wire tuple (user-process side: reads the task record)."""
     out: list = []
-    compact_into(out, event)
+    compact_events(out, event_of(item))
     return tuple(out)
 
 
-def compact_into(out: list, event) -> None:
-    """Append one queued event's wire fields to the flat list ``out``.
+#: state -> what its wire item carries (one dict lookup per event instead of name tests)
+_KINDS: dict = {}
+_K_LAUNCHED, _K_ENDED, _K_PENDING, _K_STATE = range(4)
 
-    ``event`` is the router's form: ``(record, state, epoch_ts, try_id, fail_count,
-    exec_fu)`` or ``(kind, a, b, ...)``.  The wire is flat (one list of plain values for a
-    whole flush, see ``WIDTHS``) so the user process allocates no tuple per event."""
-    head = event[0]
-    if head.__class__ is not _TaskRecord and isinstance(head, (str, Enum)):
-        if head == TASK_ENDS_EVENT:
-            out.extend((W_TASK_ENDS, event[1], event[2]))
-        elif head == ENCODED_EVENT:
-            out.extend((W_ENCODED, event[1], event[2]))
-        else:
-            out.extend((W_MSG, getattr(head, "value", head), event[1]))
-        return
-    rec, state, ts, try_id, fail_count, exec_fu = event
-    name = _NAMES.get(state)
-    if name is None:
-        name = _NAMES[state] = state_name(state)
-    if name == "launched":
-        # The DFK announces the launch before it submits: the future is read here, later,
-        # and only if the record is still on this try (else the try's end event has it).
-        out.extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, _label(rec.executor),
-                    _etid(rec.exec_fu) if rec.try_id == try_id else None))
-    elif name in _ENDED:
-        history = rec.fail_history
-        joins = rec.joins
-        hashsum = rec.hashsum
-        out.extend((W_ENDED, rec.id, name, ts, try_id, fail_count, _label(rec.executor), rec.time_returned,
-                    rec.fail_cost, bool(rec.from_memo), _etid(exec_fu),
-                    [str(x) for x in history] if history else None,
-                    None if joins is None else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
-                    None if hashsum is None else str(hashsum)))
-    elif name == "pending" and try_id == 0:
-        kwargs = rec.kwargs
-        files = None
-        if kwargs:
-            files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
-            if not any(files):
+
+def _kind(state) -> tuple:
+    name = state_name(state)
+    kind = (_K_LAUNCHED if name == "launched" else _K_ENDED if name in _ENDED
+            else _K_PENDING if name == "pending" else _K_STATE)
+    _KINDS[state] = (kind, name)
+    return kind, name
+
+
+def compact_events(out: list, flat, on_error=None) -> None:
+    """Append the wire fields of queued events to the flat list ``out``.
+
+    ``flat`` holds whole events back to back, six entries each (the router's queue):
+    ``record, state, epoch_ts, try_id, fail_count, exec_fu`` for a task state change, or
+    ``kind, a, b, ...`` for anything else.  Both sides are flat (one list of plain values
+    per flush, see ``WIDTHS``) so the user process allocates no tuple per event.  An event
+    that cannot be read is passed to ``on_error(event, exc)`` and skipped (re-raised when
+    there is no ``on_error``)."""
+    extend = out.extend
+    kinds = _KINDS
+    it = iter(flat)
+    for rec, state, ts, try_id, fail_count, exec_fu in zip(it, it, it, it, it, it):
+        try:
+            if rec.__class__ is not _TaskRecord and isinstance(rec, (str, Enum)):
+                if rec == TASK_ENDS_EVENT:
+                    extend((W_TASK_ENDS, state, ts))
+                elif rec == ENCODED_EVENT:
+                    extend((W_ENCODED, state, ts))
+                else:
+                    extend((W_MSG, getattr(rec, "value", rec), state))
+                continue
+            kind, name = kinds.get(state) or _kind(state)
+            if kind == _K_LAUNCHED:
+                # The DFK announces the launch before it submits: the future is read here,
+                # later, and only if the record is still on this try (else the try's end
+                # event has it).
+                extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, _label(rec.executor),
+                        _etid(rec.exec_fu) if rec.try_id == try_id else None))
+            elif kind == _K_ENDED:
+                history = rec.fail_history
+                joins = rec.joins
+                hashsum = rec.hashsum
+                extend((W_ENDED, rec.id, name, ts, try_id, fail_count, _label(rec.executor), rec.time_returned,
+                        rec.fail_cost, bool(rec.from_memo), _etid(exec_fu),
+                        [str(x) for x in history] if history else None,
+                        None if joins is None
+                        else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
+                        None if hashsum is None else str(hashsum)))
+            elif kind == _K_PENDING and try_id == 0:
+                kwargs = rec.kwargs
                 files = None
-        out.extend((W_PENDING, rec.id, ts, fail_count, _label(rec.executor), rec.func_name, rec.memoize,
-                    rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files))
-    else:
-        out.extend((W_STATE, rec.id, name, ts, try_id, fail_count))
+                if kwargs:
+                    files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
+                    if not any(files):
+                        files = None
+                extend((W_PENDING, rec.id, ts, fail_count, _label(rec.executor), rec.func_name, rec.memoize,
+                        rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files))
+            else:
+                extend((W_STATE, rec.id, name, ts, try_id, fail_count))
+        except Exception as e:
+            if on_error is None:
+                raise
+            on_error((rec, state, ts, try_id, fail_count, exec_fu), e)
 
 
 def split_wire(flat: list):
-    """The wire tuples in a flat list made by ``compact_into`` (writer side)."""
+    """The wire tuples in a flat list made by ``compact_events`` (writer side)."""
     i, n = 0, len(flat)
     widths = WIDTHS
     while i < n:

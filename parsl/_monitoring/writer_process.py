@@ -3,7 +3,7 @@ process's GIL away from the DFK and the HTEX interchange.
 
 Parent side (``WriterProcessClient``, owned by the hub's ``MonitoringRouter``): every
 flush period the router turns queued events into one flat list of wire fields
-(``wire.compact_into``) and sends one length-prefixed pickle per period down a pipe.
+(``wire.compact_events``) and sends one length-prefixed pickle per period down a pipe.
 
 Child side (``main``, run as ``python -m parsl._monitoring.writer_process``): reads
 chunks (held unopened while they stream in at full speed, see ``BUSY_BYTES``), folds
@@ -71,7 +71,8 @@ class WriterProcessClient:
             return
         data = pickle.dumps(items, protocol=5)
         try:
-            _write_all(self._w, HEAD.pack(len(data)) + data)
+            _write_all(self._w, HEAD.pack(len(data)))    # two writes: no copy of a large chunk
+            _write_all(self._w, data)
         except OSError:
             self.broken = True
             raise

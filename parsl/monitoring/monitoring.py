@@ -144,7 +144,7 @@ class MonitoringHub:
             raise ConfigurationError(f"MonitoringHub(logging_endpoint={url!r}): the monitoring database "
                                      f"could not be opened: {e}") from None
         self.router = MonitoringRouter(client, flush_period=self.flush_period)
-        # Bind the hot paths once.  Each event is six entries added to the router's deque by
+        # Bind the hot paths once.  Each event is six entries added to the router's queue by
         # ONE extend (atomic under the GIL); the argument tuple dies at once, so events
         # waiting for the next flush add nothing for the cycle collector to walk (queued
         # tuples made monitoring's GC cost more than its own work).
