@@ -8,7 +8,7 @@ worker gives it (HTEX: ``parsl._htex.worker.send_monitoring``).
 
 Per-task values are *deltas since the task began*: CPU times and I/O counters of the
 worker are cumulative, so the counters at the previous task's end are the baseline
-(no extra sampling at task start; a start costs one ``os.times()``).  CPU of children
+(no extra sampling at task start; a start reads the clock only).  CPU of children
 that already exited is included through the process's ``children_*`` CPU times.
 ``psutil_process_cpu_percent`` is Δ(user+system)/Δ(wall) since the previous sample
 (Parsl's was always 0).
@@ -64,6 +64,14 @@ FULL_SAMPLE_EVERY = 0.02
 #: least this long: starting, running and reaping a process takes longer, so a shorter task
 #: cannot have added any (saves a syscall per no-op task).
 CHILDREN_CPU_AFTER = 0.001
+#: CPU times are read at a task's end whenever the last read is at least this old, so every
+#: task that ran this long has its own CPU figures.  A shorter task ending sooner after the
+#: last read reads no counter at all (only the clock): its CPU, context switches and I/O
+#: are counted in the next task that reads them (within this much time on the same
+#: worker), so sums over tasks stay exact; its ``cpu_percent`` repeats the last read's.
+#: Why: a system call costs a few microseconds on a core shared with the manager and the
+#: other workers (cold caches), the largest part of what monitoring cost a no-op task.
+CPU_SAMPLE_EVERY = 0.001
 
 _TOTAL_MEMORY = None
 
@@ -371,29 +379,34 @@ def resource_fields(now: dict, base: dict, prev: dict, interval: float,
     }
 
 
+#: A running task is a list (built without a Python-level call on the worker's path):
+#: ``[ids, start, base, prev, first]`` — ids: a dict, or the executor's task id (int);
+#: start: epoch seconds; base: the counters at which its usage is zero; prev: ``(wall,
+#: cpu)`` of its last periodic sample, or None; first: a one-shot token, taken by whichever
+#: of the worker (at the end) and the sampler thread (after ``START_REPORT_DELAY``) first
+#: reports the task running: ``next(first, 0)`` is one C call, atomic under the GIL, so
+#: exactly one of them gets 1 without a lock on the worker's path.
+_IDS, _START, _BASE, _PREV, _FIRST = range(5)
+_ONE = (1,)
+
+
+def running_task(ids, start: float, base: dict) -> list:
+    return [ids, start, base, None, iter(_ONE)]
+
+
 def _prev(task) -> tuple:
     """(wall, cpu) that a task's next cpu_percent is measured from: its last periodic
     sample, else its base sample (both from one sample: CPU over the same interval)."""
-    if task.prev is not None:
-        return task.prev
-    base = task.base
+    prev = task[_PREV]
+    if prev is not None:
+        return prev
+    base = task[_BASE]
     return base["wall"], base["cpu"]
 
 
 def _ids(task) -> dict:
-    ids = task.ids
+    ids = task[_IDS]
     return ids if isinstance(ids, dict) else {"executor_task_id": ids}
-
-
-class _Task:
-    __slots__ = ("ids", "start", "first_sent", "base", "prev")
-
-    def __init__(self, ids, start, base):
-        self.ids = ids                          # a dict, or an executor task id (int)
-        self.start = start
-        self.first_sent = False
-        self.base = base                        # counters at which this task's usage is zero
-        self.prev = None                        # (wall, cpu) of the last periodic sample, if any
 
 
 class TaskResourceMonitor:
@@ -430,8 +443,9 @@ class TaskResourceMonitor:
         self._cpu_only_ok = bool(fast) and fast._own
         t = os.times()
         self._children_cpu = (t[2], t[3])
-        self._task: Optional[_Task] = None
-        self._lock = threading.Lock()            # guards _task and the sampler
+        #: the running task (``running_task``) or None; set and cleared by the worker only
+        self._task: Optional[list] = None
+        self._lock = threading.Lock()            # guards the sampler (its /proc readers)
         self._unpark = threading.Event()
         self._parked = False
         self._closing = False
@@ -444,10 +458,10 @@ class TaskResourceMonitor:
                                           resource_monitoring_interval=self.interval,
                                           total_memory=_total_memory())
 
-    def _resource_message(self, task: _Task, sample: dict) -> dict:
+    def _resource_message(self, task: list, sample: dict) -> dict:
         prev_wall, prev_cpu = _prev(task)
-        fields = resource_fields(sample, task.base, {"wall": prev_wall, "cpu": prev_cpu}, self.interval)
-        task.prev = (sample["wall"], sample["cpu"])
+        fields = resource_fields(sample, task[_BASE], {"wall": prev_wall, "cpu": prev_cpu}, self.interval)
+        task[_PREV] = (sample["wall"], sample["cpu"])
         fields.update(_ids(task))
         fields["psutil_process_pid"] = self._pid
         fields["hostname"] = self.common["hostname"]
@@ -462,18 +476,23 @@ class TaskResourceMonitor:
 
     def begin(self, ids) -> None:
         """A task starts: ``ids`` is a dict (see ``task_started``) or, cheaper, the executor's
-        task id.  On the worker's path: no sampling, one small object."""
-        self._task = _Task(ids, _time(), self._last)
+        task id.  On the worker's path: no sampling, no lock, no Python-level call."""
+        self._task = [ids, _time(), self._last, None, iter(_ONE)]     # == running_task(...)
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="parsl-resource-sampler", daemon=True)
-            self._thread.start()
-            if self._pid == os.getpid():
-                with self._lock:
-                    self.sampler.add_quiet_thread(self._thread.native_id)
+            self._start_thread()
         elif self._parked:
             self._unpark.set()
 
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="parsl-resource-sampler", daemon=True)
+        self._thread.start()
+        if self._pid == os.getpid():
+            with self._lock:
+                self.sampler.add_quiet_thread(self._thread.native_id)
+
     _full_at = 0.0
+    _cpu_at = 0.0
+    _cpu_pct = 0.0
     _status_code = task_end.STATUS_RUNNING
 
     def _full_sample(self) -> dict:
@@ -482,80 +501,88 @@ class TaskResourceMonitor:
         now = self._last = self.sampler.read_final()
         t = _times()
         self._children_cpu = (t[2], t[3])
-        self._full_at = now["wall"]
+        self._full_at = self._cpu_at = now["wall"]
         self._status_code = task_end.status_code(now["status"])
         return now
 
     def _end(self):
+        task, self._task = self._task, None
+        if task is None:
+            return None, None
         with self._lock:
-            task, self._task = self._task, None
-            if task is None:
-                return None, None
             now = self._full_sample()
         return task, now
 
     def task_end(self, executor_task_id: int) -> bytes:
         """Take the final sample; the task's start, end and usage as one packed
         ``task_end.TASK_END`` record (b"" if no task was started).  See
-        ``FULL_SAMPLE_EVERY`` for what a short task's sample reads.
+        ``CPU_SAMPLE_EVERY`` and ``FULL_SAMPLE_EVERY`` for what a short task's sample reads.
 
         This runs after every task on the worker's path, in a process that shares its
-        cores with the manager and the other workers (cold caches: each operation here
-        costs ~3x what it does in a loop), so the common case is written out flat."""
+        cores with the manager and the other workers: with cold caches a Python-level call
+        or a ``with lock`` costs 1-2 us and a system call 3-5 us (~3x a warm loop), so the
+        common case is written out flat, takes no lock and makes no system call."""
+        task = self._task
+        if task is None:
+            return b""
+        self._task = None
+        wall = _time()
+        first = next(task[_FIRST], 0)
+        start = task[_START]
+        if not self.sample_resources:
+            return _pack_end(executor_task_id, self.worker_key, start, wall, 0.0, 0.0, 0.0, 0, 0, 0, 0,
+                             0, 0, -1, 0, NO_SAMPLE | first, task_end.STATUS_RUNNING)
+        last = self._last
+        if self._cpu_only_ok and task[_BASE] is last and wall - self._full_at < FULL_SAMPLE_EVERY:
+            cpu_num = last["cpu_num"]
+            cpu_num = -1 if cpu_num is None else cpu_num
+            if wall - self._cpu_at < CPU_SAMPLE_EVERY:
+                # A sub-millisecond task soon after the last read: the clock only.  ``last``
+                # stays the base, so the next task that reads the counters gets this one's.
+                return _pack_end(executor_task_id, self.worker_key, start, wall, 0.0, 0.0, self._cpu_pct,
+                                 last["rss"], last["vms"], 0, 0, 0, 0, cpu_num, last["children"], first,
+                                 self._status_code)
+            # CPU times, context switches and the end time; memory, I/O and children as at
+            # the last full sample (so this task's I/O delta is 0 here).
+            self._cpu_at = wall
+            ru = _getrusage(_RUSAGE_SELF)
+            if wall - start >= CHILDREN_CPU_AFTER:
+                t = _times()
+                cuser, csys = t[2], t[3]
+                self._children_cpu = (cuser, csys)
+            else:
+                # Too short to have started and reaped a process of any weight: the
+                # children's CPU is as at the last read (a next read counts any).
+                cuser, csys = self._children_cpu
+            user = ru.ru_utime + cuser
+            system = ru.ru_stime + csys
+            vol, invol = ru.ru_nvcsw, ru.ru_nivcsw
+            prev_wall, prev_cpu = _prev(task)
+            dt = wall - prev_wall
+            cpu = user + system
+            pct = self._cpu_pct = 100.0 * (cpu - prev_cpu) / dt if dt > 0 else 0.0
+            # The next task's base: a new dict (the sampler thread may still be reading this
+            # task's, so it is not changed in place).
+            self._last = dict(last, wall=wall, cpu=cpu, user=user, system=system, vol=vol, invol=invol)
+            return _pack_end(executor_task_id, self.worker_key, start, wall, user - last["user"],
+                             system - last["system"], pct, last["rss"], last["vms"], 0, 0,
+                             vol - last["vol"], invol - last["invol"], cpu_num, last["children"], first,
+                             self._status_code)
         with self._lock:
-            task = self._task
-            if task is None:
-                return b""
-            self._task = None
-            wall = _time()
-            if not self.sample_resources:
-                return _pack_end(executor_task_id, self.worker_key, task.start, wall, 0.0, 0.0, 0.0, 0, 0, 0, 0,
-                                 0, 0, -1, 0, NO_SAMPLE | (not task.first_sent), task_end.STATUS_RUNNING)
-            last = self._last
-            if wall - self._full_at < FULL_SAMPLE_EVERY and self._cpu_only_ok and task.base is last:
-                # CPU times, context switches and the end time; memory, I/O and children
-                # as at the last full sample (so this task's I/O delta is 0 here).
-                ru = _getrusage(_RUSAGE_SELF)
-                if wall - task.start >= CHILDREN_CPU_AFTER:
-                    t = _times()
-                    cuser, csys = t[2], t[3]
-                    self._children_cpu = (cuser, csys)
-                else:
-                    # Too short to have started and reaped a process of any weight: the
-                    # children's CPU is as at the last read (a next read counts any).
-                    cuser, csys = self._children_cpu
-                user = ru.ru_utime + cuser
-                system = ru.ru_stime + csys
-                vol, invol = ru.ru_nvcsw, ru.ru_nivcsw
-                prev_wall, prev_cpu = _prev(task)
-                dt = wall - prev_wall
-                cpu = user + system
-                cpu_num = last["cpu_num"]
-                record = _pack_end(
-                    executor_task_id, self.worker_key, task.start, wall, user - last["user"],
-                    system - last["system"], 100.0 * (cpu - prev_cpu) / dt if dt > 0 else 0.0,
-                    last["rss"], last["vms"], 0, 0, vol - last["vol"], invol - last["invol"],
-                    -1 if cpu_num is None else cpu_num, last["children"], not task.first_sent,
-                    self._status_code)
-                # ``last`` is this task's base and, from now on, the next task's: update it in place.
-                last["wall"], last["cpu"], last["user"], last["system"] = wall, cpu, user, system
-                last["vol"], last["invol"] = vol, invol
-                return record
             now = self._full_sample()
-        base = task.base
+        base = task[_BASE]
         prev_wall, prev_cpu = _prev(task)
         end = now["wall"]
         dt = end - prev_wall
         cpu_num = now["cpu_num"]
+        pct = self._cpu_pct = max(0.0, 100.0 * (now["cpu"] - prev_cpu) / dt) if dt > 0 else 0.0
         return _pack_end(
-            executor_task_id, self.worker_key, task.start, end,
-            max(0.0, now["user"] - base["user"]), max(0.0, now["system"] - base["system"]),
-            max(0.0, 100.0 * (now["cpu"] - prev_cpu) / dt) if dt > 0 else 0.0,
+            executor_task_id, self.worker_key, start, end,
+            max(0.0, now["user"] - base["user"]), max(0.0, now["system"] - base["system"]), pct,
             int(now["rss"]), int(now["vms"]),
             max(0, int(now["read"] - base["read"])), max(0, int(now["write"] - base["write"])),
             max(0, now["vol"] - base["vol"]), max(0, now["invol"] - base["invol"]),
-            -1 if cpu_num is None else cpu_num, now["children"], not task.first_sent,
-            self._status_code)
+            -1 if cpu_num is None else cpu_num, now["children"], first, self._status_code)
 
     def task_finished(self, send: Optional[Callable] = None) -> None:
         """Take the final sample and report the task's start, end and usage as one Parsl
@@ -565,39 +592,39 @@ class TaskResourceMonitor:
         if task is None:
             return
         prev_wall, prev_cpu = _prev(task)
-        resource = resource_fields(now, task.base, {"wall": prev_wall, "cpu": prev_cpu}, self.interval)
+        resource = resource_fields(now, task[_BASE], {"wall": prev_wall, "cpu": prev_cpu}, self.interval)
         resource.update(_ids(task))
         resource["psutil_process_pid"] = self._pid
         resource["hostname"] = self.common["hostname"]
         if "run_id" in self.common:
             resource["run_id"] = self.common["run_id"]
         msg = dict(self.common, **_ids(task))
-        msg.update(first_msg=not task.first_sent, last_msg=True, timestamp=task.start,
+        msg.update(first_msg=bool(next(task[_FIRST], 0)), last_msg=True, timestamp=task[_START],
                    end_timestamp=now["wall"], resource=resource)
         (send or self.send)(MessageType.WORKER_TASK_INFO, msg)
 
     # ---- sampler thread -----------------------------------------------------------------
     def _tick(self) -> float:
         """Do what is due for the running task; return seconds until something is next due."""
+        task = self._task
+        if task is None:
+            return START_REPORT_DELAY
+        now = time.time()
+        due = task[_START] + START_REPORT_DELAY
+        if now < due:
+            return due - now
+        if next(task[_FIRST], 0):      # not yet reported by anyone: the worker has not ended it
+            self.send(MessageType.WORKER_TASK_INFO,
+                      dict(self.common, **_ids(task), first_msg=True, last_msg=False, timestamp=task[_START]))
+        if self.interval <= 0 or not self.sample_resources:
+            return 3600.0
+        due = _prev(task)[0] + self.interval
+        if now < due:
+            return due - now
         with self._lock:
-            task = self._task
-            if task is None:
-                return START_REPORT_DELAY
-            now = time.time()
-            if not task.first_sent:
-                due = task.start + START_REPORT_DELAY
-                if now < due:
-                    return due - now
-                task.first_sent = True
-                self.send(MessageType.WORKER_TASK_INFO,
-                          dict(self.common, **_ids(task), first_msg=True, last_msg=False, timestamp=task.start))
-            if self.interval <= 0 or not self.sample_resources:
-                return 3600.0
-            due = _prev(task)[0] + self.interval
-            if now < due:
-                return due - now
-            self.send(MessageType.RESOURCE_INFO, self._resource_message(task, self.sampler.read()))
-            return self.interval
+            sample = self.sampler.read()
+        self.send(MessageType.RESOURCE_INFO, self._resource_message(task, sample))
+        return self.interval
 
     def _run(self) -> None:
         idle_since = None

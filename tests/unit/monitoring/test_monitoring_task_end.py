@@ -9,7 +9,7 @@ from monitoring_fakes import FakeFuture, FakeRecord
 from parsl._htex import protocol
 from parsl._monitoring import task_end
 from parsl._monitoring.events import TASK_ENDS_EVENT, TASK_EVENT, BatchBuilder, rows_as_dicts
-from parsl._monitoring.resources import TaskResourceMonitor, _Task
+from parsl._monitoring.resources import TaskResourceMonitor, running_task
 from parsl.dataflow.states import States
 from parsl.monitoring.message_type import MessageType
 
@@ -43,7 +43,7 @@ def _monitor(samples, sent=None):
     mon._pid = 1234
     mon._last = _sample(100.0, 4.0)
     # What task_started records, at a fixed start time and without the sampler thread.
-    mon._task = _Task({"executor_task_id": 7}, 105.0, mon._last)
+    mon._task = running_task({"executor_task_id": 7}, 105.0, mon._last)
     return mon
 
 
@@ -261,3 +261,40 @@ def test_with_resource_monitoring_off_tasks_still_report_start_and_end():
     assert batch.resource == []
     (t,) = rows_as_dicts("try", batch.tries)
     assert t["task_try_time_running"] and t["hostname"] == "h" and t["block_id"] == "1"
+
+
+def test_tasks_ending_within_a_millisecond_of_the_last_read_pass_their_cpu_on(monkeypatch):
+    """No counter is read for them (only the clock); the next task that reads the counters
+    reports their CPU too, so the sum over tasks is what the worker spent."""
+    from parsl._monitoring import resources
+    mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
+    clock = [1000.0]
+    monkeypatch.setattr(resources, "_time", lambda: clock[0])
+    real_full = mon.sampler.read_final
+    monkeypatch.setattr(mon.sampler, "read_final", lambda: dict(real_full(), wall=clock[0]))
+    cpu = [10.0]
+    usage = type("Usage", (), {"ru_stime": 0.0, "ru_nvcsw": 5, "ru_nivcsw": 1})
+
+    def getrusage(who):
+        u = usage()
+        u.ru_utime = cpu[0]
+        return u
+    monkeypatch.setattr(resources, "_getrusage", getrusage)
+    monkeypatch.setattr(resources, "_times", lambda: (0.0, 0.0, 0.0, 0.0, 0.0))   # no children
+    try:
+        mon.begin(0)
+        mon.task_end(0)                                     # a full sample: the base
+        mon._last = dict(mon._last, user=10.0, system=0.0, cpu=10.0)
+        mon._children_cpu = (0.0, 0.0)
+        got = []
+        for etid, step in ((1, 0.0002), (2, 0.0002), (3, 0.0002), (4, resources.CPU_SAMPLE_EVERY)):
+            mon.begin(etid)
+            clock[0] += step
+            cpu[0] += 0.0001                               # each task spends 100 us of CPU
+            got.append(task_end.TASK_END.unpack(mon.task_end(etid)))
+        assert [f[4] for f in got[:3]] == [0.0, 0.0, 0.0]   # carried: nothing read
+        assert abs(got[3][4] - 0.0004) < 1e-9              # the reading task counts all four
+        assert [f[3] for f in got] == sorted(f[3] for f in got) and got[3][3] == clock[0]
+        assert [f[0] for f in got] == [1, 2, 3, 4] and all(f[7] > 0 for f in got)   # memory carried too
+    finally:
+        mon.close()
