@@ -131,10 +131,6 @@ def _etid(fu):
     return safe_attr(fu, "parsl_executor_task_id")
 
 
-def _label(executor):
-    return executor if executor.__class__ is str else executor_label(executor)
-
-
 def event_of(item) -> tuple:
     """A hub item (see above) as the router's six-entry event."""
     if item[0] == TASK_EVENT:
@@ -176,6 +172,7 @@ def compact_events(out: list, flat, on_error=None) -> None:
     there is no ``on_error``)."""
     extend = out.extend
     kinds = _KINDS
+    plain_classes = _PLAIN_CLASSES
     it = iter(flat)
     for rec, state, ts, try_id, fail_count, exec_fu in zip(it, it, it, it, it, it):
         try:
@@ -188,18 +185,30 @@ def compact_events(out: list, flat, on_error=None) -> None:
                     extend((W_MSG, getattr(rec, "value", rec), state))
                 continue
             kind, name = kinds.get(state) or _kind(state)
+            # This loop runs for every event of a workflow: the common cases of _label and
+            # _etid are inlined (a Python-level call costs more than the rest of an event).
+            label = rec.executor
+            if label.__class__ is not str:
+                label = executor_label(label)
             if kind == _K_LAUNCHED:
                 # The DFK announces the launch before it submits: the future is read here,
                 # later, and only if the record is still on this try (else the try's end
                 # event has it).
-                extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, _label(rec.executor),
-                        _etid(rec.exec_fu) if rec.try_id == try_id else None))
+                fu = rec.exec_fu if rec.try_id == try_id else None
+            elif kind == _K_ENDED:
+                fu = exec_fu
+            else:
+                fu = None
+            etid = (None if fu is None else getattr(fu, "parsl_executor_task_id", None)
+                    if plain_classes.get(fu.__class__) else _etid(fu))
+            if kind == _K_LAUNCHED:
+                extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, label, etid))
             elif kind == _K_ENDED:
                 history = rec.fail_history
                 joins = rec.joins
                 hashsum = rec.hashsum
-                extend((W_ENDED, rec.id, name, ts, try_id, fail_count, _label(rec.executor), rec.time_returned,
-                        rec.fail_cost, bool(rec.from_memo), _etid(exec_fu),
+                extend((W_ENDED, rec.id, name, ts, try_id, fail_count, label, rec.time_returned,
+                        rec.fail_cost, bool(rec.from_memo), etid,
                         [str(x) for x in history] if history else None,
                         None if joins is None
                         else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
@@ -211,7 +220,7 @@ def compact_events(out: list, flat, on_error=None) -> None:
                     files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
                     if not any(files):
                         files = None
-                extend((W_PENDING, rec.id, ts, fail_count, _label(rec.executor), rec.func_name, rec.memoize,
+                extend((W_PENDING, rec.id, ts, fail_count, label, rec.func_name, rec.memoize,
                         rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files))
             else:
                 extend((W_STATE, rec.id, name, ts, try_id, fail_count))
