@@ -47,6 +47,7 @@ _PLAIN_FUTURES = frozenset({Future, LightFuture, AppFuture, DataFuture})
 logger = logging.getLogger(__name__)
 
 _EMPTY_SPEC: Dict[str, Any] = {}
+_time = time.time
 _CLAIMED = object()     # rec.exec_fu while the task is being handed to its executor
 _CANCELLED = object()   # rec.exec_fu of a task cancelled before launch
 _FILE_OR_FUTURE = (Future, File)
@@ -114,6 +115,7 @@ class DataFlowKernel:
         self.memoizer = config.memoizer
         self.monitoring = config.monitoring
         self._observe = None
+        self._task_events = None
         self.job_status_poller = None
         self._reaper: Optional[threading.Thread] = None
         self.workflow_name = self._find_workflow_name()
@@ -141,7 +143,11 @@ class DataFlowKernel:
             self.memoizer.start(dfk=self, run_dir=self.run_dir, config_run_dir=config.run_dir)
         if self.monitoring is not None:
             self.monitoring.start(self)
-            self._observe = self.monitoring.task_state_changed
+            # Chervil's hub takes state changes as one list.extend of a fixed-layout event
+            # (three per task: no Python-level call on the task's path); others are called.
+            self._task_events = getattr(self.monitoring, "task_events", None)
+            if self._task_events is None:
+                self._observe = self.monitoring.task_state_changed
         try:
             from parsl.jobs.job_status_poller import JobStatusPoller
         except ImportError:
@@ -709,6 +715,10 @@ class DataFlowKernel:
         if old is not None:
             counts[old] -= 1
         counts[new] += 1
+        events = self._task_events
+        if events is not None:
+            events((rec, new, _time(), rec.try_id, rec.fail_count, rec.exec_fu))
+            return
         obs = self._observe
         if obs is not None:
             try:

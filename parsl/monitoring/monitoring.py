@@ -170,12 +170,15 @@ class MonitoringHub:
         self.send = send
 
         def task_state_changed(task_record, new_state, _time=time.time):
-            # exec_fu is taken now: by the time the router reads the record, a retry may
-            # have replaced it, and this try's worker messages are matched by its task id.
             ext((task_record, new_state, _time(), task_record.try_id, task_record.fail_count,
                  task_record.exec_fu))
 
         self.task_state_changed = task_state_changed
+        #: What the DFK calls instead, inline, with the same six values: ``(record, state,
+        #: epoch seconds, try_id, fail_count, exec_fu)``.  try_id, fail_count and exec_fu are
+        #: taken at the change: by the time the router reads the record, a retry may have
+        #: replaced them, and this try's worker messages are matched by its task id.
+        self.task_events = ext
         self.router.start()
         self._started = True
         atexit.register(self.close)
@@ -199,6 +202,9 @@ class MonitoringHub:
 
     def send(self, message_type, payload) -> None:  # replaced by a bound closure in start()
         raise RuntimeError("MonitoringHub.send() called before start()")
+
+    #: set by start() (see there); None before
+    task_events = None
 
     def task_state_changed(self, task_record, new_state) -> None:
         """Called by the DFK on every state change; O(1), never touches the database.

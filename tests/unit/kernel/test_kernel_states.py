@@ -1,4 +1,5 @@
 """Task states (Parsl's names and values) and the kernel's table of legal state moves."""
+import time
 import types
 
 import pytest
@@ -33,7 +34,7 @@ def test_final_state_sets():
 def _fake_kernel():
     # _set_state only needs the counters and the (optional) monitoring observer
     seen = []
-    k = types.SimpleNamespace(task_state_counts={s: 0 for s in States},
+    k = types.SimpleNamespace(task_state_counts={s: 0 for s in States}, _task_events=None,
                               _observe=lambda rec, new: seen.append((rec.id, new)))
     return k, seen
 
@@ -89,6 +90,20 @@ def test_illegal_moves_raise_and_leave_state_alone(path):
 def test_no_move_leaves_a_final_state():
     for final in FINAL_STATES:
         assert not dflow._LEGAL.get(final), f"{final} should be terminal"
+
+
+def test_the_hubs_event_sink_gets_each_change_with_the_try_as_it_was_then():
+    k, seen = _fake_kernel()
+    events = []
+    k._task_events = events.extend
+    rec = _record()
+    dflow.DataFlowKernel._set_state(k, rec, States.pending)
+    rec.try_id, rec.fail_count = 1, 1
+    dflow.DataFlowKernel._set_state(k, rec, States.launched)
+    assert len(events) == 12 and seen == []          # six values per change, nothing called
+    assert events[0:2] == [rec, States.pending] and events[3:6] == [0, 0, None]
+    assert events[6:8] == [rec, States.launched] and events[9:11] == [1, 1]
+    assert events[2] <= events[8] <= time.time()
 
 
 def test_an_observer_that_raises_does_not_break_the_task():
