@@ -8,7 +8,8 @@ One run (what each side executes):
 prints a JSON line: tasks/s end to end (first submit to last result), cleanup seconds,
 the row counts the run left in its monitoring database (nothing may be lost), and (Chervil,
 with psutil) the CPU each process of the run spent per task during the timed part
-(``cpu_us_per_task``: user process, manager, workers, monitoring writer).
+(``cpu_us_per_task``: user process, manager, workers, monitoring writer; with
+``MON_BENCH_THREADS=1`` also the user process's threads, ``user:<thread name>``).
 """
 import argparse
 import json
@@ -86,6 +87,12 @@ def _cpu_by_role() -> dict:
                 else "worker" if "_htex.worker" in cmd else "manager" if "process_worker_pool" in cmd
                 else "other")
         out[role] = out.get(role, 0.0) + t.user + t.system
+        if role == "user" and os.environ.get("MON_BENCH_THREADS"):
+            import threading
+            names = {th.native_id: th.name for th in threading.enumerate()}
+            for th in p.threads():
+                name = "user:" + names.get(th.id, "?").split("-")[0]
+                out[name] = out.get(name, 0.0) + th.user_time + th.system_time
         if os.environ.get("MON_BENCH_CTX"):
             c = p.num_ctx_switches()
             out[role + "_ctx"] = out.get(role + "_ctx", 0.0) + (c.voluntary + c.involuntary) / 1e6
