@@ -70,6 +70,9 @@ class MonitoringRouter:
         self._wake = threading.Event()
         self._held_since: Optional[float] = None      # monotonic time the current hold began
         self._seen = 0                                # events queued at the previous check
+        #: events arrived at burst speed in the last period (chunks sent then say so)
+        self.burst = False
+        self._sent_burst = False
         self._closing = False
         self._thread: Optional[threading.Thread] = None
         self.sent_chunks = 0
@@ -88,16 +91,17 @@ class MonitoringRouter:
         q = self.queue
         n = len(q)
         n -= n % WIDTH            # whole events only (each came in one extend)
-        if not n:
-            return
         # Two C-level steps, each atomic under the GIL; producers only append at the end.
         events = q[:n]
         del q[:n]
         items: list = []
         compact_events(items, events, self._skip)
-        if items:
+        burst = self.burst
+        # An empty chunk still tells the writer that a burst is over (it may hold rows).
+        if items or (self._sent_burst and not burst):
+            self._sent_burst = burst
             try:
-                self.client.send(items)
+                self.client.send(items, burst)
                 self.sent_chunks += 1
             except OSError as e:
                 logger.error("Monitoring writer process is gone (%s); %d events not recorded", e, len(items))
@@ -111,8 +115,8 @@ class MonitoringRouter:
         (a burst is on, see ``BUSY_EVENTS_PER_S``)."""
         queued = len(self.queue) // WIDTH
         arrived, self._seen = queued - self._seen, queued
-        if (arrived >= BUSY_EVENTS_PER_S * self.flush_period and queued < MAX_HELD_EVENTS
-                and now - (self._held_since or now) < MAX_HOLD_S):
+        self.burst = arrived >= BUSY_EVENTS_PER_S * self.flush_period
+        if self.burst and queued < MAX_HELD_EVENTS and now - (self._held_since or now) < MAX_HOLD_S:
             if self._held_since is None:
                 self._held_since = now
             return True
@@ -130,8 +134,13 @@ class MonitoringRouter:
             except Exception:
                 logger.exception("Monitoring router failed to flush")
             self._seen = len(self.queue) // WIDTH
+        self._final_flush()
+
+    def _final_flush(self) -> None:
+        """Whatever arrived while closing, marked as the end of any burst."""
+        self.burst = False
         try:
-            self.flush()          # whatever arrived while closing
+            self.flush()
         except Exception:
             logger.exception("Monitoring router failed in its final flush")
 
@@ -144,7 +153,7 @@ class MonitoringRouter:
         if t is not None and t is not threading.current_thread():
             t.join(timeout)
         elif t is None:
-            self.flush()
+            self._final_flush()
         code = self.client.close(timeout)
         if code:
             logger.error("Monitoring writer process exited with status %s", code)

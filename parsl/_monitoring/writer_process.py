@@ -6,9 +6,10 @@ flush period the router turns queued events into one flat list of wire fields
 (``wire.compact_events``) and sends one length-prefixed pickle per period down a pipe.
 
 Child side (``main``, run as ``python -m parsl._monitoring.writer_process``): reads
-chunks (held unopened while they stream in at full speed, see ``BUSY_BYTES``), folds
-them into a ``Batch`` with ``events.BatchBuilder`` and writes it in one transaction.  It ignores Ctrl-C (the parent decides), and on EOF (parent closed the
-pipe, or died) it writes what it has, does the end-of-run upkeep and exits.
+chunks (held unopened while the router says a burst is on, see ``MAX_LAG_S``), folds
+them into a ``Batch`` with ``events.BatchBuilder`` and writes it in one transaction.  It
+ignores Ctrl-C (the parent decides), and on EOF (parent closed the pipe, or died) it
+writes what it has, does the end-of-run upkeep and exits.
 """
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ import sys
 import time
 from typing import Optional
 
-HEAD = struct.Struct("!Q")
+#: chunk header: payload length, flags
+HEAD = struct.Struct("!QB")
+#: flag: sent during a burst (the router holds events while tasks stream in at full
+#: speed): more follows soon, the writer may wait before writing
+BURST = 1
 
 
 class WriterProcessClient:
@@ -66,12 +71,14 @@ class WriterProcessClient:
         if data.strip() != b"ok":
             raise RuntimeError(data.decode(errors="replace").strip())
 
-    def send(self, items) -> None:
-        if self.broken or not items:
+    def send(self, items, burst: bool = False) -> None:
+        """One chunk of wire items; ``burst``: the stream goes on at full speed (an empty
+        chunk without it says the burst is over)."""
+        if self.broken:
             return
         data = pickle.dumps(items, protocol=5)
         try:
-            _write_all(self._w, HEAD.pack(len(data)))    # two writes: no copy of a large chunk
+            _write_all(self._w, HEAD.pack(len(data), BURST if burst else 0))   # two writes: no copy
             _write_all(self._w, data)
         except OSError:
             self.broken = True
@@ -131,6 +138,7 @@ class _Chunks:
         self.fd = fd
         self.buf = bytearray()
         self.eof = False
+        self.burst = False          # the last chunk's BURST flag
 
     def get(self, timeout: Optional[float]):
         """The next chunk; None when ``timeout`` seconds passed without one; ``EOF`` at the end
@@ -138,10 +146,11 @@ class _Chunks:
         buf = self.buf
         while True:
             if len(buf) >= HEAD.size:
-                n = HEAD.unpack_from(buf)[0]
+                n, flags = HEAD.unpack_from(buf)
                 if len(buf) >= HEAD.size + n:
                     data = bytes(buf[HEAD.size:HEAD.size + n])
                     del buf[:HEAD.size + n]
+                    self.burst = bool(flags & BURST)
                     return data
             if self.eof:
                 return self.EOF
@@ -155,18 +164,15 @@ class _Chunks:
             buf += data
 
 
-#: A backlog of this many bytes of events (~2,000 events) means tasks are streaming in at
-#: full speed: the writer then keeps the chunks as they came (not even unpickled) and
-#: works when the stream pauses, so that it takes no CPU, cache or disk bandwidth from
-#: the workflow during a burst (even at idle priority, building rows during a burst of
-#: no-op tasks cost ~10% of HTEX throughput on 2 cores).
-BUSY_BYTES = 200_000
-#: ... but never longer than this (a live view lags at most this much), and never more
-#: than MAX_BACKLOG_BYTES (memory).
+#: While the router marks chunks ``BURST`` (tasks streaming in at full speed, see
+#: ``router.BUSY_EVENTS_PER_S``) the writer keeps them as they came (not even unpickled)
+#: and works when the burst ends (the router's next chunk is not marked), so that it
+#: takes no CPU, cache or disk bandwidth from the workflow during a burst (even at idle
+#: priority, building rows during a burst of no-op tasks cost ~10% of HTEX throughput on
+#: 2 cores) ... but it never holds them longer than this (a live view lags at most this
+#: much, plus the router's ``MAX_HOLD_S``), nor more than MAX_BACKLOG_BYTES (memory).
 MAX_LAG_S = 5.0
 MAX_BACKLOG_BYTES = 32_000_000
-#: No chunk for this long while holding rows back: the burst is over, write.
-QUIET_S = 1.0
 
 
 def main(argv=None) -> None:
@@ -216,8 +222,8 @@ def main(argv=None) -> None:
             write_with_retries(db, builder.take())
 
     while True:
-        if backlog:
-            wait = 0.0 if backlog < BUSY_BYTES else min(QUIET_S, since + MAX_LAG_S - time.monotonic())
+        if held:
+            wait = since + MAX_LAG_S - time.monotonic() if chunks.burst else 0.0
             if wait <= 0.0 or backlog >= MAX_BACKLOG_BYTES:
                 fold_and_write()
                 backlog = 0
@@ -230,11 +236,10 @@ def main(argv=None) -> None:
         data = chunks.get(wait)
         if data is chunks.EOF:
             break
-        if data is None:          # quiet: the burst is over
-            fold_and_write()
-            backlog = 0
+        if data is None:          # held for MAX_LAG_S: write them (next turn)
+            chunks.burst = False
             continue
-        if not backlog:
+        if not held:
             since = time.monotonic()
         held.append(data)
         backlog += len(data)

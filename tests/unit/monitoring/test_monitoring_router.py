@@ -1,5 +1,6 @@
 """The router's batching clock: during a burst it holds events unread (compaction would
-take the GIL from the DFK and the interchange), and it always lets them go in the end."""
+take the GIL from the DFK and the interchange), it always lets them go in the end, and
+its chunks tell the writer whether a burst is on (then the writer may wait too)."""
 import types
 
 from parsl._monitoring import router as router_mod
@@ -9,7 +10,8 @@ from parsl.monitoring.message_type import MessageType
 
 def _router():
     sent = []
-    client = types.SimpleNamespace(send=lambda items: sent.append(list(items)), close=lambda timeout: 0)
+    client = types.SimpleNamespace(send=lambda items, burst=False: sent.append((list(items), burst)),
+                                   close=lambda timeout: 0)
     return MonitoringRouter(client, flush_period=0.5), sent
 
 
@@ -28,7 +30,8 @@ def test_a_burst_is_held_until_it_ends():
     _queue(r, 3)
     assert not r.hold(101.0)                 # the burst is over: flush now
     r.flush()
-    assert len(sent) == 1 and len(sent[0]) == 3 * (2 * burst + 3)   # nothing lost, one chunk
+    ((items, in_burst),) = sent
+    assert len(items) == 3 * (2 * burst + 3) and not in_burst     # nothing lost, one chunk
 
 
 def test_a_slow_stream_is_never_held():
@@ -38,7 +41,7 @@ def test_a_slow_stream_is_never_held():
 
 
 def test_a_hold_ends_after_max_hold_s_even_if_the_burst_goes_on():
-    r, _ = _router()
+    r, sent = _router()
     burst = int(router_mod.BUSY_EVENTS_PER_S * r.flush_period)
     now = 100.0
     held = 0
@@ -49,7 +52,11 @@ def test_a_hold_ends_after_max_hold_s_even_if_the_burst_goes_on():
         held += 1
         now += r.flush_period
     assert now - 100.0 >= router_mod.MAX_HOLD_S and held == int(router_mod.MAX_HOLD_S / r.flush_period)
-
+    r.flush()
+    assert sent[-1][1]                       # the writer is told the burst goes on
+    assert not r.hold(now + r.flush_period)  # then it stops, with nothing new queued
+    r.flush()
+    assert sent[-1] == ([], False)           # an empty chunk says so
 
 def test_a_hold_ends_when_too_many_events_wait(monkeypatch):
     monkeypatch.setattr(router_mod, "MAX_HELD_EVENTS", 5000)
@@ -66,4 +73,22 @@ def test_close_sends_what_a_hold_kept():
     _queue(r, burst)
     assert r.hold(100.0)
     r.close()                                # never started: close flushes in this thread
-    assert sum(len(c) for c in sent) == 3 * burst
+    assert sent == [(sent[0][0], False)] and len(sent[0][0]) == 3 * burst
+
+
+def test_the_writer_reads_each_chunks_burst_flag():
+    import os
+    import pickle
+    from parsl._monitoring import writer_process as wp
+    r, w = os.pipe()
+    try:
+        for items, flags in (([1, 2], wp.BURST), ([], 0)):
+            data = pickle.dumps(items)
+            os.write(w, wp.HEAD.pack(len(data), flags) + data)
+        chunks = wp._Chunks(r)
+        assert pickle.loads(chunks.get(None)) == [1, 2] and chunks.burst
+        assert pickle.loads(chunks.get(None)) == [] and not chunks.burst
+        assert chunks.get(0.0) is None          # nothing more yet
+    finally:
+        os.close(r)
+        os.close(w)
