@@ -5,11 +5,11 @@ Producers (the DFK thread, executor threads) only ``extend`` a list by one event
 task path never waits.  An event is ``(record, state, epoch_ts, try_id, fail_count,
 exec_fu)`` for a task state change, or ``(kind, a, b, None, None, None)`` for anything
 else (``kind`` a ``MessageType`` or one of ``wire``'s kind strings).  The router's thread
-wakes every ``flush_period`` seconds (or at once when closing), and unless a burst is on
+wakes every ``flush_period`` seconds (or at once when closing) and, unless a burst is on
 (``BUSY_EVENTS_PER_S``: then it waits for the burst to end, at most ``MAX_HOLD_S``), turns
-what is queued into one flat list of wire fields (``wire.compact_events``) and sends it, one pickle per period,
-to the writer process (``writer_process``), which builds rows and writes them.  Keeping
-row building and SQL out of this process is what makes monitoring
+what is queued into one flat list of wire fields (``wire.compact_events``) and sends it,
+one pickle per flush, to the writer process (``writer_process``), which builds rows and
+writes them.  Keeping row building and SQL out of this process is what makes monitoring
 nearly free for the DFK and the HTEX interchange, which share this process's GIL.
 
 ``close()`` drains the queue completely, then closes the pipe; the writer writes the
@@ -29,12 +29,13 @@ WIDTH = 6
 #: Events arriving faster than this mean a burst: the router then holds them, unread,
 #: and compacts them when the burst ends (the first period slower than this), or after
 #: ``MAX_HOLD_S``, or once ``MAX_HELD_EVENTS`` are queued.  Compaction reads every task
-#: record (~1 us per event with the records out of cache) and holds the GIL the DFK and the
-#: HTEX interchange need: done during a burst it cost ~5% of HTEX no-op throughput.  The
-#: queue holds references only (records stay alive at most this much longer).
+#: record (~1 us per event with the records out of cache: ~3 us of the router thread's CPU
+#: per HTEX no-op task) under the GIL the DFK and the HTEX interchange need.  The queue
+#: holds references only (records stay alive at most this much longer).
 BUSY_EVENTS_PER_S = 2000
 MAX_HOLD_S = 2.0
 MAX_HELD_EVENTS = 200_000
+
 
 def write_with_retries(database, batch, attempts: int = 50) -> bool:
     """Write a batch; a busy/locked database is retried (nothing lost), any other error is

@@ -221,9 +221,10 @@ def main(argv=None) -> None:
         if builder.pending():
             write_with_retries(db, builder.take())
 
+    burst = False            # the router's last chunk said a burst is on
     while True:
         if held:
-            wait = since + MAX_LAG_S - time.monotonic() if chunks.burst else 0.0
+            wait = since + MAX_LAG_S - time.monotonic() if burst else 0.0
             if wait <= 0.0 or backlog >= MAX_BACKLOG_BYTES:
                 fold_and_write()
                 backlog = 0
@@ -237,8 +238,9 @@ def main(argv=None) -> None:
         if data is chunks.EOF:
             break
         if data is None:          # held for MAX_LAG_S: write them (next turn)
-            chunks.burst = False
+            burst = False
             continue
+        burst = chunks.burst
         if not held:
             since = time.monotonic()
         held.append(data)
