@@ -185,8 +185,9 @@ def compact_events(out: list, flat, on_error=None) -> None:
                     extend((W_MSG, getattr(rec, "value", rec), state))
                 continue
             kind, name = kinds.get(state) or _kind(state)
-            # This loop runs for every event of a workflow: the common cases of _label and
-            # _etid are inlined (a Python-level call costs more than the rest of an event).
+            # This loop runs for every event of a workflow: the executor's label and task id
+            # are read inline (a Python-level call costs more than the rest of an event);
+            # only unusual futures go through _etid.
             label = rec.executor
             if label.__class__ is not str:
                 label = executor_label(label)
