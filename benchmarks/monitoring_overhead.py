@@ -1,7 +1,7 @@
 """HTEX no-op throughput with monitoring on (resource sampling every 1 s) against off,
 under Chervil and reference Parsl, alternating runs.  Target: Chervil on >= 90% of off.
 
-    .venv/bin/python benchmarks/monitoring_overhead.py [-n 5000] [--repeat 3] [--ref-n 300]
+    .venv/bin/python benchmarks/monitoring_overhead.py [-n 10000] [--repeat 6] [--ref-n 300]
 
 One run (what each side executes):
     python benchmarks/monitoring_overhead.py --one {off,on} -n N
@@ -102,11 +102,11 @@ def _cpu_by_role() -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--one", choices=["off", "on"])
-    ap.add_argument("-n", type=int, default=5000)
+    ap.add_argument("-n", type=int, default=10000)
     ap.add_argument("--ref-n", type=int, default=300, help="tasks for reference Parsl with monitoring on "
                     "(it starts a process per task, so it is slow)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=6)
     ap.add_argument("--no-reference", action="store_true")
     a = ap.parse_args()
     if a.one:
