@@ -3,7 +3,9 @@
 Accepts both generations of Parsl's parameters.  Differences from Parsl, on purpose:
 
 * The default database is ``monitoring.db`` in the current working directory (what the
-  tutorial reads with ``sqlite3.connect('monitoring.db')``), not under ``runinfo/``.
+  tutorial reads with ``sqlite3.connect('monitoring.db')``); today's Parsl writes
+  ``<Config.run_dir>/monitoring.db``, so that path is made a symbolic link to it (when
+  nothing is there yet), and scripts written for either find the run.
 * One writer process, no router process: events go into an in-memory queue, a thread
   sends them in one chunk per flush period to the writer, which batches them into the
   database (SQLite in WAL mode, so readers never block it).  ``hub_address``/``hub_port``/
@@ -143,6 +145,8 @@ class MonitoringHub:
             client.close()
             raise ConfigurationError(f"MonitoringHub(logging_endpoint={url!r}): the monitoring database "
                                      f"could not be opened: {e}") from None
+        if self.logging_endpoint is None:
+            _link_for_todays_parsl(url[len("sqlite:///"):], getattr(getattr(dfk, "config", None), "run_dir", None))
         self.router = MonitoringRouter(client, flush_period=self.flush_period)
         # Bind the hot paths once.  Each event is six entries added to the router's queue by
         # ONE extend (atomic under the GIL); the argument tuple dies at once, so events
@@ -244,6 +248,22 @@ def _executors_of(dfk):
         for label, ex in items:
             out.setdefault(label, ex)
     return list(out.items())
+
+
+def _link_for_todays_parsl(db_path: str, config_run_dir: Optional[str]) -> None:
+    """``<Config.run_dir>/monitoring.db`` -> the default database, unless something is there."""
+    if not config_run_dir:
+        return
+    link = os.path.abspath(os.path.join(config_run_dir, "monitoring.db"))
+    if link == os.path.abspath(db_path):
+        return
+    try:
+        if os.path.lexists(link):
+            return        # a database of an earlier run or tool, or our link: leave it
+        os.makedirs(config_run_dir, exist_ok=True)
+        os.symlink(db_path, link)
+    except OSError as e:
+        logger.debug("could not link %s to %s: %s", link, db_path, e)
 
 
 def _script_name() -> str:

@@ -170,3 +170,36 @@ def test_the_workflow_process_never_imports_sqlalchemy(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
     assert (tmp_path / "monitoring.db").exists()
+
+
+def test_todays_parsl_path_leads_to_the_default_database(tmp_path, monkeypatch):
+    """Today's Parsl writes <Config.run_dir>/monitoring.db; the tutorial reads ./monitoring.db."""
+    import types
+    monkeypatch.chdir(tmp_path)
+    for run in ("a", "b"):                  # the second run finds the link and keeps it
+        dfk = fake_dfk(tmp_path)
+        dfk.run_id = run
+        dfk.config = types.SimpleNamespace(run_dir=str(tmp_path / "runinfo"), executors=[])
+        hub = MonitoringHub()
+        hub.start(dfk)
+        run_task(hub, FakeRecord(0))
+        hub.close()
+    link = tmp_path / "runinfo" / "monitoring.db"
+    assert link.is_symlink() and link.resolve() == (tmp_path / "monitoring.db").resolve()
+    conn = sqlite3.connect(link)
+    assert conn.execute("select count(*) from workflow").fetchone()[0] == 2
+    conn.close()
+
+
+def test_a_database_already_at_todays_path_is_left_alone(tmp_path, monkeypatch):
+    import types
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runinfo").mkdir()
+    (tmp_path / "runinfo" / "monitoring.db").write_bytes(b"")     # e.g. from a Parsl run
+    dfk = fake_dfk(tmp_path)
+    dfk.config = types.SimpleNamespace(run_dir=str(tmp_path / "runinfo"), executors=[])
+    hub = MonitoringHub()
+    hub.start(dfk)
+    hub.close()
+    assert not (tmp_path / "runinfo" / "monitoring.db").is_symlink()
+    assert (tmp_path / "monitoring.db").exists()
