@@ -179,7 +179,8 @@ FIRST_WINS = frozenset({"task_time_running", "task_try_time_running", "task_time
 
 
 def default_url() -> str:
-    """``monitoring.db`` in the current working directory, as the tutorial reads it."""
+    """``monitoring.db`` in the current working directory, as the tutorial reads it (a link
+    to ``runinfo/monitoring.db`` after a run with a default ``MonitoringHub``)."""
     return "sqlite:///" + os.path.abspath("monitoring.db")
 
 

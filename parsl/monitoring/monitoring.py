@@ -2,10 +2,12 @@
 
 Accepts both generations of Parsl's parameters.  Differences from Parsl, on purpose:
 
-* The default database is ``monitoring.db`` in the current working directory (what the
-  tutorial reads with ``sqlite3.connect('monitoring.db')``); today's Parsl writes
-  ``<Config.run_dir>/monitoring.db``, so that path is made a symbolic link to it (when
-  nothing is there yet), and scripts written for either find the run.
+* The default database is where today's Parsl puts it, ``<Config.run_dir>/monitoring.db``
+  (``runinfo/monitoring.db``), and ``monitoring.db`` in the current working directory
+  (where the tutorial reads it with ``sqlite3.connect('monitoring.db')``, as Parsl 1.x
+  wrote it) is made a symbolic link to it, unless a real file is there: scripts and
+  tools written for either generation find the run, and a fresh run_dir starts a fresh
+  database, as in Parsl.
 * One writer process, no router process: events go into an in-memory queue, a thread
   sends them in one chunk per flush period to the writer, which batches them into the
   database (SQLite in WAL mode, so readers never block it).  ``hub_address``/``hub_port``/
@@ -128,7 +130,9 @@ class MonitoringHub:
         self._dfk = dfk
         self.run_id = run_id or getattr(dfk, "run_id", None) or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = run_dir or getattr(dfk, "run_dir", None)
-        url = self.logging_endpoint or "sqlite:///" + os.path.abspath("monitoring.db")
+        config_run_dir = getattr(getattr(dfk, "config", None), "run_dir", None)
+        url = self.logging_endpoint or "sqlite:///" + os.path.abspath(
+            os.path.join(config_run_dir, "monitoring.db") if config_run_dir else "monitoring.db")
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             # The writer process must find the same file whatever its working directory.
             url = "sqlite:///" + os.path.abspath(url[len("sqlite:///"):])
@@ -146,7 +150,7 @@ class MonitoringHub:
             raise ConfigurationError(f"MonitoringHub(logging_endpoint={url!r}): the monitoring database "
                                      f"could not be opened: {e}") from None
         if self.logging_endpoint is None:
-            _link_for_todays_parsl(url[len("sqlite:///"):], getattr(getattr(dfk, "config", None), "run_dir", None))
+            _link_in_cwd(url[len("sqlite:///"):])
         self.router = MonitoringRouter(client, flush_period=self.flush_period)
         # Bind the hot paths once.  Each event is six entries added to the router's queue by
         # ONE extend (atomic under the GIL); the argument tuple dies at once, so events
@@ -250,18 +254,19 @@ def _executors_of(dfk):
     return list(out.items())
 
 
-def _link_for_todays_parsl(db_path: str, config_run_dir: Optional[str]) -> None:
-    """``<Config.run_dir>/monitoring.db`` -> the default database, unless something is there."""
-    if not config_run_dir:
-        return
-    link = os.path.abspath(os.path.join(config_run_dir, "monitoring.db"))
-    if link == os.path.abspath(db_path):
+def _link_in_cwd(db_path: str) -> None:
+    """``./monitoring.db`` -> the default database (the tutorial's path), unless it is a
+    real file (then it is left alone: never replace data)."""
+    link = os.path.abspath("monitoring.db")
+    if link == db_path:
         return
     try:
-        if os.path.lexists(link):
-            return        # a database of an earlier run or tool, or our link: leave it
-        os.makedirs(config_run_dir, exist_ok=True)
-        os.symlink(db_path, link)
+        if os.path.lexists(link) and not os.path.islink(link):
+            logger.warning("%s is a file from an earlier run; this run's monitoring data is in %s", link, db_path)
+            return
+        tmp = f"{link}.{os.getpid()}.link"
+        os.symlink(db_path, tmp)
+        os.replace(tmp, link)          # atomic: a reader sees the old link or the new one
     except OSError as e:
         logger.debug("could not link %s to %s: %s", link, db_path, e)
 

@@ -92,7 +92,7 @@ def test_readers_do_not_block_the_writer(hub_and_db):
     reader.close()
 
 
-def test_default_database_is_monitoring_db_in_cwd(tmp_path, monkeypatch):
+def test_without_a_config_run_dir_the_default_database_is_monitoring_db_in_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     hub = MonitoringHub(hub_address="127.0.0.1", hub_port=6553, resource_monitoring_interval=1)
     hub.start(fake_dfk(tmp_path))
@@ -172,34 +172,38 @@ def test_the_workflow_process_never_imports_sqlalchemy(tmp_path):
     assert (tmp_path / "monitoring.db").exists()
 
 
-def test_todays_parsl_path_leads_to_the_default_database(tmp_path, monkeypatch):
-    """Today's Parsl writes <Config.run_dir>/monitoring.db; the tutorial reads ./monitoring.db."""
+def test_default_database_is_in_the_run_dir_with_a_link_where_the_tutorial_reads(tmp_path, monkeypatch):
+    """Today's Parsl writes <Config.run_dir>/monitoring.db; the tutorial (Parsl 1.x) reads
+    ./monitoring.db; a fresh run_dir is a fresh database."""
     import types
     monkeypatch.chdir(tmp_path)
-    for run in ("a", "b"):                  # the second run finds the link and keeps it
+    for run_dir in ("runinfo", "runinfo", "elsewhere"):
         dfk = fake_dfk(tmp_path)
-        dfk.run_id = run
-        dfk.config = types.SimpleNamespace(run_dir=str(tmp_path / "runinfo"), executors=[])
+        dfk.run_id = run_dir + str(len(list(tmp_path.iterdir())))
+        dfk.config = types.SimpleNamespace(run_dir=str(tmp_path / run_dir), executors=[])
         hub = MonitoringHub()
         hub.start(dfk)
         run_task(hub, FakeRecord(0))
         hub.close()
-    link = tmp_path / "runinfo" / "monitoring.db"
-    assert link.is_symlink() and link.resolve() == (tmp_path / "monitoring.db").resolve()
-    conn = sqlite3.connect(link)
-    assert conn.execute("select count(*) from workflow").fetchone()[0] == 2
-    conn.close()
+    counts = {}
+    for path in ("runinfo/monitoring.db", "elsewhere/monitoring.db", "monitoring.db"):
+        conn = sqlite3.connect(tmp_path / path)
+        counts[path] = conn.execute("select count(*) from workflow").fetchone()[0]
+        conn.close()
+    assert counts == {"runinfo/monitoring.db": 2, "elsewhere/monitoring.db": 1, "monitoring.db": 1}
+    link = tmp_path / "monitoring.db"
+    assert link.is_symlink() and link.resolve() == (tmp_path / "elsewhere" / "monitoring.db").resolve()
 
 
-def test_a_database_already_at_todays_path_is_left_alone(tmp_path, monkeypatch):
+def test_a_real_file_where_the_link_would_go_is_left_alone(tmp_path, monkeypatch, caplog):
     import types
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "runinfo").mkdir()
-    (tmp_path / "runinfo" / "monitoring.db").write_bytes(b"")     # e.g. from a Parsl run
+    (tmp_path / "monitoring.db").write_bytes(b"")          # e.g. written by Parsl 1.x
     dfk = fake_dfk(tmp_path)
     dfk.config = types.SimpleNamespace(run_dir=str(tmp_path / "runinfo"), executors=[])
     hub = MonitoringHub()
     hub.start(dfk)
     hub.close()
-    assert not (tmp_path / "runinfo" / "monitoring.db").is_symlink()
-    assert (tmp_path / "monitoring.db").exists()
+    assert not (tmp_path / "monitoring.db").is_symlink() and (tmp_path / "monitoring.db").read_bytes() == b""
+    assert (tmp_path / "runinfo" / "monitoring.db").exists()
+    assert "runinfo/monitoring.db" in caplog.text
