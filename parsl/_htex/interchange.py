@@ -150,14 +150,15 @@ class Interchange:
 
     Callbacks (run on the interchange thread; they must not block):
     ``on_results(records)``, ``on_manager_lost(uid, hostname, task_ids)``,
-    ``on_bad_manager(exception)``.
+    ``on_bad_manager(exception)``, ``on_node(info)`` (a manager registered, or left:
+    lost, drained, held or stopped; ``info`` holds the monitoring ``node`` table's fields).
     """
 
     def __init__(self, *, address: Optional[str], port: Optional[int], port_range: Tuple[int, int],
                  cert_dir: Optional[str], heartbeat_period: float, heartbeat_threshold: float,
                  manager_selector, on_results: Callable, on_manager_lost: Callable,
                  on_bad_manager: Callable, on_registered: Callable = lambda block_id: None,
-                 label: str = "htex"):
+                 on_node: Callable = lambda info: None, label: str = "htex"):
         self.address = address
         self.port = port
         self.port_range = port_range
@@ -169,6 +170,7 @@ class Interchange:
         self.on_manager_lost = on_manager_lost
         self.on_bad_manager = on_bad_manager
         self.on_registered = on_registered
+        self.on_node = on_node
         self.label = label
         self.version = protocol.version_info()
 
@@ -574,6 +576,7 @@ class Interchange:
         self._offer_lane(sock, record)
         self._recall_due = True
         self.on_registered(str(info.get("block_id")))
+        self._node_event(record, True)
         logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
                     info.get("block_id"), info.get("worker_count"), info.get("hostname"))
 
@@ -647,6 +650,7 @@ class Interchange:
                          m.uid.decode(), m.block_id, now - m.last_heard, len(m.tasks))
             self._sock.send_multipart([m.uid] + protocol.stop_message("declared lost"))
             self._drop_lane(m)
+            self._node_event(m, False)
             self._forget(m.tasks)
             self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
         for m in list(self.managers.values()):
@@ -654,13 +658,30 @@ class Interchange:
                 self._sock.send_multipart([m.uid, protocol.DRAINED])
                 del self.managers[m.uid]
                 self._drop_lane(m)
+                self._node_event(m, False)
 
     def _stop_managers(self, sock) -> None:
-        for uid in list(self.managers):
+        for uid, m in list(self.managers.items()):
             try:
                 sock.send_multipart([uid] + protocol.stop_message("executor shutdown"), zmq.NOBLOCK)
             except zmq.ZMQError:
                 pass
+            self._node_event(m, False)
+
+    def _node_event(self, m: ManagerRecord, active: bool) -> None:
+        """A manager registered (``active``) or left: one row of monitoring's ``node`` table."""
+        info = m.info
+        now = time.time()
+        try:
+            self.on_node({
+                "hostname": info.get("hostname"), "uid": m.uid.decode(errors="replace"),
+                "block_id": m.block_id, "cpu_count": info.get("cpu_count"),
+                "total_memory": info.get("total_memory"), "active": active,
+                "worker_count": m.worker_count, "python_v": info.get("python_v"), "timestamp": now,
+                "last_heartbeat": now - (time.monotonic() - m.last_heard),
+                "reg_time": info.get("start_time")})
+        except Exception:
+            logger.exception("reporting manager %s to monitoring failed", m.uid)
 
     # -- helpers for call() ----------------------------------------------------------------
     def snapshot(self) -> List[dict]:
@@ -677,6 +698,7 @@ class Interchange:
                 self._sock.send_multipart([m.uid] + protocol.stop_message("block scaled in"))
                 del self.managers[m.uid]
                 self._drop_lane(m)
+                self._node_event(m, False)
                 if m.tasks:
                     self._forget(m.tasks)
                     self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))

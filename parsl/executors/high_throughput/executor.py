@@ -32,6 +32,7 @@ from parsl.executors.high_throughput.errors import ManagerLost
 from parsl.executors.high_throughput.manager_selector import ManagerSelector, RandomManagerSelector
 from parsl.executors.status_handling import BlockProviderExecutor
 from parsl.jobs.states import JobState, JobStatus
+from parsl.monitoring.message_type import MessageType
 from parsl.serialize.facade import serialize_arguments, serialize_function
 
 logger = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ class HighThroughputExecutor(BlockProviderExecutor):
             heartbeat_threshold=self.heartbeat_threshold, manager_selector=self.manager_selector,
             on_results=self._on_results, on_manager_lost=self._on_manager_lost,
             on_bad_manager=self.set_bad_state_and_fail_all, on_registered=self._connected_blocks.add,
-            label=self.label)
+            on_node=self._report_node, label=self.label)
         port = self.interchange.start()
         self.worker_task_port = self.worker_result_port = port
         self.worker_port = port
@@ -310,6 +311,12 @@ class HighThroughputExecutor(BlockProviderExecutor):
                 fut.set_exception(value.get_exception())
         if ends is not None:
             self._forward_task_ends(b"".join(ends))
+
+    def _report_node(self, info: dict) -> None:
+        """A manager came or went: Parsl's NODE_INFO message (monitoring's ``node`` table)."""
+        sink = self.monitoring_messages
+        if sink is not None:
+            sink(MessageType.NODE_INFO, info)
 
     def _forward_task_ends(self, blob: bytes) -> None:
         sink = self.monitoring_messages

@@ -1,6 +1,7 @@
 """Nothing is lost when a monitored run ends normally or by Ctrl-C."""
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -98,6 +99,14 @@ def test_a_burst_on_htex_is_recorded_whole(tmp_path, ending):
         assert conn.execute("select count(distinct task_id) from resource").fetchone()[0] == 3000
         assert conn.execute("select count(*) from try where hostname is null or task_try_time_running is null"
                             ).fetchone()[0] == 0
+        # The manager's arrival (and, at a normal end, its departure) in the node table.
+        nodes = conn.execute("select active, hostname, uid, block_id, worker_count, cpu_count, total_memory,"
+                             " python_v, timestamp, last_heartbeat from node order by id").fetchall()
+        assert nodes[0][0] == 1 and len({n[2] for n in nodes}) == 1
+        assert all(n[1] == socket.gethostname() and n[3] == "0" and n[4] == 2 and n[5] >= 1 and n[6] > 0
+                   and n[7] and n[8] and n[9] for n in nodes)
+        if ending == "normal":
+            assert [n[0] for n in nodes] == [1, 0]
     finally:
         conn.close()
 
