@@ -266,7 +266,11 @@ def _link_in_cwd(db_path: str) -> None:
             return
         tmp = f"{link}.{os.getpid()}.link"
         os.symlink(db_path, tmp)
-        os.replace(tmp, link)          # atomic: a reader sees the old link or the new one
+        try:
+            os.replace(tmp, link)      # atomic: a reader sees the old link or the new one
+        except OSError:
+            os.unlink(tmp)
+            raise
     except OSError as e:
         logger.debug("could not link %s to %s: %s", link, db_path, e)
 
