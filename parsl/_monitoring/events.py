@@ -288,17 +288,22 @@ class BatchBuilder:
         trow[Y_EXEC] = label
         if trow[Y_LAUNCHED] is None:
             trow[Y_LAUNCHED] = when
+        self._remember_executor_task(etid, label, task_id, try_id)
+        self._status(task_id, "launched", when, try_id)
+        self._live_state[task_id] = "launched"
         if label in self.in_process_executors:
+            # No worker reports a start here (a thread runs the task at once): "running" at
+            # the launch, as the try's running time; Parsl's thread pool also records it.
             if row[T_RUNNING] is None:
                 row[T_RUNNING] = when
             if trow[Y_RUNNING] is None:
                 trow[Y_RUNNING] = when
-        self._remember_executor_task(etid, label, task_id, try_id)
-        self._status(task_id, "launched", when, try_id)
-        self._live_state[task_id] = "launched"
+            self._status(task_id, "running", when, try_id)
 
     def _ended(self, task_id, name, ts, try_id, fail_count, label, time_returned, fail_cost, from_memo, etid,
                history, joins, hashsum):
+        ran_in_process = (label in self.in_process_executors and name in TRY_END_STATES
+                          and self._live_state.get(task_id) == "launched")
         row, when = self._task_state(task_id, name, ts, fail_count, label)
         if hashsum is not None:
             row[T_HASH] = hashsum
@@ -320,6 +325,8 @@ class BatchBuilder:
                 trow[Y_HISTORY] = history[-1]
             if joins is not None:
                 trow[Y_JOINS] = joins
+        if ran_in_process:
+            self._status(task_id, "running_ended", when, try_id)   # the pair of "running" above
         self._status(task_id, name, when, try_id)
 
     def _other_state(self, task_id, name, ts, try_id, fail_count):

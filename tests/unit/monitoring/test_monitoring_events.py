@@ -29,9 +29,20 @@ def test_a_task_seen_start_to_end_in_one_batch_is_one_task_row():
     # tutorial-era columns are filled
     assert row["task_time_submitted"] == row["task_time_invoked"]
     assert row["task_time_running"] is not None and row["task_time_returned"] is not None
-    assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == ["pending", "launched", "exec_done"]
+    # a thread runs the task at its launch: "running"/"running_ended" as Parsl's thread pool records them
+    assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == [
+        "pending", "launched", "running", "running_ended", "exec_done"]
     assert len(batch.tries) == 1 and rows_as_dicts("try", batch.tries)[0]["task_try_time_launched"] is not None
     assert batch.completed == {"r": 1} and batch.failed == {}
+
+
+def test_an_in_process_task_that_never_launched_gets_no_running_rows():
+    b = BatchBuilder("r", in_process_executors=["threads"])
+    rec = FakeRecord(4)
+    rec.fail_history = ["boom"]
+    feed(b, rec, States.pending, States.failed)
+    names = [s["task_status_name"] for s in rows_as_dicts("status", b.take().status)]
+    assert names == ["pending", "failed"]
 
 
 def test_retry_makes_two_tries_and_counts_failure_once():
