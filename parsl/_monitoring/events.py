@@ -299,11 +299,13 @@ class BatchBuilder:
             if trow[Y_RUNNING] is None:
                 trow[Y_RUNNING] = when
             self._status(task_id, "running", when, try_id)
+            row[T_STATUS] = "running"
+            self._live_state[task_id] = "running"
 
     def _ended(self, task_id, name, ts, try_id, fail_count, label, time_returned, fail_cost, from_memo, etid,
                history, joins, hashsum):
         ran_in_process = (label in self.in_process_executors and name in TRY_END_STATES
-                          and self._live_state.get(task_id) == "launched")
+                          and self._live_state.get(task_id) == "running")
         row, when = self._task_state(task_id, name, ts, fail_count, label)
         if hashsum is not None:
             row[T_HASH] = hashsum

@@ -36,6 +36,12 @@ def test_a_task_seen_start_to_end_in_one_batch_is_one_task_row():
     assert batch.completed == {"r": 1} and batch.failed == {}
 
 
+def test_an_in_process_task_in_flight_is_running():
+    b = BatchBuilder("r", in_process_executors=["threads"])
+    feed(b, FakeRecord(5), States.pending, States.launched)
+    assert rows_as_dicts("task", b.take().tasks)[0]["task_status_name"] == "running"
+
+
 def test_an_in_process_task_that_never_launched_gets_no_running_rows():
     b = BatchBuilder("r", in_process_executors=["threads"])
     rec = FakeRecord(4)
