@@ -645,20 +645,16 @@ class Interchange:
 
     def _sweep(self, now: float) -> None:
         for m in find_lost_managers(self.managers.values(), now, self.heartbeat_threshold):
-            del self.managers[m.uid]
             logger.error("manager %s (block %s) silent for %.1fs: declaring it lost with %d task(s)",
                          m.uid.decode(), m.block_id, now - m.last_heard, len(m.tasks))
             self._sock.send_multipart([m.uid] + protocol.stop_message("declared lost"))
-            self._drop_lane(m)
-            self._node_event(m, False)
+            self._remove_manager(m)
             self._forget(m.tasks)
             self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
         for m in list(self.managers.values()):
             if m.draining and not m.tasks:
                 self._sock.send_multipart([m.uid, protocol.DRAINED])
-                del self.managers[m.uid]
-                self._drop_lane(m)
-                self._node_event(m, False)
+                self._remove_manager(m)
 
     def _stop_managers(self, sock) -> None:
         for uid, m in list(self.managers.items()):
@@ -667,6 +663,12 @@ class Interchange:
             except zmq.ZMQError:
                 pass
             self._node_event(m, False)
+
+    def _remove_manager(self, m: ManagerRecord) -> None:
+        """A manager left (lost, drained or scaled in): forget it, close its lane, record it."""
+        del self.managers[m.uid]
+        self._drop_lane(m)
+        self._node_event(m, False)
 
     def _node_event(self, m: ManagerRecord, active: bool) -> None:
         """A manager registered (``active``) or left: one row of monitoring's ``node`` table."""
@@ -696,9 +698,7 @@ class Interchange:
                 m.active = False
                 held.append(m.uid.decode())
                 self._sock.send_multipart([m.uid] + protocol.stop_message("block scaled in"))
-                del self.managers[m.uid]
-                self._drop_lane(m)
-                self._node_event(m, False)
+                self._remove_manager(m)
                 if m.tasks:
                     self._forget(m.tasks)
                     self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
