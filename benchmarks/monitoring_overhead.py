@@ -1,7 +1,10 @@
 """HTEX no-op throughput with monitoring on (resource sampling every 1 s) against off,
 under Chervil and reference Parsl, alternating runs.  Target: Chervil on >= 90% of off.
 
-    .venv/bin/python benchmarks/monitoring_overhead.py [-n 10000] [--repeat 6] [--ref-n 300]
+    .venv/bin/python benchmarks/monitoring_overhead.py [-n 10000] [--repeat 6] [--ref-n 300] [--ref-repeat 3]
+
+Reports each side's median tasks/s off and on, their ratio, and the median of the rounds'
+own on/off ratios (``paired_on_over_off``: steadier when the machine's speed drifts).
 
 One run (what each side executes):
     python benchmarks/monitoring_overhead.py --one {off,on} -n N
@@ -107,6 +110,8 @@ def main():
                     "(it starts a process per task, so it is slow)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=6)
+    ap.add_argument("--ref-repeat", type=int, default=3,
+                    help="rounds that also run reference Parsl (its runs take ~20 s; at most --repeat)")
     ap.add_argument("--no-reference", action="store_true")
     a = ap.parse_args()
     if a.one:
@@ -120,8 +125,10 @@ def main():
     if ref:
         sides.append(("parsl", ref))
     results = {name: {"off": [], "on": []} for name, _ in sides}
-    for _ in range(a.repeat):
+    for rnd in range(a.repeat):
         for name, py in sides:
+            if name == "parsl" and rnd >= a.ref_repeat:
+                continue
             for mode in ("off", "on"):
                 n = a.ref_n if (name == "parsl" and mode == "on") else a.n
                 r = run_json(py, [me, "--one", mode, "-n", str(n), "--workers", str(a.workers)])
@@ -130,9 +137,16 @@ def main():
                       f"  rows {r['rows']}  cpu us/task {r.get('cpu_us_per_task')}", file=sys.stderr)
     summary = {}
     for name in results:
+        if not results[name]["off"]:
+            continue              # --ref-repeat 0
         off = median([r["tasks_per_s"] for r in results[name]["off"]])
         on = median([r["tasks_per_s"] for r in results[name]["on"]])
-        summary[name] = {"off_tasks_per_s": round(off), "on_tasks_per_s": round(on), "on_over_off": round(on / off, 3)}
+        # On a shared machine the speed drifts between runs: the median of each round's
+        # own on/off ratio (runs side by side in time) is steadier than a ratio of medians.
+        paired = median([r_on["tasks_per_s"] / r_off["tasks_per_s"]
+                         for r_off, r_on in zip(results[name]["off"], results[name]["on"])])
+        summary[name] = {"off_tasks_per_s": round(off), "on_tasks_per_s": round(on), "on_over_off": round(on / off, 3),
+                         "paired_on_over_off": round(paired, 3), "rounds": len(results[name]["off"])}
         for mode in ("off", "on"):
             runs = [r.get("cpu_us_per_task") or {} for r in results[name][mode]]
             roles = sorted({k for r in runs for k in r})
