@@ -116,6 +116,7 @@ class DataFlowKernel:
         self.monitoring = config.monitoring
         self._observe = None
         self._task_events = None
+        self._radio_receivers: list = []
         self.job_status_poller = None
         self._reaper: Optional[threading.Thread] = None
         self.workflow_name = self._find_workflow_name()
@@ -160,6 +161,18 @@ class DataFlowKernel:
         internal = ThreadPoolExecutor(label="_parsl_internal", max_threads=config.internal_tasks_max_threads)
         self.add_executors(list(config.executors) + [internal])
 
+    def _start_radio(self, ex) -> None:
+        """The receiver of the executor's ``remote_monitoring_radio``, listening until cleanup
+        (Chervil's executors report without one; see ``parsl.monitoring.radios``)."""
+        radio = getattr(ex, "remote_monitoring_radio", None)
+        create = getattr(radio, "create_receiver", None)
+        if create is None:
+            return
+        inbox = getattr(self.monitoring, "resource_msgs", None)
+        if inbox is None:
+            return
+        self._radio_receivers.append(create(run_dir=self.run_dir, resource_msgs=inbox))
+
     def _find_workflow_name(self):
         name = getattr(self.monitoring, "workflow_name", None)
         if name:
@@ -187,6 +200,7 @@ class DataFlowKernel:
                 ex.dfk = self
                 if self.monitoring is not None:
                     ex.monitoring_messages = self.monitoring.send
+                    self._start_radio(ex)
                 provider = getattr(ex, "provider", None)
                 if provider is not None:
                     script_dir = os.path.join(self.run_dir, "submit_scripts")
@@ -786,6 +800,8 @@ class DataFlowKernel:
         internal = self.executors.get("_parsl_internal")
         if internal is not None:
             _quietly(internal.shutdown, "shutting down the internal executor")
+        for receiver in self._radio_receivers:
+            _quietly(receiver.shutdown, "shutting down a monitoring radio")
         if self.monitoring is not None:
             _quietly(self.monitoring.close, "closing monitoring")
         atexit.unregister(self._atexit_cleanup)

@@ -45,6 +45,26 @@ _TASK_ENDS_EVENT = "task_ends"   # == parsl._monitoring.wire.TASK_ENDS_EVENT
 _LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level")
 
 
+class RadioInbox:
+    """The hub's queue as radio receivers see it (``put``): each message is a
+    ``(MessageType, dict)`` pair; anything else is logged and dropped."""
+
+    def __init__(self, send):
+        self._send = send
+
+    def put(self, message, block=True, timeout=None) -> None:
+        try:
+            message_type, payload = message
+            message_type = MessageType(message_type)
+        except (TypeError, ValueError):
+            logger.error("Monitoring: a radio delivered %r, not a (MessageType, dict) pair; dropped",
+                         message if len(repr(message)) < 200 else type(message).__name__)
+            return
+        self._send(message_type, payload)
+
+    put_nowait = put
+
+
 class MonitoringHub:
     def __init__(self,
                  hub_address: Optional[str] = None,
@@ -176,6 +196,9 @@ class MonitoringHub:
         send.encoded_batch = encoded_batch
         send.task_ends = task_ends
         self.send = send
+        #: where monitoring radios' receivers put the ``(MessageType, dict)`` messages they
+        #: get (Parsl's ``resource_msgs``)
+        self.resource_msgs = RadioInbox(send)
 
         def task_state_changed(task_record, new_state, _time=time.time):
             ext((task_record, new_state, _time(), task_record.try_id, task_record.fail_count,

@@ -146,6 +146,9 @@ class HighThroughputExecutor(BlockProviderExecutor):
         self.worker_logdir_root = worker_logdir_root
         self.manager_selector = manager_selector if manager_selector is not None else RandomManagerSelector()
         self.encrypted = encrypted
+        if remote_monitoring_radio is None:
+            from parsl.monitoring.radios.htex import HTEXRadio
+            remote_monitoring_radio = HTEXRadio()
         self.remote_monitoring_radio = remote_monitoring_radio
         self.enable_mpi_mode = False
         self.mpi_launcher = "mpiexec"

@@ -1,0 +1,79 @@
+"""The radio interfaces (Parsl's names)."""
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+
+
+class MonitoringRadioReceiver(metaclass=ABCMeta):
+    @abstractmethod
+    def shutdown(self) -> None:
+        """Stop receiving; whatever already arrived has been put on the queue."""
+
+
+class MonitoringRadioSender(metaclass=ABCMeta):
+    @abstractmethod
+    def send(self, message: object) -> None:
+        """Send one ``(MessageType, dict)`` message; never raises for a delivery problem."""
+
+
+class RadioConfig(metaclass=ABCMeta):
+    """What an executor's ``remote_monitoring_radio`` holds."""
+
+    @abstractmethod
+    def create_sender(self) -> MonitoringRadioSender:
+        """A sender for this radio (after ``create_receiver``, possibly in another process
+        from a pickled copy of this config)."""
+
+    @abstractmethod
+    def create_receiver(self, *, run_dir: str, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
+        """Start receiving into ``resource_msgs`` (anything with ``put``), and record in this
+        config what senders need to reach the receiver."""
+
+
+class QueueRadio(RadioConfig):
+    """Shared part of the in-process radios: the sender puts straight on the hub's queue."""
+
+    def __init__(self) -> None:
+        self._queue = None
+
+    def create_sender(self) -> MonitoringRadioSender:
+        if self._queue is None:
+            raise RuntimeError(f"{type(self).__name__}.create_sender() needs create_receiver() first")
+        return QueueRadioSender(self._queue)
+
+    def create_receiver(self, *, run_dir: str, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
+        self._queue = resource_msgs
+        return NullReceiver()
+
+    def __getstate__(self):
+        # A queue object does not travel (a multiprocessing queue only to a child it was
+        # made for); a copy elsewhere has no receiver to send to.
+        state = dict(self.__dict__)
+        q = state.get("_queue")
+        if q is not None and not _is_mp_queue(q):
+            state["_queue"] = None
+        return state
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class QueueRadioSender(MonitoringRadioSender):
+    def __init__(self, queue) -> None:
+        self.queue = queue
+
+    def send(self, message: object) -> None:
+        self.queue.put(message)
+
+
+class NullReceiver(MonitoringRadioReceiver):
+    def shutdown(self) -> None:
+        pass
+
+
+def _is_mp_queue(q) -> bool:
+    try:
+        from multiprocessing.queues import Queue
+    except ImportError:
+        return False
+    return isinstance(q, Queue)

@@ -1,0 +1,40 @@
+"""HTEX's radio: from inside an HTEX worker, a message travels up the worker's result
+channel (through its manager and the interchange) to the hub.  This is how Chervil's HTEX
+workers always report; the class exists so configurations that name it work."""
+from __future__ import annotations
+
+import logging
+
+from parsl.monitoring.radios.base import MonitoringRadioReceiver, MonitoringRadioSender, RadioConfig
+
+logger = logging.getLogger(__name__)
+
+
+class HTEXRadio(RadioConfig):
+    def create_sender(self) -> MonitoringRadioSender:
+        return HTEXRadioSender()
+
+    def create_receiver(self, *, run_dir: str, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
+        return HTEXRadioReceiver()      # the executor forwards what arrives on its channel
+
+    def __repr__(self) -> str:
+        return "HTEXRadio()"
+
+
+class HTEXRadioSender(MonitoringRadioSender):
+    def send(self, message: object) -> None:
+        from parsl._htex import worker
+        if worker._result_file is None:
+            logger.error("HTEXRadio: not inside an HTEX worker; monitoring message dropped")
+            return
+        try:
+            message_type, payload = message
+        except (TypeError, ValueError):
+            logger.error("HTEXRadio: a message is a (MessageType, dict) pair; dropped %r", message)
+            return
+        worker.send_monitoring(message_type, payload)
+
+
+class HTEXRadioReceiver(MonitoringRadioReceiver):
+    def shutdown(self) -> None:
+        pass
