@@ -37,15 +37,21 @@ svg{background:#fff;border:1px solid #ddd}
 .legend span{margin-right:12px;font-size:12px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
 .pager a{margin:0 6px}
+pre.tail{background:#fff;border:1px solid #ddd;padding:8px;font-size:12px;max-height:320px;overflow:auto;
+white-space:pre-wrap;max-width:1200px}
 """
 
 # While a workflow runs, re-fetch the page every few seconds and swap the content in
 # place (keeps scroll position; no full reload flicker).
+# Output tails (pre.tail) open scrolled to their end: the last lines are the ones that
+# say why a task failed.
 LIVE_JS = """
+function tailEnds(){document.querySelectorAll('pre.tail').forEach(function(e){e.scrollTop=e.scrollHeight;});}
+tailEnds();
 (function(){var m=document.querySelector('main');if(!m||m.dataset.live!=='1')return;
 setInterval(function(){fetch(location.href,{cache:'no-store'}).then(function(r){return r.text()})
 .then(function(t){var d=new DOMParser().parseFromString(t,'text/html');var n=d.querySelector('main');
-if(n&&n.innerHTML!==m.innerHTML){m.innerHTML=n.innerHTML;}if(n){m.dataset.live=n.dataset.live;}})
+if(n&&n.innerHTML!==m.innerHTML){m.innerHTML=n.innerHTML;tailEnds();}if(n){m.dataset.live=n.dataset.live;}})
 .catch(function(){});},3000);})();
 """
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from parsl._monitoring.web import queries as q
 from parsl._monitoring.web import render as r
+from parsl._monitoring.web.outputs import LIMIT, tail
 
 logger = logging.getLogger("parsl.monitoring.visualization")
 
@@ -171,7 +172,13 @@ def task_page(conn, params, run_id, task_id):
     charts = (r.line_chart([(x["timestamp"], x["cpu"]) for x in res], "CPU %", "%") +
               r.line_chart([(x["timestamp"], x["rss"]) for x in res], "Resident memory", fmt=r.fmt_bytes) +
               r.line_chart([(x["timestamp"], x["cpu_time"]) for x in res], "CPU time (s)", " s"))
-    body = (f"<h1>Task {task_id}</h1>{r.table(['', ''], fields)}<h2>Tries</h2>{tries_html}"
+    outputs = ""
+    for key, title in (("task_stderr", "stderr"), ("task_stdout", "stdout")):
+        text = tail(t.get(key), wf.get("rundir"))
+        if text is not None:
+            outputs += (f"<h2>{title} <span class='note'>{r.esc(t[key])}, last {LIMIT // 1024} KB</span></h2>"
+                        f"<pre class='tail' id='{title}'>{r.esc(text) or '(empty)'}</pre>")
+    body = (f"<h1>Task {task_id}</h1>{r.table(['', ''], fields)}<h2>Tries</h2>{tries_html}{outputs}"
             f"<h2>Status history</h2>{history}<h2>Resources</h2><div id='resources'>{charts}</div>")
     live = wf["time_completed"] is None and t["task_status_name"] not in ("exec_done", "memo_done", "failed",
                                                                           "dep_fail")
