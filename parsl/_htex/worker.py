@@ -119,6 +119,15 @@ def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
     return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION, data, task_end)
 
 
+def _monitoring_fault(task_id: int) -> bytes:
+    """The end-of-task sample failed: log it (to stderr, which the block keeps) and send
+    the result without one; the task's own outcome stands."""
+    import traceback
+    print(f"parsl htex worker: monitoring's end-of-task sample of task {task_id} failed "
+          f"(the task's result is unaffected):\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+    return b""
+
+
 def _apply_affinity(cores) -> None:
     if cores is None:
         return
@@ -188,11 +197,18 @@ def run(config: dict) -> None:
             if monitor is not None:
                 # The final sample, before pickling the result (that is not the task's
                 # work); it travels inside the result record: no second record or write.
-                end = monitor.task_end(task_id)
+                # A monitoring fault must never fail the task (a try costs nothing here).
+                try:
+                    end = monitor.task_end(task_id)
+                except Exception:
+                    end = _monitoring_fault(task_id)
             out = _dump_result(task_id, value, end)
         except BaseException:  # noqa: B902 - everything the app raises (even SystemExit) goes back
             if monitor is not None and not end:
-                end = monitor.task_end(task_id)
+                try:
+                    end = monitor.task_end(task_id)
+                except Exception:
+                    end = _monitoring_fault(task_id)
             out = _dump_exception(task_id, end)
         value = None
         current_task_id = None

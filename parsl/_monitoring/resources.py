@@ -533,7 +533,12 @@ class TaskResourceMonitor:
             return _pack_end(executor_task_id, self.worker_key, start, wall, 0.0, 0.0, 0.0, 0, 0, 0, 0,
                              0, 0, -1, 0, NO_SAMPLE | first, task_end.STATUS_RUNNING)
         last = self._last
-        if self._cpu_only_ok and task[_BASE] is last and wall - self._full_at < FULL_SAMPLE_EVERY:
+        # The light paths read this process alone (getrusage), so they are exact only
+        # against a base with no live descendant in it: a full sample that summed a live
+        # child's counters would make them go backwards (and a negative count does not
+        # pack).  With children alive, every end takes a full sample.
+        if (self._cpu_only_ok and task[_BASE] is last and wall - self._full_at < FULL_SAMPLE_EVERY
+                and not last["children"]):
             cpu_num = last["cpu_num"]
             cpu_num = -1 if cpu_num is None else cpu_num
             if wall - self._cpu_at < CPU_SAMPLE_EVERY:

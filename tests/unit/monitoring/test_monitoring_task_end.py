@@ -179,9 +179,17 @@ class _Wrapped:
         return KeyError("k")
 
 
+def _as_if_childless(monkeypatch, mon):
+    """The light end-of-task paths apply only while the worker has no live child; this
+    test process may have one (multiprocessing's resource tracker, started by an earlier
+    test), so these tests look at the worker as if it had none."""
+    monkeypatch.setattr(mon.sampler._fast, "children", lambda: [])
+
+
 def test_short_tasks_read_cpu_only_until_the_full_sample_is_old(monkeypatch):
     from parsl._monitoring import resources
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
+    _as_if_childless(monkeypatch, mon)
     full = []
     real_full = mon.sampler.read_final
     monkeypatch.setattr(mon.sampler, "read_final", lambda: full.append(clock[0]) or dict(real_full(), wall=clock[0]))
@@ -219,6 +227,7 @@ def test_a_cpu_only_end_sample_still_counts_a_reaped_child(monkeypatch):
     from parsl._monitoring import resources
     monkeypatch.setattr(resources, "FULL_SAMPLE_EVERY", 3600.0)     # always the CPU-only sample
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
+    _as_if_childless(monkeypatch, mon)
     try:
         mon.begin(1)
         mon.task_end(1)                     # the first end is a full sample; the next are not
@@ -268,6 +277,7 @@ def test_tasks_ending_within_a_millisecond_of_the_last_read_pass_their_cpu_on(mo
     reports their CPU too, so the sum over tasks is what the worker spent."""
     from parsl._monitoring import resources
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
+    _as_if_childless(monkeypatch, mon)
     clock = [1000.0]
     monkeypatch.setattr(resources, "_time", lambda: clock[0])
     real_full = mon.sampler.read_final
@@ -297,4 +307,31 @@ def test_tasks_ending_within_a_millisecond_of_the_last_read_pass_their_cpu_on(mo
         assert [f[3] for f in got] == sorted(f[3] for f in got) and got[3][3] == clock[0]
         assert [f[0] for f in got] == [1, 2, 3, 4] and all(f[7] > 0 for f in got)   # memory carried too
     finally:
+        mon.close()
+
+
+def test_short_tasks_next_to_a_live_child_process_still_report(monkeypatch):
+    # A worker with a live descendant (a task's background process, multiprocessing's
+    # resource tracker): full samples add the child's counters, so the light end-of-task
+    # paths (this process alone) must not take such a sample as their base.  They did:
+    # the context-switch delta went negative and packing it failed the task.
+    import subprocess
+    import sys
+    from parsl._monitoring import resources
+    mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
+    clock = [1000.0]
+    monkeypatch.setattr(resources, "_time", lambda: clock[0])
+    real_full = mon.sampler.read_final
+    monkeypatch.setattr(mon.sampler, "read_final", lambda: dict(real_full(), wall=clock[0]))
+    child = subprocess.Popen([sys.executable, "-c", "import sys\nfor _ in range(20000): pass\nsys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        for step in (0.0, 0.0005, 0.002, 0.0005):
+            clock[0] += step
+            mon.begin(1)
+            fields = task_end.TASK_END.unpack(mon.task_end(1))
+            assert fields[4] >= 0 and fields[5] >= 0 and fields[11] >= 0 and fields[12] >= 0
+            assert fields[14] >= 1                              # the live child is counted
+    finally:
+        child.communicate(b"")
         mon.close()
