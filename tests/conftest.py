@@ -1,7 +1,7 @@
 """Suite-wide fixtures: every test runs in its own folder and must leave nothing behind.
 
 The leak check fails a test that leaves a loaded DataFlowKernel, a live thread it started,
-or a child process. Lingering threads/processes get a short grace period to finish their
+or a child process (other than Python's multiprocessing resource tracker). Lingering threads/processes get a short grace period to finish their
 own shutdown (polling with a deadline), then the test fails and they are killed.
 """
 import os
@@ -21,6 +21,16 @@ def _wait_until(cond, timeout):
             return False
         time.sleep(0.02)
     return True
+
+
+def _is_resource_tracker(p) -> bool:
+    """Python's own multiprocessing helper: started once, for the whole pytest process,
+    by the first spawn-context queue or lock (monitoring radios use them, as Parsl's do);
+    it lives exactly as long as its parent, so it is not something a test left behind."""
+    try:
+        return "multiprocessing.resource_tracker" in " ".join(p.cmdline())
+    except psutil.Error:
+        return False
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +67,7 @@ def _no_leaks(request):
             if p.pid in before_children:
                 continue
             try:
-                if p.status() != psutil.STATUS_ZOMBIE:
+                if p.status() != psutil.STATUS_ZOMBIE and not _is_resource_tracker(p):
                     out.append(p)
             except psutil.NoSuchProcess:
                 pass

@@ -166,12 +166,13 @@ class DataFlowKernel:
         (Chervil's executors report without one; see ``parsl.monitoring.radios``)."""
         radio = getattr(ex, "remote_monitoring_radio", None)
         create = getattr(radio, "create_receiver", None)
-        if create is None:
+        if create is None or getattr(radio, "in_band", False):
+            return     # HTEXRadio: the executor itself carries the messages
+        try:
+            queue = self.monitoring.resource_msgs
+        except (AttributeError, RuntimeError):
             return
-        inbox = getattr(self.monitoring, "resource_msgs", None)
-        if inbox is None:
-            return
-        self._radio_receivers.append(create(run_dir=self.run_dir, resource_msgs=inbox))
+        self._radio_receivers.append(create(run_dir=self.run_dir, resource_msgs=queue))
 
     def _find_workflow_name(self):
         name = getattr(self.monitoring, "workflow_name", None)

@@ -45,24 +45,8 @@ _TASK_ENDS_EVENT = "task_ends"   # == parsl._monitoring.wire.TASK_ENDS_EVENT
 _LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level")
 
 
-class RadioInbox:
-    """The hub's queue as radio receivers see it (``put``): each message is a
-    ``(MessageType, dict)`` pair; anything else is logged and dropped."""
-
-    def __init__(self, send):
-        self._send = send
-
-    def put(self, message, block=True, timeout=None) -> None:
-        try:
-            message_type, payload = message
-            message_type = MessageType(message_type)
-        except (TypeError, ValueError):
-            logger.error("Monitoring: a radio delivered %r, not a (MessageType, dict) pair; dropped",
-                         message if len(repr(message)) < 200 else type(message).__name__)
-            return
-        self._send(message_type, payload)
-
-    put_nowait = put
+#: put on the radio queue by close(): everything radios delivered is ahead of it
+_RADIO_QUEUE_END = "chervil.radio-queue-end"
 
 
 class MonitoringHub:
@@ -122,6 +106,7 @@ class MonitoringHub:
         self._started = False
         self._closed = False
         self._close_lock = threading.Lock()
+        self._radio_lock = threading.Lock()
 
     def __repr__(self):
         return (f"MonitoringHub(logging_endpoint={self.logging_endpoint!r}, "
@@ -196,9 +181,6 @@ class MonitoringHub:
         send.encoded_batch = encoded_batch
         send.task_ends = task_ends
         self.send = send
-        #: where monitoring radios' receivers put the ``(MessageType, dict)`` messages they
-        #: get (Parsl's ``resource_msgs``)
-        self.resource_msgs = RadioInbox(send)
 
         def task_state_changed(task_record, new_state, _time=time.time):
             ext((task_record, new_state, _time(), task_record.try_id, task_record.fail_count,
@@ -241,6 +223,55 @@ class MonitoringHub:
         """Called by the DFK on every state change; O(1), never touches the database.
         (Before start() it does nothing; start() replaces it by a closure.)"""
 
+    @property
+    def resource_msgs(self):
+        """Where monitoring radios' receivers put the ``(MessageType, dict)`` messages they
+        get (Parsl's name): a multiprocessing queue, so a receiver may be its own process.
+        Made on first use (Chervil's executors need no radio), with a thread that hands
+        each message to ``send``."""
+        with self._radio_lock:
+            if self._radio_queue is None:
+                if not self._started:
+                    raise RuntimeError("MonitoringHub.resource_msgs is there only between start() and close()")
+                from parsl.multiprocessing import SpawnQueue
+                self._radio_queue = SpawnQueue()
+                self._radio_thread = threading.Thread(target=self._forward_radio_messages, daemon=True,
+                                                      name="parsl-monitoring-radio-queue")
+                self._radio_thread.start()
+            return self._radio_queue
+
+    _radio_queue = None
+    _radio_thread = None
+
+    def _forward_radio_messages(self) -> None:
+        q = self._radio_queue
+        while True:
+            try:
+                message = q.get()
+            except (EOFError, OSError):
+                return
+            if isinstance(message, str) and message == _RADIO_QUEUE_END:
+                return
+            try:
+                message_type, payload = message
+                message_type = MessageType(message_type)
+            except (TypeError, ValueError):
+                text = repr(message)
+                logger.error("Monitoring: a radio delivered %s, not a (MessageType, dict) pair; dropped",
+                             text if len(text) < 200 else type(message).__name__)
+                continue
+            self.send(message_type, payload)
+
+    def _close_radio_queue(self) -> None:
+        with self._radio_lock:
+            q, thread = self._radio_queue, self._radio_thread
+        if q is None:
+            return
+        q.put(_RADIO_QUEUE_END)
+        thread.join(60)
+        q.close()
+        q.join_thread()
+
     def close(self) -> None:
         """Write everything still queued and mark the workflow completed.  Idempotent."""
         with self._close_lock:
@@ -249,6 +280,7 @@ class MonitoringHub:
                 return
             self._closed = True
         atexit.unregister(self.close)
+        self._close_radio_queue()       # radios' receivers are shut down by now (DFK cleanup)
         now = datetime.datetime.now()
         self._put((MessageType.WORKFLOW_INFO, {
             "run_id": self.run_id, "time_completed": now,

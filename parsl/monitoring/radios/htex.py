@@ -11,6 +11,9 @@ logger = logging.getLogger(__name__)
 
 
 class HTEXRadio(RadioConfig):
+    #: messages travel with the executor's own traffic: no receiver to start
+    in_band = True
+
     def create_sender(self) -> MonitoringRadioSender:
         return HTEXRadioSender()
 

@@ -5,24 +5,24 @@ travels with its pickled copies to the senders.
 
 UDP can drop datagrams under load and a message must fit in one (about 64 KB); for
 HTEX, Chervil's workers report over their result channel instead, which loses nothing.
+The receiving end is its own process (``udp_router``); ``resource_msgs`` must be a
+multiprocessing queue (``parsl.multiprocessing.SpawnQueue``), as the hub's is.
 """
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import pickle
 import secrets
 import socket
-import threading
 from typing import Optional
 
 from parsl.monitoring.radios.base import MonitoringRadioReceiver, MonitoringRadioSender, RadioConfig
+from parsl.monitoring.radios.udp_router import UDPRadioReceiver, sign, start_udp_receiver
 
 logger = logging.getLogger(__name__)
 
-#: how often the receiving thread looks at its stop flag while no datagram comes
-_POLL_S = 0.2
+__all__ = ["UDPRadio", "UDPRadioSender", "UDPRadioReceiver"]
 
 
 class UDPRadio(RadioConfig):
@@ -50,8 +50,9 @@ class UDPRadio(RadioConfig):
                               hmac_digest=self.hmac_digest)
 
     def create_receiver(self, *, run_dir: str = None, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
-        receiver = UDPRadioReceiver(resource_msgs, port=self.port, hmac_key=self.hmac_key,
-                                    hmac_digest=self.hmac_digest, atexit_timeout=self.atexit_timeout)
+        receiver = start_udp_receiver(monitoring_messages=resource_msgs, port=self.port, logdir=run_dir,
+                                      debug=self.debug, atexit_timeout=self.atexit_timeout,
+                                      hmac_key=self.hmac_key, hmac_digest=self.hmac_digest)
         self.port = receiver.port
         if self.address is None:
             self.address = ip or "127.0.0.1"
@@ -60,10 +61,6 @@ class UDPRadio(RadioConfig):
     def __repr__(self) -> str:
         return (f"UDPRadio(port={self.port!r}, atexit_timeout={self.atexit_timeout!r}, address={self.address!r}, "
                 f"debug={self.debug!r}, hmac_digest={self.hmac_digest!r})")
-
-
-def _sign(key: bytes, digest: str, data: bytes) -> bytes:
-    return hmac.new(key, data, digest).digest()
 
 
 class UDPRadioSender(MonitoringRadioSender):
@@ -83,72 +80,7 @@ class UDPRadioSender(MonitoringRadioSender):
             logger.exception("UDPRadio: a monitoring message could not be pickled; dropped")
             return
         try:
-            self.sock.sendto(_sign(self.hmac_key, self.hmac_digest, data) + data, (self.address, self.port))
+            self.sock.sendto(sign(self.hmac_key, self.hmac_digest, data) + data, (self.address, self.port))
         except OSError as e:       # too big for a datagram, network down, timeout
             logger.error("UDPRadio: could not send a monitoring message (%d bytes) to %s:%s: %s",
                          len(data), self.address, self.port, e)
-
-
-class UDPRadioReceiver(MonitoringRadioReceiver):
-    """A thread that puts each correctly signed datagram's message on ``queue``."""
-
-    def __init__(self, queue, *, port: Optional[int], hmac_key: bytes, hmac_digest: str,
-                 atexit_timeout: float = 3, bind: str = "0.0.0.0"):
-        self.queue = queue
-        self.hmac_key = hmac_key
-        self.hmac_digest = hmac_digest
-        self.atexit_timeout = atexit_timeout
-        self._sig_len = hashlib.new(hmac_digest).digest_size
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self.sock.bind((bind, port or 0))
-        except OSError as e:
-            self.sock.close()
-            raise OSError(e.errno, f"UDPRadio: cannot listen on UDP port {port}: {e.strerror} "
-                                   "(give another port, or None for a free one)") from None
-        self.port = self.sock.getsockname()[1]
-        self.sock.settimeout(_POLL_S)
-        self.received = 0
-        self.rejected = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="parsl-udp-radio", daemon=True)
-        self._thread.start()
-
-    def _take(self, data: bytes) -> None:
-        sig, body = data[:self._sig_len], data[self._sig_len:]
-        if not hmac.compare_digest(sig, _sign(self.hmac_key, self.hmac_digest, body)):
-            self.rejected += 1
-            logger.warning("UDPRadio: dropped a datagram with a wrong signature (%d so far)", self.rejected)
-            return
-        try:
-            message = pickle.loads(body)
-        except Exception:
-            logger.exception("UDPRadio: a signed datagram did not unpickle; dropped")
-            return
-        self.received += 1
-        self.queue.put(message)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self._take(data)
-
-    def shutdown(self) -> None:
-        """Stop, after taking what the socket already holds (the thread's last turn)."""
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        self._thread.join(self.atexit_timeout + _POLL_S)
-        self.sock.setblocking(False)
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                break
-            self._take(data)
-        self.sock.close()

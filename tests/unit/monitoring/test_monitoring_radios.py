@@ -14,41 +14,47 @@ from parsl.monitoring.radios.htex import HTEXRadio
 from parsl.monitoring.radios.multiprocessing import MultiprocessingQueueRadio
 from parsl.monitoring.radios.threadpool import ThreadPoolRadio
 from parsl.monitoring.radios.udp import UDPRadio
+from parsl.multiprocessing import SpawnQueue
 
 MSG = (MessageType.RESOURCE_INFO, {"task_id": 7, "psutil_process_time_user": 1.5})
 
 
 def test_udp_delivers_signed_messages_and_drops_others(tmp_path):
     radio = UDPRadio(address="127.0.0.1")
-    q = queue.Queue()
+    q = SpawnQueue()
     receiver = radio.create_receiver(run_dir=str(tmp_path), resource_msgs=q)
     try:
-        assert radio.port == receiver.port and radio.port > 0
-        # A datagram from someone without the run's key is never unpickled.
+        assert radio.port == receiver.port and radio.port > 0 and receiver.process.is_alive()
+        # Datagrams from someone without the run's key are never unpickled.
         stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         stranger.sendto(b"\0" * 64 + pickle.dumps(("evil",)), ("127.0.0.1", radio.port))
+        stranger.sendto(b"", ("127.0.0.1", radio.port))
         stranger.close()
         # A sender made from a pickled copy (as a worker on another host gets it) has the key.
         pickle.loads(pickle.dumps(radio)).create_sender().send(MSG)
         assert q.get(timeout=30) == MSG
     finally:
         receiver.shutdown()
-    assert receiver.rejected == 1 and receiver.received == 1 and q.empty()
+    with pytest.raises(ValueError):
+        receiver.process.exitcode            # the process is gone and released
+    assert q.empty()
+    log = (tmp_path / "monitoring_udp_router.log").read_text()
+    assert "HMAC does not match" in log and "too short" in log
 
 
 def test_udp_shutdown_takes_what_already_arrived(tmp_path):
     radio = UDPRadio(address="127.0.0.1")
-    q = queue.Queue()
+    q = SpawnQueue()
     receiver = radio.create_receiver(run_dir=str(tmp_path), resource_msgs=q)
     sender = radio.create_sender()
     for i in range(50):
         sender.send((MessageType.RESOURCE_INFO, {"i": i}))
     receiver.shutdown()
-    assert sorted(q.get_nowait()[1]["i"] for _ in range(50)) == list(range(50))
+    assert sorted(q.get(timeout=30)[1]["i"] for _ in range(50)) == list(range(50))
     receiver.shutdown()     # idempotent
 
 
-def test_udp_bad_configuration_says_what_to_change():
+def test_udp_bad_configuration_says_what_to_change(tmp_path):
     with pytest.raises(ValueError, match="hmac_digest"):
         UDPRadio(address="127.0.0.1", hmac_digest="not-a-hash")
     with pytest.raises(ValueError, match="port"):
@@ -59,7 +65,7 @@ def test_udp_bad_configuration_says_what_to_change():
     busy.bind(("0.0.0.0", 0))
     try:
         with pytest.raises(OSError, match="cannot listen on UDP port"):
-            UDPRadio(port=busy.getsockname()[1]).create_receiver(run_dir=".", resource_msgs=queue.Queue())
+            UDPRadio(port=busy.getsockname()[1]).create_receiver(run_dir=str(tmp_path), resource_msgs=SpawnQueue())
     finally:
         busy.close()
 
@@ -98,13 +104,18 @@ def test_htex_radio_outside_a_worker_logs_and_drops(caplog):
     assert "not inside an HTEX worker" in caplog.text
 
 
-def test_the_hub_inbox_drops_what_is_not_a_message(caplog):
-    from parsl.monitoring.monitoring import RadioInbox
+def test_the_hub_queue_forwards_messages_and_drops_the_rest(caplog):
+    from parsl.monitoring.monitoring import MonitoringHub
+    hub = MonitoringHub()
     got = []
-    inbox = RadioInbox(lambda t, p: got.append((t, p)))
+    hub._started = True                  # what start() sets; send is the hub's sink
+    hub.send = lambda t, p: got.append((t, p))
     with caplog.at_level(logging.ERROR):
-        inbox.put("garbage")
-        inbox.put((99, {}))
-    inbox.put((MessageType.NODE_INFO.value, {"hostname": "h"}))
+        q = hub.resource_msgs
+        assert hub.resource_msgs is q    # one queue, made on first use
+        q.put("garbage")
+        q.put((99, {}))
+        q.put((MessageType.NODE_INFO.value, {"hostname": "h"}))
+        hub._close_radio_queue()         # forwards everything queued before it returns
     assert got == [(MessageType.NODE_INFO, {"hostname": "h"})]
     assert caplog.text.count("dropped") == 2
