@@ -25,9 +25,17 @@ class RadioConfig(metaclass=ABCMeta):
         from a pickled copy of this config)."""
 
     @abstractmethod
-    def create_receiver(self, *, run_dir: str, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
-        """Start receiving into ``resource_msgs`` (anything with ``put``), and record in this
-        config what senders need to reach the receiver."""
+    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+        """Start receiving into ``resource_msgs`` (a multiprocessing queue, such as the hub's
+        ``resource_msgs``), and record in this config what senders need to reach the
+        receiver.  Both arguments may be given by position (Parsl's older radios) or by
+        keyword."""
+
+
+def need_queue(radio, resource_msgs) -> None:
+    if resource_msgs is None:
+        raise TypeError(f"{type(radio).__name__}.create_receiver() needs resource_msgs: the queue that "
+                        "received messages go to (the monitoring hub's resource_msgs)")
 
 
 class QueueRadio(RadioConfig):
@@ -41,7 +49,8 @@ class QueueRadio(RadioConfig):
             raise RuntimeError(f"{type(self).__name__}.create_sender() needs create_receiver() first")
         return QueueRadioSender(self._queue)
 
-    def create_receiver(self, *, run_dir: str, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+        need_queue(self, resource_msgs)
         self._queue = resource_msgs
         return NullReceiver()
 

@@ -11,7 +11,7 @@ import threading
 import uuid
 from typing import Optional
 
-from parsl.monitoring.radios.base import MonitoringRadioReceiver, MonitoringRadioSender, RadioConfig
+from parsl.monitoring.radios.base import MonitoringRadioReceiver, MonitoringRadioSender, RadioConfig, need_queue
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,11 @@ class FilesystemRadio(RadioConfig):
             raise RuntimeError("FilesystemRadio.create_sender() needs create_receiver() first (it sets the run_dir)")
         return FilesystemRadioSender(run_dir=self.run_dir)
 
-    def create_receiver(self, *, run_dir: str, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+        need_queue(self, resource_msgs)
+        if not run_dir:
+            raise TypeError("FilesystemRadio.create_receiver() needs run_dir: messages are files under "
+                            "<run_dir>/monitor-fs-radio/")
         self.run_dir = os.path.abspath(run_dir)
         return FilesystemRadioReceiver(resource_msgs, run_dir=self.run_dir)
 

@@ -17,7 +17,7 @@ class HTEXRadio(RadioConfig):
     def create_sender(self) -> MonitoringRadioSender:
         return HTEXRadioSender()
 
-    def create_receiver(self, *, run_dir: str, resource_msgs, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
         return HTEXRadioReceiver()      # the executor forwards what arrives on its channel
 
     def __repr__(self) -> str:

@@ -119,3 +119,21 @@ def test_the_hub_queue_forwards_messages_and_drops_the_rest(caplog):
         hub._close_radio_queue()         # forwards everything queued before it returns
     assert got == [(MessageType.NODE_INFO, {"hostname": "h"})]
     assert caplog.text.count("dropped") == 2
+
+
+def test_create_receiver_takes_its_arguments_by_position_too(tmp_path):
+    q = SpawnQueue()
+    radio = FilesystemRadio()
+    receiver = radio.create_receiver(str(tmp_path), q)
+    radio.create_sender().send(MSG)
+    receiver.shutdown()
+    assert q.get(timeout=30) == MSG
+    q.close()
+    q.join_thread()
+
+
+@pytest.mark.parametrize("radio", [UDPRadio(address="127.0.0.1"), FilesystemRadio(), ThreadPoolRadio(),
+                                   MultiprocessingQueueRadio()], ids=lambda r: type(r).__name__)
+def test_a_receiver_without_a_queue_is_refused(radio, tmp_path):
+    with pytest.raises(TypeError, match="resource_msgs"):
+        radio.create_receiver(run_dir=str(tmp_path))
