@@ -97,6 +97,7 @@ _W = _index("workflow")
 NT, NY, NW = len(_T), len(_Y), len(_W)
 T_DEPENDS, T_FUNC, T_MEMO, T_HASH = _T["task_depends"], _T["task_func_name"], _T["task_memoize"], _T["task_hashsum"]
 T_FILES = tuple(_T[f"task_{k}"] for k in _FILE_KWARGS)
+T_STDOUT, T_STDERR = _T["task_stdout"], _T["task_stderr"]
 T_INVOKED, T_SUBMITTED, T_RETURNED = _T["task_time_invoked"], _T["task_time_submitted"], _T["task_time_returned"]
 T_RUNNING, T_HOST, T_EXEC = _T["task_time_running"], _T["hostname"], _T["task_executor"]
 T_FAILS, T_COST, T_HISTORY, T_STATUS = (_T["task_fail_count"], _T["task_fail_cost"], _T["task_fail_history"],
@@ -279,6 +280,11 @@ class BatchBuilder:
             for i, v in zip(T_FILES, files):
                 if v is not None:
                     row[i] = v
+        # Parsl records a task without stdout/stderr as '' (not NULL).
+        if row[T_STDOUT] is None:
+            row[T_STDOUT] = ""
+        if row[T_STDERR] is None:
+            row[T_STDERR] = ""
         self._status(task_id, "pending", when, 0)
         self._live_state[task_id] = "pending"
 

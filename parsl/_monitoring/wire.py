@@ -22,6 +22,7 @@ Hub items (``MonitoringHub``):
 """
 from __future__ import annotations
 
+import os
 from enum import Enum
 from typing import Optional
 
@@ -101,14 +102,30 @@ def dependency_ids(depends) -> Optional[str]:
 
 
 def _file_text(value) -> Optional[str]:
+    """How a task's file argument reads in the task table (as Parsl records it): a path as
+    given (``os.PathLike`` through ``fspath``, bytes decoded), a ``File`` as its URL, a
+    ``(path, mode)`` stdout/stderr pair as its path, a list as comma-separated items."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)) and not (len(value) == 2 and isinstance(value[1], str)
                                                  and value[1] in ("w", "a")):
         return ", ".join(_file_text(v) or "" for v in value) or None
     if isinstance(value, tuple):        # (path, mode) for stdout/stderr
-        return str(value[0])
-    path = safe_attr(value, "filepath") or safe_attr(value, "url")
+        value = value[0]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return os.fsdecode(value)
+    url = safe_attr(value, "url")               # a File (also path-like: its URL is what counts)
+    if isinstance(url, str):
+        return url
+    if isinstance(value, os.PathLike):
+        try:
+            path = os.fspath(value)
+        except TypeError:
+            return str(value)
+        return os.fsdecode(path) if isinstance(path, bytes) else path
+    path = safe_attr(value, "filepath")
     if path is None and safe_attr(value, "tid") is not None:
         return f"<task {safe_attr(value, 'tid')}>"
     return str(path if path is not None else value)

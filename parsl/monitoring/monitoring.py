@@ -42,7 +42,7 @@ logger = logging.getLogger("parsl.monitoring")
 
 _ENCODED_EVENT = "encoded"   # == parsl._monitoring.wire.ENCODED_EVENT (literal: no import cost)
 _TASK_ENDS_EVENT = "task_ends"   # == parsl._monitoring.wire.TASK_ENDS_EVENT
-_LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level")
+_LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level", "udp_atexit_timeout")
 
 
 #: put on the radio queue by close(): everything radios delivered is ahead of it
