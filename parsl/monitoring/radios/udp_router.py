@@ -104,6 +104,9 @@ def _serve(ready, exit_event, queue, bind, port, hmac_key, hmac_digest, logdir, 
             data = sock.recv(65536)
         except socket.timeout:
             continue
+        except OSError as e:          # e.g. an ICMP error reported on the socket: keep listening
+            log.error("receive failed: %s", e)
+            continue
         take(data)
     # Stopping: what the socket already holds is taken too.
     sock.setblocking(False)
