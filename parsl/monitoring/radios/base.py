@@ -39,7 +39,11 @@ def need_queue(radio, resource_msgs) -> None:
 
 
 class QueueRadio(RadioConfig):
-    """Shared part of the in-process radios: the sender puts straight on the hub's queue."""
+    """Shared part of the in-process radios: the sender puts straight on the hub's queue.
+    Subclasses name their sender and receiver classes (Parsl's names)."""
+
+    sender_class: type
+    receiver_class: type
 
     def __init__(self) -> None:
         self._queue = None
@@ -47,12 +51,12 @@ class QueueRadio(RadioConfig):
     def create_sender(self) -> MonitoringRadioSender:
         if self._queue is None:
             raise RuntimeError(f"{type(self).__name__}.create_sender() needs create_receiver() first")
-        return QueueRadioSender(self._queue)
+        return self.sender_class(self._queue)
 
     def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
         need_queue(self, resource_msgs)
         self._queue = resource_msgs
-        return NullReceiver()
+        return self.receiver_class()
 
     def __getstate__(self):
         # A queue object does not travel (a multiprocessing queue only to a child it was

@@ -12,9 +12,5 @@ class MultiprocessingQueueRadioReceiver(NullReceiver):
 
 
 class MultiprocessingQueueRadio(QueueRadio):
-    def create_sender(self):
-        return MultiprocessingQueueRadioSender(super().create_sender().queue)
-
-    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None):
-        super().create_receiver(run_dir=run_dir, resource_msgs=resource_msgs)
-        return MultiprocessingQueueRadioReceiver()
+    sender_class = MultiprocessingQueueRadioSender
+    receiver_class = MultiprocessingQueueRadioReceiver

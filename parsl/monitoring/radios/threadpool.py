@@ -11,9 +11,5 @@ class ThreadPoolRadioReceiver(NullReceiver):
 
 
 class ThreadPoolRadio(QueueRadio):
-    def create_sender(self):
-        return ThreadPoolRadioSender(super().create_sender().queue)
-
-    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None):
-        super().create_receiver(run_dir=run_dir, resource_msgs=resource_msgs)
-        return ThreadPoolRadioReceiver()
+    sender_class = ThreadPoolRadioSender
+    receiver_class = ThreadPoolRadioReceiver
