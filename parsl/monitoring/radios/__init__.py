@@ -6,7 +6,7 @@ puts each ``(MessageType, dict)`` message it gets on ``resource_msgs``) and then
 (``create_sender()``, also in other processes or on other hosts, from a pickled copy of
 the config).  Chervil's own executors do not need one: HTEX workers report over the
 result channel they already have (what ``HTEXRadio`` names) and the thread pool records
-its tasks in-process.  A radio set on any executor is still created when monitoring is
-on and its receiver listens for the whole run, so messages sent through it (from task
-code, or a third-party executor) reach the database.
+its tasks in-process.  Any other radio set on an executor is still created when
+monitoring is on, and its receiver listens for the whole run, so messages sent through it
+(from task code, or a third-party executor) reach the database.
 """
