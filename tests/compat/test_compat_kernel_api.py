@@ -48,6 +48,16 @@ PUBLIC_NAMES = {
     "parsl.concurrent": ["ParslPoolExecutor"],
     "parsl.usage_tracking.levels": ["DISABLED", "LEVEL_1", "LEVEL_2", "LEVEL_3"],
     "parsl.configs.local_threads": ["config"],
+    "parsl.configs.htex_local": ["config"],
+    "parsl.monitoring.radios.base": ["RadioConfig", "MonitoringRadioSender", "MonitoringRadioReceiver"],
+    "parsl.monitoring.radios.udp": ["UDPRadio", "UDPRadioSender"],
+    "parsl.monitoring.radios.htex": ["HTEXRadio", "HTEXRadioSender"],
+    "parsl.monitoring.radios.filesystem": ["FilesystemRadio", "FilesystemRadioSender"],
+    "parsl.monitoring.radios.multiprocessing": ["MultiprocessingQueueRadio", "MultiprocessingQueueRadioSender"],
+    "parsl.monitoring.radios.threadpool": ["ThreadPoolRadio", "ThreadPoolRadioSender"],
+    "parsl.monitoring.errors": ["MonitoringHubStartError", "RadioRequiredError"],
+    "parsl.multiprocessing": ["SpawnQueue", "SpawnProcess", "ForkProcess", "SpawnEvent", "SpawnContext",
+                              "ForkContext", "join_terminate_close_proc"],
     "parsl.dataflow.strategy": ["Strategy"],
     "parsl.dataflow.job_status_poller": ["JobStatusPoller"],
 }
@@ -113,6 +123,13 @@ def test_example_config_loads_and_runs():
     from parsl.configs.local_threads import config
     with parsl.load(config):
         assert parsl.python_app(lambda: 7)().result(timeout=20) == 7
+
+
+def test_htex_local_example_config_runs_a_task():
+    import parsl
+    from parsl.configs.htex_local import config
+    with parsl.load(config):
+        assert parsl.python_app(lambda: 8)().result(timeout=60) == 8
 
 
 def _run(code):
