@@ -20,6 +20,7 @@ import os
 import pickle
 import sys
 import threading
+import time
 import warnings
 from concurrent.futures import Future
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -52,6 +53,10 @@ DEFAULT_LAUNCH_CMD = (
 )
 
 _ACCEPTED_RESOURCE_KEYS = frozenset({"priority"})
+#: A block its provider reports RUNNING for this long with no manager connected gets one
+#: warning (it is not failed: a slow node may still start; but a silent hang is the
+#: worst case for a user: wrong address, a worker_init that blocks, a firewall).
+UNCONNECTED_WARN_S = 120.0
 _REMOVED_PARAMETERS = {
     "managed": "was removed from Parsl in 2023; drop it",
     "start_method": "was removed; workers are always fresh processes",
@@ -161,6 +166,8 @@ class HighThroughputExecutor(BlockProviderExecutor):
         self.cert_dir: Optional[str] = None
         self._task_counter = itertools.count(1)
         self._connected_blocks: set = set()
+        #: block id -> when it was first seen RUNNING without a manager (None: warned)
+        self._running_unconnected_since: Dict[str, Optional[float]] = {}
         self._started = False
         self._shut_down = False
         self._shutdown_lock = threading.Lock()
@@ -394,6 +401,7 @@ class HighThroughputExecutor(BlockProviderExecutor):
     def status(self) -> Dict[str, JobStatus]:
         """Block statuses; a block that ended without ever connecting is MISSING (it never worked)."""
         statuses = super().status()
+        self._warn_unconnected(statuses)
         for bid, st in statuses.items():
             if st.terminal and st.state not in (JobState.SCALED_IN, JobState.MISSING, JobState.FAILED) \
                     and bid not in self._connected_blocks:
@@ -402,6 +410,27 @@ class HighThroughputExecutor(BlockProviderExecutor):
                                           exit_code=st.exit_code, stdout_path=st.stdout_path,
                                           stderr_path=st.stderr_path)
         return statuses
+
+    _clock = staticmethod(time.monotonic)
+
+    def _warn_unconnected(self, statuses: Dict[str, JobStatus]) -> None:
+        """Warn once about each block that has run for UNCONNECTED_WARN_S without a manager."""
+        since = self._running_unconnected_since
+        now = self._clock()
+        for bid, st in statuses.items():
+            if st.state != JobState.RUNNING or bid in self._connected_blocks:
+                since.pop(bid, None)
+                continue
+            first = since.setdefault(bid, now)
+            if first is not None and now - first >= UNCONNECTED_WARN_S:
+                since[bid] = None          # warned
+                logger.warning(
+                    "%s block %s (job %s) has been RUNNING for %.0f s but no manager has connected from it: "
+                    "check that its nodes can reach this machine at %s (HighThroughputExecutor(address=...)), "
+                    "that worker_init does not block or fail, and the block's output: %s %s",
+                    self.label, bid, self.blocks_to_job_id.get(bid, "?"), now - first,
+                    getattr(self, "address", None) or "the advertised addresses",
+                    st.stdout_path or "", st.stderr_path or "")
 
     # -- scaling in ----------------------------------------------------------------------
     def _blocks_to_scale_in(self, n: int, max_idletime: Optional[float]) -> List[str]:

@@ -96,3 +96,31 @@ def test_launch_cmd_placeholders_are_checked():
         ex._get_launch_command("0")
     ex.launch_cmd = "run-pool --id {block_id} --port {task_port}"
     assert ex._get_launch_command("4") == "run-pool --id 4 --port 1234"
+
+
+def test_a_running_block_whose_manager_never_connects_is_warned_about_once(monkeypatch, caplog):
+    import logging
+    from parsl.executors.high_throughput import executor as htex_module
+    from parsl.executors.status_handling import BlockProviderExecutor
+    ex = HighThroughputExecutor(label="h", address="10.9.8.7")
+    ex.blocks_to_job_id["0"] = "job0"
+    monkeypatch.setattr(BlockProviderExecutor, "status", lambda self: {
+        "0": JobStatus(JobState.RUNNING, stdout_path="/runs/block0.out", stderr_path="/runs/block0.err")})
+    clock = [1000.0]
+    monkeypatch.setattr(ex, "_clock", lambda: clock[0])
+
+    def warnings_after(seconds):
+        clock[0] = 1000.0 + seconds
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger=htex_module.logger.name):
+            ex.status()
+        return [r.getMessage() for r in caplog.records]
+
+    assert warnings_after(0) == []
+    assert warnings_after(htex_module.UNCONNECTED_WARN_S - 1) == []
+    (msg,) = warnings_after(htex_module.UNCONNECTED_WARN_S + 1)
+    assert "block 0 (job job0)" in msg and "no manager has connected" in msg
+    assert "10.9.8.7" in msg and "/runs/block0.err" in msg
+    assert warnings_after(10 * htex_module.UNCONNECTED_WARN_S) == []          # once
+    ex._connected_blocks.add("0")                                             # it connected after all
+    assert warnings_after(20 * htex_module.UNCONNECTED_WARN_S) == []
