@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from typing import Optional
+from urllib.parse import urlparse
 
 LIMIT = 4096
 
@@ -29,7 +30,10 @@ def tail(path: Optional[str], rundir: Optional[str] = None, limit: int = LIMIT) 
     or read.  Starts at a line boundary when it had to cut."""
     if not path:
         return None
-    for p in candidates(str(path), rundir):
+    path = str(path)
+    if path.startswith("file://"):        # a File given as stdout is recorded as its URL
+        path = urlparse(path).path
+    for p in candidates(path, rundir):
         try:
             if not os.path.isfile(p):
                 continue

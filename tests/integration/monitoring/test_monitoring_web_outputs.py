@@ -42,3 +42,13 @@ def test_task_page_shows_stdout_and_stderr_tails(tmp_path, monkeypatch):
     assert "cannot open input.dat" in html                      # stderr, whole
     assert "line-2000" in html and "line-1\n" not in html        # stdout: its last 4 KB only
     assert html.index("id='stderr'") < html.index("id='stdout'")
+
+
+def test_tail_reads_file_urls_and_cuts_at_a_line(tmp_path):
+    from parsl._monitoring.web.outputs import LIMIT, tail
+    out = tmp_path / "o.txt"
+    out.write_text("".join(f"line {i}\n" for i in range(2000)))
+    text = tail(f"file://{out}")
+    assert text.startswith("...\nline ") and text.endswith("line 1999\n")
+    assert len(text.encode()) <= LIMIT + 4
+    assert tail(str(tmp_path / "missing.txt")) is None and tail("") is None
