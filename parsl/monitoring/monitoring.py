@@ -107,6 +107,8 @@ class MonitoringHub:
         self._closed = False
         self._close_lock = threading.Lock()
         self._radio_lock = threading.Lock()
+        self._radio_queue = None        # see resource_msgs: made on first use
+        self._radio_thread: Optional[threading.Thread] = None
 
     def __repr__(self):
         return (f"MonitoringHub(logging_endpoint={self.logging_endpoint!r}, "
@@ -239,9 +241,6 @@ class MonitoringHub:
                                                       name="parsl-monitoring-radio-queue")
                 self._radio_thread.start()
             return self._radio_queue
-
-    _radio_queue = None
-    _radio_thread = None
 
     def _forward_radio_messages(self) -> None:
         q = self._radio_queue

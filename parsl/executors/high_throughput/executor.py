@@ -429,7 +429,7 @@ class HighThroughputExecutor(BlockProviderExecutor):
                     "check that its nodes can reach this machine at %s (HighThroughputExecutor(address=...)), "
                     "that worker_init does not block or fail, and the block's output: %s %s",
                     self.label, bid, self.blocks_to_job_id.get(bid, "?"), now - first,
-                    getattr(self, "address", None) or "the advertised addresses",
+                    self.address or "the advertised addresses",
                     st.stdout_path or "", st.stderr_path or "")
 
     # -- scaling in ----------------------------------------------------------------------
