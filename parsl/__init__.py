@@ -5,7 +5,7 @@
 import logging
 from logging import NullHandler  # the tutorial imports it from here
 
-from parsl.version import VERSION
+from parsl._base.version import VERSION
 
 __version__ = VERSION
 AUTO_LOGNAME = -1

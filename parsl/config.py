@@ -11,7 +11,7 @@ import re
 import warnings
 from typing import Any, Callable, Iterable, List, Optional, Sequence
 
-from parsl.errors import ConfigurationError
+from parsl._base.errors import ConfigurationError
 
 _CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 _STRATEGIES = ("simple", "htex_auto_scale", "none")

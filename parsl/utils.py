@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 def get_version() -> str:
-    from parsl.version import VERSION
+    from parsl._base.version import VERSION
     return VERSION
 
 

@@ -1,2 +1,4 @@
-"""Chervil's version. Parsl-compatible `VERSION` string; the suffix names the implementation."""
-VERSION = "2026.11.26+chervil"
+"""Chervil's version, at Parsl's import path ``parsl.version``."""
+from parsl._base.version import VERSION  # noqa: F401
+
+__all__ = ["VERSION"]

@@ -5,7 +5,7 @@ import re
 from typing import Dict, Iterable
 
 from parsl._batch.status import absent_means_completed, unparsable
-from parsl.jobs.states import JobState, JobStatus
+from parsl._base.job_states import JobState, JobStatus
 
 # The submit description runs a small bash job script (worker_init + command).
 TEMPLATE = """universe = vanilla

@@ -37,7 +37,7 @@ import zlib
 from collections import deque
 from typing import Dict, List, Optional, Tuple
 
-from parsl.dataflow.errors import BadCheckpoint
+from parsl._base.errors import BadCheckpoint
 
 logger = logging.getLogger(__name__)
 

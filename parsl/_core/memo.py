@@ -38,7 +38,7 @@ import time
 from functools import singledispatch
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from parsl.errors import ParslError
+from parsl._base.errors import ParslError
 
 # Bump when the key encoding changes: old checkpoints then simply miss (and say why).
 KEY_VERSION = b"chervil-memo/1\0"
@@ -169,7 +169,7 @@ def _register_parsl_types() -> bool:
     if _parsl_types_registered:
         return True
     try:
-        from parsl.data_provider.files import File
+        from parsl._base.files import File
     except ImportError:
         return False
     id_for_memo.register(File)(_file)

@@ -11,7 +11,7 @@ import ctypes
 import functools
 import threading
 
-from parsl.app.errors import AppTimeout
+from parsl._base.errors import AppTimeout
 
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)

@@ -565,7 +565,7 @@ class Interchange:
         diff = protocol.version_mismatch(self.version, info)
         if diff:
             sock.send_multipart([uid] + protocol.reject_message(diff))
-            from parsl.executors.high_throughput.errors import VersionMismatch
+            from parsl._base.errors import VersionMismatch
             self.on_bad_manager(VersionMismatch(self.version, {k: info.get(k) for k in self.version}))
             return
         old = self.managers.get(uid)

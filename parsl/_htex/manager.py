@@ -171,8 +171,8 @@ class Manager:
         # The worker's children (bash apps) would otherwise outlive it.
         _kill_group(w.proc.pid)
         code = w.proc.wait()
-        from parsl.executors.high_throughput.errors import WorkerLost
-        from parsl.app.errors import RemoteExceptionWrapper
+        from parsl._base.errors import WorkerLost
+        from parsl._base.remote import RemoteExceptionWrapper
         host = socket.gethostname()
         for task_id in w.inflight:
             try:

@@ -174,7 +174,7 @@ def decode_registration(frame) -> dict:
 
 def version_info() -> dict:
     """What must match between the submit side and a manager."""
-    from parsl.version import VERSION
+    from parsl._base.version import VERSION
     return {"python_v": "{}.{}".format(*sys.version_info[:2]), "parsl_v": VERSION,
             "protocol": PROTOCOL_VERSION}
 

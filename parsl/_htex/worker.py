@@ -94,7 +94,7 @@ def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
         return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5),
                                       task_end)
     except Exception as e:
-        from parsl.serialize.errors import SerializationError
+        from parsl._base.errors import SerializationError
         try:
             raise SerializationError("result", f"the task's return value could not be pickled: {e!r}") from None
         except SerializationError:
@@ -102,7 +102,7 @@ def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
 
 
 def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
-    from parsl.app.errors import RemoteExceptionWrapper
+    from parsl._base.remote import RemoteExceptionWrapper
     wrapper = RemoteExceptionWrapper(*sys.exc_info())
     try:
         data = pickle.dumps(wrapper, protocol=5)

@@ -19,7 +19,7 @@ from parsl._monitoring.wire import (ENCODED_EVENT, TASK_ENDS_EVENT, TASK_EVENT, 
                                     W_MSG, W_PENDING, W_STATE, W_TASK_ENDS, _FILE_KWARGS, compact, state_name)
 from parsl._monitoring.wire import dependency_ids  # noqa: F401  (re-exported)
 from parsl._monitoring.db import FIRST_WINS, TABLES, Batch, table_columns
-from parsl.monitoring.message_type import MessageType
+from parsl._base.message_type import MessageType
 
 SUCCESS_STATES = frozenset({"exec_done", "memo_done"})
 FAILURE_STATES = frozenset({"failed", "dep_fail"})

@@ -38,7 +38,7 @@ from typing import Callable, Dict, List, Optional
 import psutil
 
 from parsl._monitoring import task_end
-from parsl.monitoring.message_type import MessageType
+from parsl._base.message_type import MessageType
 
 _pack_end = task_end.TASK_END.pack
 NO_SAMPLE = task_end.NO_SAMPLE

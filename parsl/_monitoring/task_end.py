@@ -22,7 +22,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, Optional
 
-from parsl.monitoring.message_type import MessageType
+from parsl._base.message_type import MessageType
 
 #: Message kind of the once-per-worker description (a dict, see ``TaskResourceMonitor.hello``).
 WORKER_HELLO = "chervil.worker_hello"

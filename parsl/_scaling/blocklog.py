@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from parsl.jobs.states import JobStatus
+from parsl._base.job_states import JobStatus
 
 _MAX_EVENTS = 10_000   # bounded: a long run with short blocks must not grow without end
 

@@ -18,7 +18,7 @@ from typing import Callable, Dict, List
 
 from parsl._scaling.blocklog import BlockLifeLog
 from parsl._scaling.snapshot import status_of
-from parsl.errors import ConfigurationError
+from parsl._base.errors import ConfigurationError
 from parsl.jobs.strategy import Strategy
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import inspect
 from typing import Dict
 
 from parsl._scaling.policy import ExecutorSnapshot
-from parsl.jobs.states import JobState, JobStatus
+from parsl._base.job_states import JobState, JobStatus
 
 ACTIVE_STATES = frozenset({JobState.PENDING, JobState.RUNNING})
 

@@ -18,7 +18,7 @@ import os
 import threading
 from typing import Callable, Dict, Optional
 
-from parsl.errors import OptionalModuleMissing
+from parsl._base.errors import OptionalModuleMissing
 
 logger = logging.getLogger(__name__)
 

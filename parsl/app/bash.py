@@ -8,7 +8,7 @@ import signal
 import subprocess
 
 from parsl.app.app import AppBase
-from parsl.app.errors import (AppBadFormatting, AppException, AppTimeout, BadStdStreamFile,
+from parsl._base.errors import (AppBadFormatting, AppException, AppTimeout, BadStdStreamFile,
                               BashAppNoReturn, BashExitFailure, MissingOutputs)
 
 
@@ -21,7 +21,7 @@ def _std_target(spec, default_mode):
             raise BadStdStreamFile(f"stdout/stderr tuple must be (path, mode), got {spec!r}")
         return os.fspath(spec[0]), spec[1]
     try:
-        from parsl.data_provider.files import File
+        from parsl._base.files import File
         if isinstance(spec, File):
             return spec.filepath, "w"
     except ImportError:  # pragma: no cover

@@ -14,7 +14,7 @@ class DataFuture(LightFuture):
 
     def __init__(self, fut, file_obj, tid=None):
         LightFuture.__init__(self)
-        from parsl.data_provider.files import File
+        from parsl._base.files import File
         if not isinstance(file_obj, File):
             raise ValueError(f"DataFuture needs a File, got {type(file_obj).__name__}")
         self.file_obj = file_obj

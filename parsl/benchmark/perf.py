@@ -67,7 +67,7 @@ def run(config_path, target_t, argsize, resources, iterations=None):
 
 
 def cli_run(argv=None):
-    from parsl.version import VERSION
+    from parsl._base.version import VERSION
     p = argparse.ArgumentParser(prog="parsl-perf", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="path to a Python file defining config or fresh_config()")

@@ -12,7 +12,7 @@ import os
 from parsl._staging import submit, tasks
 from parsl._staging.paths import split_zip_path
 from parsl.data_provider.staging import Staging
-from parsl.errors import ParslError
+from parsl._base.errors import ParslError
 
 
 class ZipAuthorityError(ParslError):

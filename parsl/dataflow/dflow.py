@@ -28,16 +28,16 @@ from concurrent.futures import CancelledError, Future
 from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Dict, List, Optional
 
-from parsl.app.errors import RemoteExceptionWrapper
+from parsl._base.remote import RemoteExceptionWrapper
 from parsl.app.futures import DataFuture
 from parsl.config import Config
-from parsl.data_provider.files import File
-from parsl.dataflow.errors import DependencyError, JoinError
+from parsl._base.files import File
+from parsl._base.errors import DependencyError, JoinError
 from parsl.dataflow.futures import AppFuture
 from parsl.dataflow.rundirs import make_rundir
-from parsl.dataflow.states import FINAL_STATES, States
+from parsl._base.task_states import FINAL_STATES, States
 from parsl.dataflow.taskrecord import TaskRecord
-from parsl.errors import ConfigurationError, InternalConsistencyError, NoDataFlowKernelError
+from parsl._base.errors import ConfigurationError, InternalConsistencyError, NoDataFlowKernelError
 from parsl.log_utils import TRACE
 from parsl._core.lightfuture import LightFuture
 

@@ -27,7 +27,7 @@ from parsl._core import memo as _memo
 from parsl._core.checkpoint import (CHECKPOINT_DIRNAME, CheckpointWriter, get_all_checkpoints,
                                     load_checkpoints, parse_period)
 from parsl._core.memo import MissReason, UnmemoizableArgumentError, id_for_memo
-from parsl.errors import ConfigurationError
+from parsl._base.errors import ConfigurationError
 from parsl.log_utils import TRACE as _TRACE
 
 try:

@@ -18,8 +18,8 @@ from concurrent.futures import Future
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from parsl.executors.base import ParslExecutor
-from parsl.executors.errors import BadStateException, ScalingFailed
-from parsl.jobs.states import TERMINAL_STATES, JobState, JobStatus
+from parsl._base.errors import BadStateException, ScalingFailed
+from parsl._base.job_states import TERMINAL_STATES, JobState, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _simple_error_handler(executor: "BlockProviderExecutor", status: Dict[str, J
     threshold = max(1, getattr(executor.provider, "init_blocks", 1) or 1)
     failed = [s for s in status.values() if s.state in (JobState.FAILED, JobState.MISSING)]
     if len(status) >= threshold and failed and len(failed) == len(status):
-        from parsl.jobs.errors import TooManyJobFailuresError
+        from parsl._base.errors import TooManyJobFailuresError
         lines = []
         for bid, s in status.items():
             line = f"block {bid}: {s.state.name}"
@@ -236,7 +236,7 @@ class BlockProviderExecutor(ParslExecutor):
         if sink is None or not changed:
             return
         try:
-            from parsl.monitoring.message_type import MessageType
+            from parsl._base.message_type import MessageType
             kind = MessageType.BLOCK_INFO
         except Exception:
             kind = "BLOCK_INFO"

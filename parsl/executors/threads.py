@@ -9,7 +9,7 @@ from typing import List, Optional
 
 from parsl._core.lightfuture import LightFuture
 from parsl.executors.base import ParslExecutor
-from parsl.executors.errors import InvalidResourceSpecification
+from parsl._base.errors import InvalidResourceSpecification
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +32,12 @@ class ThreadPoolExecutor(ParslExecutor):
                  thread_name_prefix: str = "", storage_access: Optional[List] = None,
                  working_dir: Optional[str] = None, remote_monitoring_radio=None):
         if not isinstance(label, str) or not label:
-            from parsl.errors import ConfigurationError
+            from parsl._base.errors import ConfigurationError
             raise ConfigurationError(f"ThreadPoolExecutor label must be a non-empty str, got {label!r}")
         if max_threads is None:
             max_threads = 2
         if not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1:
-            from parsl.errors import ConfigurationError
+            from parsl._base.errors import ConfigurationError
             raise ConfigurationError(f"ThreadPoolExecutor(max_threads={max_threads!r}): max_threads must be an int >= 1")
         self.label = label
         self.max_threads = max_threads

@@ -1,5 +1,5 @@
 """Executors Parsl has and Chervil does not: importable, refuse to construct with a clear message."""
-from parsl.executors.errors import ExecutorError
+from parsl._base.errors import ExecutorError
 
 
 class _Unavailable:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Dict
 
-from parsl.jobs.errors import TooManyJobFailuresError, _block_order, describe_failed_jobs
-from parsl.jobs.states import JobState, JobStatus
+from parsl._base.errors import TooManyJobFailuresError
+from parsl._base.job_states import _block_order, describe_failed_jobs
+from parsl._base.job_states import JobState, JobStatus
 
 FAILURE_STATES = frozenset({JobState.FAILED, JobState.MISSING})
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
 
+from parsl._base.errors import BadLauncher
+
 
 class Launcher(metaclass=ABCMeta):
     def __init__(self, debug: bool = True):
@@ -14,19 +16,6 @@ class Launcher(metaclass=ABCMeta):
 
     def __repr__(self):
         return f"{type(self).__name__}(debug={self.debug!r})"
-
-
-class BadLauncher(TypeError):
-    """A provider was given something that is not a Launcher instance."""
-
-    def __init__(self, launcher, reason=None):
-        super().__init__(launcher, reason)
-        self.launcher = launcher
-        self.reason = reason
-
-    def __str__(self):
-        hint = " (pass an instance, e.g. SingleNodeLauncher(), not the class)" if isinstance(self.launcher, type) else ""
-        return f"Bad launcher {self.launcher!r}: a parsl.launchers.Launcher instance is required{hint}"
 
 
 def check_launcher(launcher) -> Launcher:

@@ -1,4 +1,6 @@
 """Launcher errors, at Parsl's import path ``parsl.launchers.errors``."""
-from parsl.launchers.base import BadLauncher
+from parsl._base.errors import (  # noqa: F401
+    BadLauncher,
+)
 
-__all__ = ["BadLauncher"]
+__all__ = ['BadLauncher']

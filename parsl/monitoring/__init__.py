@@ -1,5 +1,5 @@
 """Monitoring, at Parsl's import path: ``from parsl.monitoring import MonitoringHub``."""
-from parsl.monitoring.message_type import MessageType
+from parsl._base.message_type import MessageType
 from parsl.monitoring.monitoring import MonitoringHub
 
 __all__ = ["MonitoringHub", "MessageType"]

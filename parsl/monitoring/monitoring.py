@@ -35,8 +35,8 @@ import time
 import warnings
 from typing import Any, Optional, Tuple
 
-from parsl.errors import ConfigurationError, OptionalModuleMissing
-from parsl.monitoring.message_type import MessageType
+from parsl._base.errors import ConfigurationError, OptionalModuleMissing
+from parsl._base.message_type import MessageType
 
 logger = logging.getLogger("parsl.monitoring")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from abc import ABCMeta, abstractmethod
 from typing import Any, Dict, List, Optional
 
-from parsl.jobs.states import JobStatus
+from parsl._base.job_states import JobStatus
 
 
 class ExecutionProvider(metaclass=ABCMeta):

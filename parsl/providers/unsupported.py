@@ -3,7 +3,7 @@
 A script that imports them but runs on another provider keeps working; constructing one
 says plainly that Chervil does not provide it and what to use instead.
 """
-from parsl.errors import ParslError
+from parsl._base.errors import ParslError
 
 
 class ProviderNotAvailable(ParslError):

@@ -19,7 +19,7 @@ from typing import Any, Callable, Tuple
 
 import cloudpickle
 
-from parsl.serialize.errors import DeserializationError, SerializationError
+from parsl._base.errors import DeserializationError, SerializationError
 
 PROTOCOL = 5
 # Types whose pickle by the C module is always loadable elsewhere (no reference to __main__).

@@ -28,12 +28,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from parsl._htex import placement, protocol
 from parsl._htex.protocol import TASK_END_SIZE
 from parsl._monitoring.task_end import WORKER_HELLO
-from parsl.executors.errors import BadMessage, ExecutorError, InvalidResourceSpecification
-from parsl.executors.high_throughput.errors import ManagerLost
+from parsl._base.errors import BadMessage, ExecutorError, InvalidResourceSpecification
+from parsl._base.errors import ManagerLost
 from parsl.executors.high_throughput.manager_selector import ManagerSelector, RandomManagerSelector
 from parsl.executors.status_handling import BlockProviderExecutor
-from parsl.jobs.states import JobState, JobStatus
-from parsl.monitoring.message_type import MessageType
+from parsl._base.job_states import JobState, JobStatus
+from parsl._base.message_type import MessageType
 from parsl.serialize.facade import serialize_arguments, serialize_function
 
 logger = logging.getLogger(__name__)

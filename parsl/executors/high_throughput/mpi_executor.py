@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Dict, Optional
 
-from parsl.executors.errors import InvalidResourceSpecification
+from parsl._base.errors import InvalidResourceSpecification
 from parsl.executors.high_throughput.executor import HighThroughputExecutor
 
 VALID_LAUNCHERS = ("mpiexec", "srun", "aprun")

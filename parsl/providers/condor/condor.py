@@ -7,7 +7,7 @@ from parsl._batch import condor as syntax
 from parsl._batch.scripts import render, write_script
 from parsl._batch.walltime import wtime_to_minutes
 from parsl.providers.cluster_provider import ClusterProvider, check_type
-from parsl.providers.errors import SchedulerCommandError
+from parsl._base.errors import SchedulerCommandError
 
 
 class CondorProvider(ClusterProvider):

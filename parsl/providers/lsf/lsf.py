@@ -6,9 +6,9 @@ import shlex
 from parsl._batch import lsf as syntax
 from parsl._batch.scripts import directive_lines
 from parsl._batch.walltime import wtime_to_minutes
-from parsl.errors import ConfigurationError
+from parsl._base.errors import ConfigurationError
 from parsl.providers.cluster_provider import ClusterProvider, check_type
-from parsl.providers.errors import SchedulerCommandError
+from parsl._base.errors import SchedulerCommandError
 
 
 class LSFProvider(ClusterProvider):

@@ -1,0 +1,76 @@
+"""``File``: a location-independent reference to a file (``parsl.data_provider.files``)."""
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+from urllib.parse import urlparse
+
+
+class File:
+    """A file named by a URL (``file``, ``http(s)``, ``ftp``, ``globus``, ``zip``, ...) or a path.
+
+    ``filepath`` is where an app should open it: the staged ``local_path`` if there is one,
+    else the path of a ``file`` URL.
+    """
+
+    __slots__ = ("url", "scheme", "netloc", "path", "filename", "local_path", "__weakref__")
+
+    def __init__(self, url: Union[str, "os.PathLike[str]"]):
+        if isinstance(url, File):
+            url = url.url
+        elif not isinstance(url, str):
+            try:
+                url = os.fspath(url)
+            except TypeError:
+                raise TypeError(f"File() takes a path or URL string, not {type(url).__name__}") from None
+        self.url = url
+        parsed = urlparse(url)
+        self.scheme = parsed.scheme if parsed.scheme else "file"
+        if len(self.scheme) == 1 and len(url) > 1 and url[1] == ":":
+            # a Windows drive letter is not a scheme
+            self.scheme = "file"
+            parsed = urlparse("file:///" + url)
+        self.netloc = parsed.netloc
+        self.path = parsed.path
+        self.filename = os.path.basename(self.path)
+        self.local_path: Optional[str] = None
+
+    def cleancopy(self) -> "File":
+        """A new File for the same URL, without any staging state."""
+        return File(self.url)
+
+    @property
+    def filepath(self) -> str:
+        if self.local_path is not None:
+            return self.local_path
+        if self.scheme in ("file",):
+            return self.path
+        raise ValueError(
+            f"No local path for {self.url!r}: files with scheme {self.scheme!r} are only available "
+            "inside an app after staging; pass the File in inputs=/outputs= of an app")
+
+    def __str__(self) -> str:
+        return self.filepath
+
+    def __fspath__(self) -> str:
+        return self.filepath
+
+    def __repr__(self) -> str:
+        extra = f" local_path={self.local_path}" if self.local_path is not None else ""
+        return f"<File at {id(self):#x} url={self.url}{extra}>"
+
+    def __eq__(self, other):
+        return isinstance(other, File) and other.url == self.url and other.local_path == self.local_path
+
+    def __hash__(self):
+        return hash(self.url)
+
+    def __getstate__(self):
+        return {"url": self.url, "local_path": self.local_path}
+
+    def __setstate__(self, state):
+        self.__init__(state["url"])
+        self.local_path = state.get("local_path")
+
+
+File.__module__ = "parsl.data_provider.files"
