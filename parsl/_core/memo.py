@@ -174,7 +174,7 @@ def _register_parsl_types() -> bool:
         return False
     id_for_memo.register(File)(_file)
     try:
-        from parsl.app.futures import DataFuture
+        from parsl._base.futures import DataFuture
         id_for_memo.register(DataFuture)(_data_future)
     except ImportError:
         pass

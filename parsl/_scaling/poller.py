@@ -19,7 +19,7 @@ from typing import Callable, Dict, List
 from parsl._scaling.blocklog import BlockLifeLog
 from parsl._scaling.snapshot import status_of
 from parsl._base.errors import ConfigurationError
-from parsl.jobs.strategy import Strategy
+from parsl._scaling.strategy import Strategy
 
 logger = logging.getLogger(__name__)
 
@@ -153,3 +153,17 @@ def scale_in_everything(ex) -> None:
             ex.provider.cancel(job_ids)
         except Exception:
             logger.exception("Cancelling jobs %s of %s failed", job_ids, ex.label)
+
+
+class JobStatusPoller(ScalingLoop):
+    def __init__(self, *, strategy="simple", strategy_period: float = 5.0, max_idletime: float = 120.0,
+                 dfk=None, **kwargs):
+        super().__init__(strategy=strategy, strategy_period=strategy_period, max_idletime=max_idletime, **kwargs)
+        self.dfk = dfk
+
+    @property
+    def executors(self):
+        return list(self._executors)
+
+
+JobStatusPoller.__module__ = "parsl.jobs.job_status_poller"

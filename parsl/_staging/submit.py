@@ -37,5 +37,5 @@ def staging_app(dm, func: Callable, label: str):
 
 def data_future(app_fut, file):
     """A DataFuture for ``file`` that completes when ``app_fut`` does."""
-    from parsl.app.futures import DataFuture
+    from parsl._base.futures import DataFuture
     return DataFuture(app_fut, file, tid=getattr(app_fut, "tid", None))

@@ -69,7 +69,7 @@ class DataManager:
         """Returns (what the task gets in place of ``file``, the possibly wrapped func).
 
         ``file`` is a File or a DataFuture (a File some other task produces)."""
-        from parsl.app.futures import DataFuture
+        from parsl._base.futures import DataFuture
         parent = file if isinstance(file, DataFuture) else None
         f = parent.file_obj if parent is not None else file
         p = self._provider_for(f, executor_label, "in")

@@ -29,7 +29,7 @@ from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Dict, List, Optional
 
 from parsl._base.remote import RemoteExceptionWrapper
-from parsl.app.futures import DataFuture
+from parsl._base.futures import DataFuture
 from parsl.config import Config
 from parsl._base.files import File
 from parsl._base.errors import DependencyError, JoinError
@@ -39,7 +39,7 @@ from parsl._base.task_states import FINAL_STATES, States
 from parsl.dataflow.taskrecord import TaskRecord
 from parsl._base.errors import ConfigurationError, InternalConsistencyError, NoDataFlowKernelError
 from parsl.log_utils import TRACE
-from parsl._core.lightfuture import LightFuture
+from parsl._base.futures import LightFuture
 
 # future types whose private fields we may read directly once they are FINISHED
 _PLAIN_FUTURES = frozenset({Future, LightFuture, AppFuture, DataFuture})
@@ -157,7 +157,7 @@ class DataFlowKernel:
             self.job_status_poller = JobStatusPoller(strategy=config.strategy,
                                                      strategy_period=config.strategy_period,
                                                      max_idletime=config.max_idletime)
-        from parsl.executors.threads import ThreadPoolExecutor
+        from parsl._executors.threads import ThreadPoolExecutor
         internal = ThreadPoolExecutor(label="_parsl_internal", max_threads=config.internal_tasks_max_threads)
         self.add_executors(list(config.executors) + [internal])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED
 
-from parsl._core.lightfuture import LightFuture
+from parsl._base.futures import LightFuture
 
 
 class AppFuture(LightFuture):

@@ -31,7 +31,7 @@ from parsl._base.errors import ConfigurationError
 from parsl.log_utils import TRACE as _TRACE
 
 try:
-    from parsl._core.lightfuture import LightFuture as _Future
+    from parsl._base.futures import LightFuture as _Future
 except ImportError:  # pragma: no cover - the kernel ships it
     _Future = Future
 

@@ -31,7 +31,7 @@ from parsl._monitoring.task_end import WORKER_HELLO
 from parsl._base.errors import BadMessage, ExecutorError, InvalidResourceSpecification
 from parsl._base.errors import ManagerLost
 from parsl.executors.high_throughput.manager_selector import ManagerSelector, RandomManagerSelector
-from parsl.executors.status_handling import BlockProviderExecutor
+from parsl._executors.blocks import BlockProviderExecutor
 from parsl._base.job_states import JobState, JobStatus
 from parsl._base.message_type import MessageType
 from parsl.serialize.facade import serialize_arguments, serialize_function
@@ -39,7 +39,7 @@ from parsl.serialize.facade import serialize_arguments, serialize_function
 logger = logging.getLogger(__name__)
 
 try:  # the kernel's allocation-light Future, when present
-    from parsl._core.lightfuture import LightFuture as _Future
+    from parsl._base.futures import LightFuture as _Future
 except Exception:  # pragma: no cover
     _Future = Future
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from parsl._core.lightfuture import LightFuture
+from parsl._base.futures import LightFuture
 
 DEADLINE = 10.0
 

@@ -1,4 +1,6 @@
-"""A ``concurrent.futures.Future`` that costs ~100 bytes instead of ~1,600.
+"""The futures every layer shares: ``LightFuture`` and the file future ``DataFuture``.
+
+``LightFuture`` is a ``concurrent.futures.Future`` that costs ~100 bytes instead of ~1,600.
 
 The standard Future builds a ``threading.Condition`` in ``__init__``: 1.4 KB and several
 microseconds per task, although most futures are never waited on by a thread. This
@@ -17,6 +19,8 @@ import threading
 from concurrent.futures import CancelledError, Future, TimeoutError
 from concurrent.futures._base import (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED, PENDING,
                                       RUNNING, InvalidStateError, LOGGER)
+
+from parsl._base.files import File
 
 _LOCK = threading.Lock()
 
@@ -198,3 +202,56 @@ class LightFuture(Future):
             if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
                 return False
         raise RuntimeError(f"Future in unexpected state {self._state}")
+
+
+class DataFuture(LightFuture):
+    """Completes, with its File as the result, when its parent future completes.
+
+    If the parent fails, the DataFuture fails with the parent's exception.
+    """
+
+    __slots__ = ("file_obj", "parent", "_tid")
+
+    def __init__(self, fut, file_obj, tid=None):
+        LightFuture.__init__(self)
+        if not isinstance(file_obj, File):
+            raise ValueError(f"DataFuture needs a File, got {type(file_obj).__name__}")
+        self.file_obj = file_obj
+        self.parent = fut
+        self._tid = tid
+        if fut is not None:
+            fut.add_done_callback(self._parent_done)
+
+    def _parent_done(self, parent):
+        if self.done():
+            return
+        if parent.cancelled():
+            self._cancel_now()
+            return
+        exc = parent.exception()
+        if exc is not None:
+            self.set_exception(exc)
+        else:
+            self.set_result(self.file_obj)
+
+    @property
+    def tid(self):
+        return self._tid
+
+    @property
+    def filepath(self):
+        return self.file_obj.filepath
+
+    @property
+    def filename(self):
+        return self.filepath
+
+    def cancel(self):
+        return False
+
+    def __repr__(self):
+        base = LightFuture.__repr__(self)[:-1]
+        return f"{base} file={self.file_obj.url!r} task_id={self._tid}>"
+
+
+DataFuture.__module__ = "parsl.app.futures"

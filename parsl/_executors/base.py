@@ -1,0 +1,69 @@
+"""The executor interface every Chervil executor implements (Parsl's ``ParslExecutor``).
+
+The DataFlowKernel sets ``run_dir``, ``run_id`` and ``monitoring_messages`` (a callable
+sink for monitoring events, or None) before calling ``start()``; it then calls
+``submit(func, resource_specification, *args, **kwargs)`` for each ready task and
+``shutdown()`` once at cleanup.  ``submit`` returns a ``concurrent.futures.Future``
+whose result or exception is the task's.
+"""
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from concurrent.futures import Future
+from typing import Any, Callable, Dict, Optional
+
+
+class ParslExecutor(metaclass=ABCMeta):
+    label: str = "undefined"
+    run_dir: str = "."
+    run_id: Optional[str] = None
+    #: Callable ``(message_type, dict)`` set by the DFK when monitoring is on, else None.
+    monitoring_messages: Optional[Callable] = None
+    remote_monitoring_radio = None
+    #: The DataFlowKernel that owns this executor (set before ``start``).
+    dfk = None
+    storage_access = None
+    working_dir: Optional[str] = None
+    #: True for executors whose workers share the submit side's memory (threads):
+    #: the DFK may then skip serialization-related work.
+    _chervil_in_process = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        return False
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the executor (threads, processes, connections)."""
+
+    @abstractmethod
+    def submit(self, func: Callable, resource_specification: Dict[str, Any], *args, **kwargs) -> Future:
+        """Run ``func(*args, **kwargs)`` and return a Future for its outcome."""
+
+    @abstractmethod
+    def shutdown(self) -> None:
+        """Stop everything this executor started.  Must be idempotent and quick."""
+
+    def monitor_resources(self) -> bool:
+        """Whether resource monitoring should be done for tasks of this executor."""
+        return True
+
+    @property
+    def hub_address(self):
+        return None
+
+    @property
+    def hub_zmq_port(self):
+        return None
+
+    def get_usage_information(self):
+        return {}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} label={self.label!r}>"
+
+
+ParslExecutor.__module__ = "parsl.executors.base"

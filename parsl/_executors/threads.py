@@ -1,0 +1,126 @@
+"""``ThreadPoolExecutor``: runs apps on threads of the submitting process."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from queue import SimpleQueue
+from typing import List, Optional
+
+from parsl._base.futures import LightFuture
+from parsl._executors.base import ParslExecutor
+from parsl._base.errors import InvalidResourceSpecification
+
+logger = logging.getLogger(__name__)
+
+_STOP = None  # sentinel put on the queue once per thread at shutdown
+
+
+class ThreadPoolExecutor(ParslExecutor):
+    """A pool of ``max_threads`` threads.
+
+    A lighter engine than ``concurrent.futures.ThreadPoolExecutor``: a C ``SimpleQueue`` and
+    futures that allocate no Condition unless waited on. Threads start on demand, up to
+    ``max_threads``. The executor owns its threads: ``shutdown()`` lets queued work finish
+    (as Parsl does), then joins them.
+    """
+
+    _chervil_in_process = True
+    _chervil_cancellable = True
+
+    def __init__(self, label: str = "threads", max_threads: Optional[int] = 2,
+                 thread_name_prefix: str = "", storage_access: Optional[List] = None,
+                 working_dir: Optional[str] = None, remote_monitoring_radio=None):
+        if not isinstance(label, str) or not label:
+            from parsl._base.errors import ConfigurationError
+            raise ConfigurationError(f"ThreadPoolExecutor label must be a non-empty str, got {label!r}")
+        if max_threads is None:
+            max_threads = 2
+        if not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1:
+            from parsl._base.errors import ConfigurationError
+            raise ConfigurationError(f"ThreadPoolExecutor(max_threads={max_threads!r}): max_threads must be an int >= 1")
+        self.label = label
+        self.max_threads = max_threads
+        self.thread_name_prefix = thread_name_prefix or ""
+        self.storage_access = storage_access
+        self.working_dir = working_dir
+        self.remote_monitoring_radio = remote_monitoring_radio
+        self._queue: SimpleQueue = SimpleQueue()
+        self._threads: List[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._shutdown = False
+
+    def start(self):
+        # A Config may be loaded again once its kernel is cleaned up (notebooks re-run the
+        # cell that loads it): start afresh, as Parsl's thread pool does. Threads of the old
+        # run drain their own queue and exit on its stop sentinels.
+        with self._lock:
+            if self._shutdown:
+                self._queue = SimpleQueue()
+                self._threads = []
+                self._shutdown = False
+
+    def submit(self, func, resource_specification, *args, **kwargs):
+        if resource_specification:
+            raise InvalidResourceSpecification(
+                set(resource_specification),
+                f"ThreadPoolExecutor {self.label} does not support resource specifications "
+                f"(got {sorted(resource_specification)}); run the app on a HighThroughputExecutor")
+        if self._shutdown:
+            raise RuntimeError(f"ThreadPoolExecutor {self.label} has been shut down")
+        fut = LightFuture()
+        self._queue.put((fut, func, args, kwargs))
+        if len(self._threads) < self.max_threads:
+            self._spawn()
+        return fut
+
+    def _spawn(self):
+        with self._lock:
+            if self._shutdown or len(self._threads) >= self.max_threads:
+                return
+            n = len(self._threads)
+            name = f"{self.thread_name_prefix or self.label}-{n}"
+            t = threading.Thread(target=self._work, name=name, daemon=True)
+            self._threads.append(t)
+        t.start()
+
+    def _work(self):
+        get = self._queue.get
+        while True:
+            item = get()
+            if item is _STOP:
+                return
+            fut, func, args, kwargs = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as e:
+                fut.set_exception(e)
+            else:
+                fut.set_result(result)
+            del item, fut, func, args, kwargs
+
+    def shutdown(self, block: bool = True, timeout: Optional[float] = None):
+        with self._lock:
+            if self._shutdown:
+                return
+            self._shutdown = True
+            threads = list(self._threads)
+        for _ in threads:
+            self._queue.put(_STOP)
+        if block:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            for t in threads:
+                if t is threading.current_thread():
+                    continue
+                t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+    def monitor_resources(self):
+        return False
+
+    def __repr__(self):
+        return f"ThreadPoolExecutor(label={self.label!r}, max_threads={self.max_threads})"
+
+
+ThreadPoolExecutor.__module__ = "parsl.executors.threads"
