@@ -129,7 +129,7 @@ def _launch_cmd_after(setup: str) -> str:
 
 
 def test_version_mismatch_puts_executor_in_bad_state(htex):
-    ex = htex(launch_cmd=_launch_cmd_after('import parsl.version as v; v.VERSION = "0.0.1-other"'))
+    ex = htex(launch_cmd=_launch_cmd_after('import parsl._base.version as v; v.VERSION = "0.0.1-other"'))
     fut = ex.submit(double, {}, 1)
     assert wait_for(lambda: ex.bad_state_is_set, 30)
     assert "0.0.1-other" in str(ex.executor_exception)
