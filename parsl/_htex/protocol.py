@@ -84,8 +84,6 @@ OUTCOME_MONITORING_BATCH = 3
 #: end-of-task monitoring struct (TASK_END_SIZE bytes).
 OUTCOME_TASK_END_FLAG = 4
 TASK_END_SIZE = _task_end.SIZE
-#: The task id of records that end no task (monitoring).
-NO_TASK = 0
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
