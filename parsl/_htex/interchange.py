@@ -14,8 +14,9 @@ which saves waking the interchange thread (measured: ~25 us of a ~230 us round t
 ``_lock`` makes that safe: the interchange thread holds it except while it sleeps in
 ``poll``.  The ZMQ socket is never touched outside the interchange thread.
 
-Decisions are kept out of the socket code: ``choose_dispatch`` (who gets which tasks) and
-``find_lost_managers`` are pure functions of their inputs.
+Decisions are kept out of the socket code: what is known about each manager and the pure
+decisions over it (``choose_dispatch``, ``plan_recalls``, ``find_lost_managers``) live in
+``matching.py``; every byte sent or read is encoded or decoded by ``protocol.py``.
 """
 from __future__ import annotations
 
@@ -27,138 +28,59 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
+from parsl._base.errors import VersionMismatch
+from parsl._htex import binding
 from parsl._htex import lane as lanes
 from parsl._htex import protocol
+from parsl._htex.matching import (SUSPECT_GRACE_S, ManagerRecord, choose_dispatch, find_lost_managers,
+                                  plan_recalls)
+from parsl._htex.selectors import ManagerSelector
 
 logger = logging.getLogger(__name__)
 
 _INF = math.inf
-#: After a manager's TCP connection closes, how long it has to answer a PING (from a new
-#: connection) before it is declared lost, instead of waiting for heartbeat_threshold.
-SUSPECT_GRACE_S = 2.0
 #: How long a submitting thread waits for the interchange thread to finish its loop
 #: iteration before queueing the task for it instead (see Interchange._submit_direct).
 DIRECT_SUBMIT_WAIT_S = 0.0005
 
 
-def pipeline_extra(worker_count: int) -> int:
-    """Tasks a manager may hold beyond workers + prefetch_capacity.
+class InterchangeEvents(Protocol):
+    """What the interchange tells its owner (the HTEX client).
 
-    They hide the network round trip between a worker finishing and its next task
-    arriving (measured: ~2x no-op throughput on 2 workers).  They are not a commitment:
-    when another manager has idle workers and nothing is pending, the interchange recalls
-    unstarted tasks (``plan_recalls``), so long tasks never wait behind each other while
-    a worker elsewhere idles.
+    Called on the interchange thread; implementations must not block.
     """
-    return max(16, 4 * worker_count)
 
+    def on_results(self, records: List[bytes]) -> None:
+        """Result records (completions and monitoring records) as they arrived."""
 
-class ManagerRecord:
-    """What the interchange knows about one connected manager."""
+    def on_manager_lost(self, uid: bytes, hostname: Optional[str], task_ids: List[int]) -> None:
+        """A manager was declared lost or its block scaled in, holding ``task_ids``."""
 
-    __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
-                 "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
-                 "suspect_since", "lane")
+    def on_bad_manager(self, exception: BaseException) -> None:
+        """A manager that can never work connected (another version): fail everything."""
 
-    def __init__(self, uid: bytes, info: dict, now: float):
-        self.uid = uid
-        self.info = info
-        self.block_id = str(info.get("block_id"))
-        self.worker_count = int(info.get("worker_count", 1))
-        #: workers + prefetch_capacity: what the manager asked for.
-        self.committed = int(info.get("max_capacity", self.worker_count))
-        self.max_capacity = self.committed + pipeline_extra(self.worker_count)
-        self.recalling = False
-        self.fd: Optional[int] = None            # the TCP connection it registered on
-        #: Tasks and results go here instead of ZMQ once the manager opened it (lane.py).
-        self.lane: Optional[lanes.LaneConnection] = None
-        self.suspect_since: Optional[float] = None
-        self.tasks: Set[int] = set()
-        self.last_heard = now
-        self.idle_since: Optional[float] = now
-        self.active = True
-        self.draining = False
+    def on_registered(self, block_id: str) -> None:
+        """A manager of ``block_id`` registered."""
 
-    @property
-    def free(self) -> int:
-        if not self.active or self.draining:
-            return 0
-        return self.max_capacity - len(self.tasks)
-
-    def describe(self, now: float) -> dict:
-        return {
-            "manager": self.uid.decode(), "block_id": self.block_id, "worker_count": self.worker_count,
-            "tasks": len(self.tasks), "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
-            "active": self.active, "parsl_version": self.info.get("parsl_v"),
-            "python_version": self.info.get("python_v"), "draining": self.draining,
-            "hostname": self.info.get("hostname"), "pid": self.info.get("pid"),
-        }
-
-
-# --- pure decisions ----------------------------------------------------------------------
-def choose_dispatch(pending_count: int, ordered: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:
-    """How many of the pending tasks each manager gets, in the selector's order."""
-    plan = []
-    left = pending_count
-    for m in ordered:
-        if left <= 0:
-            break
-        n = min(m.free, left)
-        if n > 0:
-            plan.append((m, n))
-            left -= n
-    return plan
-
-
-def plan_recalls(managers: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:
-    """Take unstarted tasks back from busy managers when others have idle workers.
-
-    Called only when nothing is pending.  A manager's unstarted tasks are estimated as
-    what it holds beyond its worker count; one recall per manager at a time.
-    """
-    idle = sum(max(0, m.worker_count - len(m.tasks)) for m in managers
-               if m.active and not m.draining)
-    plan = []
-    if idle <= 0:
-        return plan
-    for m in sorted(managers, key=lambda m: m.worker_count - len(m.tasks)):  # most excess first
-        excess = len(m.tasks) - m.worker_count
-        if excess <= 0 or m.recalling:
-            continue
-        n = min(excess, idle)
-        plan.append((m, n))
-        idle -= n
-        if idle <= 0:
-            break
-    return plan
-
-
-def find_lost_managers(managers: Iterable[ManagerRecord], now: float, threshold: float,
-                       suspect_grace: float = SUSPECT_GRACE_S) -> List[ManagerRecord]:
-    """Silent longer than the threshold, or connection closed and no answer to a PING."""
-    return [m for m in managers if now - m.last_heard > threshold
-            or (m.suspect_since is not None and now - m.suspect_since > suspect_grace)]
+    def on_node(self, info: Dict[str, Any]) -> None:
+        """A manager registered or left: ``info`` holds the monitoring ``node`` table's fields."""
 
 
 # --- the thread --------------------------------------------------------------------------
 class Interchange:
     """Owns the ROUTER socket the managers connect to, and the thread that serves it.
 
-    Callbacks (run on the interchange thread; they must not block):
-    ``on_results(records)``, ``on_manager_lost(uid, hostname, task_ids)``,
-    ``on_bad_manager(exception)``, ``on_node(info)`` (a manager registered, or left:
-    lost, drained, held or stopped; ``info`` holds the monitoring ``node`` table's fields).
+    ``events`` (an ``InterchangeEvents``) hears of results, lost managers and nodes.
     """
 
     def __init__(self, *, address: Optional[str], port: Optional[int], port_range: Tuple[int, int],
                  cert_dir: Optional[str], heartbeat_period: float, heartbeat_threshold: float,
-                 manager_selector, on_results: Callable, on_manager_lost: Callable,
-                 on_bad_manager: Callable, on_registered: Callable = lambda block_id: None,
-                 on_node: Callable = lambda info: None, label: str = "htex"):
+                 manager_selector: ManagerSelector, events: InterchangeEvents, label: str = "htex"):
         self.address = address
         self.port = port
         self.port_range = port_range
@@ -166,11 +88,12 @@ class Interchange:
         self.heartbeat_period = heartbeat_period
         self.heartbeat_threshold = heartbeat_threshold
         self.selector = manager_selector
-        self.on_results = on_results
-        self.on_manager_lost = on_manager_lost
-        self.on_bad_manager = on_bad_manager
-        self.on_registered = on_registered
-        self.on_node = on_node
+        # Bound once: the loop calls them per batch.
+        self.on_results = events.on_results
+        self.on_manager_lost = events.on_manager_lost
+        self.on_bad_manager = events.on_bad_manager
+        self.on_registered = events.on_registered
+        self.on_node = events.on_node
         self.label = label
         self.version = protocol.version_info()
 
@@ -186,9 +109,8 @@ class Interchange:
         self._recall_due = False
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
-        self._ctx: Optional[zmq.Context] = None
+        self._endpoint: Optional[binding.RouterEndpoint] = None
         self._sock: Optional[zmq.Socket] = None
-        self._auth = None
         self._closed = False
         self._poller: Optional[zmq.Poller] = None
         self._lane_listener: Optional[lanes.LaneListener] = None
@@ -200,39 +122,9 @@ class Interchange:
     # -- lifecycle (called from the owner's thread) -------------------------------------
     def start(self) -> int:
         """Bind the socket and start the thread; returns the worker port."""
-        self._ctx = zmq.Context()
-        sock = self._ctx.socket(zmq.ROUTER)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.SNDHWM, 0)
-        sock.setsockopt(zmq.RCVHWM, 0)
-        if self.cert_dir:
-            from parsl._htex import curve
-            self._auth = curve.Authenticator(self._ctx, self.cert_dir)
-            curve.configure_server(sock, self.cert_dir)
-        addr = self.address or "*"
-        if ":" in addr or addr == "*":
-            sock.setsockopt(zmq.IPV6, 1)   # "*" then accepts IPv4 and IPv6
-        host = f"[{addr}]" if ":" in addr else addr
-        def bind():
-            if self.port:
-                sock.bind(f"tcp://{host}:{self.port}")
-                return self.port
-            return sock.bind_to_random_port(f"tcp://{host}", self.port_range[0], self.port_range[1],
-                                            max_tries=100)
-        try:
-            try:
-                self.port = bind()
-            except zmq.ZMQError:
-                if addr != "*":
-                    raise
-                sock.setsockopt(zmq.IPV6, 0)   # a host without IPv6: IPv4 only
-                self.port = bind()
-        except zmq.ZMQBaseError as e:   # ZMQBindError (range exhausted) is not a ZMQError
-            sock.close(0)
-            self._close_ctx()
-            raise RuntimeError(f"the interchange could not bind {addr} (port {self.port or self.port_range}): "
-                               f"{e}. Pick another worker_port / worker_port_range or address.") from e
-        self._sock = sock
+        self._endpoint = binding.bind(self.address, self.port, self.port_range, self.cert_dir)
+        self._sock = self._endpoint.sock
+        self.port = self._endpoint.port
         if lanes.enabled():
             try:
                 self._lane_listener = lanes.LaneListener()
@@ -258,14 +150,6 @@ class Interchange:
                 os.close(fd)
             except OSError:
                 pass
-
-    def _close_ctx(self):
-        if self._auth is not None:
-            self._auth.close()
-            self._auth = None
-        if self._ctx is not None:
-            self._ctx.term()
-            self._ctx = None
 
     # -- thread-safe entry points --------------------------------------------------------
     def _ring(self) -> None:
@@ -408,9 +292,8 @@ class Interchange:
             sock.disable_monitor()
             monitor.close(linger=0)
             self._stop_managers(sock)
-            sock.close(linger=200)   # let the STOP messages out
             self._sock = None
-            self._close_ctx()
+            self._endpoint.close(linger_ms=200)   # let the STOP messages out
             for fn, fut in self._calls:
                 fut.set_exception(RuntimeError("the interchange has stopped"))
             self._poller = None
@@ -485,7 +368,7 @@ class Interchange:
     def _offer_lane(self, sock, m: ManagerRecord) -> None:
         listener = self._lane_listener
         if listener is not None and lanes.is_same_host_peer(m.fd):
-            sock.send_multipart([m.uid, protocol.LANE, str(listener.port).encode(), listener.token])
+            sock.send_multipart([m.uid, *protocol.lane_offer_message(listener.port, listener.token)])
 
     def _serve_listener(self, listener: "lanes.LaneListener", fd: int) -> None:
         poller = self._poller
@@ -509,7 +392,7 @@ class Interchange:
         m.lane = conn
         self._lanes[conn.fd] = m
         # Before any task: tells the manager this lane really leads to its interchange.
-        if conn.send(lanes.ACK, (listener.token,)):
+        if conn.send(protocol.LANE_ACK, (listener.token,)):
             poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)
         else:
             poller.register(conn.fd, zmq.POLLIN)
@@ -556,33 +439,30 @@ class Interchange:
         self._lanes.pop(conn.fd, None)
         conn.close(self._poller)
 
-    def _register(self, sock, uid: bytes, frame, fd: Optional[int] = None) -> None:
+    def _register(self, sock: zmq.Socket, uid: bytes, frame: bytes, fd: Optional[int] = None) -> None:
         try:
-            info = protocol.decode_registration(frame)
-        except Exception as e:
-            logger.error("bad registration from %r: %s", uid, e)
-            return
-        diff = protocol.version_mismatch(self.version, info)
-        if diff:
-            sock.send_multipart([uid] + protocol.reject_message(diff))
-            from parsl._base.errors import VersionMismatch
-            self.on_bad_manager(VersionMismatch(self.version, {k: info.get(k) for k in self.version}))
+            reg = protocol.decode_registration(frame, self.version)
+        except protocol.BadRegistration as e:
+            sock.send_multipart([uid] + protocol.reject_message(str(e)))
+            if not e.versions:
+                logger.error("bad registration from %r: %s", uid, e)
+                return
+            self.on_bad_manager(VersionMismatch(self.version, e.versions))
             return
         old = self.managers.get(uid)
         if old is not None:
             self._drop_lane(old)
-        record = self.managers[uid] = ManagerRecord(uid, info, time.monotonic())
+        record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic())
         record.fd = fd
         self._offer_lane(sock, record)
         self._recall_due = True
-        self.on_registered(str(info.get("block_id")))
+        self.on_registered(reg.block_id)
         self._node_event(record, True)
         logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
-                    info.get("block_id"), info.get("worker_count"), info.get("hostname"))
+                    reg.block_id, reg.worker_count, reg.hostname)
 
     def _on_disconnects(self, monitor) -> bool:
         """Mark managers whose connection closed as suspects and PING them; True if any."""
-        from zmq.utils.monitor import recv_monitor_message
         found = False
         while monitor.poll(0):
             fd = int(recv_monitor_message(monitor)["value"])

@@ -18,27 +18,18 @@ by default), checked in constant time; the interchange answers with an ACK carry
 same token, and only then does the manager send results on the lane (so a stranger
 listening on that port in some other network namespace can never swallow results).
 
-Wire format (both directions, after the hello):
-``u32le n | kind byte | (u32le len | record)*`` where ``n`` counts the bytes after itself.
-Hello (manager -> interchange, once): ``MAGIC | 32-byte token | u16le len | manager uid``.
-The interchange's first message is ``ACK`` with the token as its one record.
+The bytes (hello, framing, ACK) are defined in ``protocol.py``; this module only moves them.
 """
 from __future__ import annotations
 
 import hmac
 import os
 import socket
-import struct
-from typing import List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-MAGIC = b"CHL1"
-#: The interchange's first message on an accepted lane: [token].
-ACK = b"A"
-TOKEN_BYTES = 32
-_U32 = struct.Struct("<I")
-_U16 = struct.Struct("<H")
-#: A hello longer than this is not one of ours.
-MAX_HELLO = len(MAGIC) + TOKEN_BYTES + 2 + 1024
+from parsl._htex import protocol
+from parsl._htex.protocol import LaneMessage
+
 #: One recv per readable event; large enough for a full batch of small records.
 RECV_CHUNK = 1 << 18
 #: Set CHERVIL_HTEX_LANE=0 to keep every message on ZMQ (to compare, or to debug).
@@ -50,7 +41,25 @@ def enabled() -> bool:
 
 
 def new_token() -> bytes:
-    return os.urandom(TOKEN_BYTES)
+    return os.urandom(protocol.LANE_TOKEN_BYTES)
+
+
+def check_hello(buf: bytes, token: bytes) -> Tuple[Optional[bytes], int]:
+    """(uid, bytes used) once a whole hello is in ``buf``; (None, 0) while incomplete.
+
+    Raises ValueError for anything that is not a hello carrying ``token`` (compared in
+    constant time).
+    """
+    hello = protocol.parse_hello(buf)
+    if hello is None:
+        # Enough bytes for the token already: refuse a wrong one without waiting for the rest.
+        head = len(protocol.LANE_MAGIC) + protocol.LANE_TOKEN_BYTES
+        if len(buf) >= head and not hmac.compare_digest(bytes(buf[len(protocol.LANE_MAGIC):head]), token):
+            raise ValueError("wrong lane token")
+        return None, 0
+    if not hmac.compare_digest(hello.token, token):
+        raise ValueError("wrong lane token")
+    return hello.uid, hello.size
 
 
 def _plain(host: str) -> str:
@@ -77,65 +86,6 @@ def is_same_host_peer(fd: Optional[int]) -> bool:
     return peer == "::1" or peer.startswith("127.") or peer == local
 
 
-def encode_hello(token: bytes, uid: bytes) -> bytes:
-    return b"".join((MAGIC, token, _U16.pack(len(uid)), uid))
-
-
-def parse_hello(buf: bytes, token: bytes) -> Tuple[Optional[bytes], int]:
-    """(uid, bytes used) once a whole hello is in ``buf``; (None, 0) while incomplete.
-
-    Raises ValueError for anything that is not a hello carrying ``token``.
-    """
-    head = len(MAGIC) + TOKEN_BYTES + 2
-    if len(buf) < head:
-        if not MAGIC.startswith(bytes(buf[:len(MAGIC)])):
-            raise ValueError("not a lane hello")
-        return None, 0
-    if bytes(buf[:len(MAGIC)]) != MAGIC:
-        raise ValueError("not a lane hello")
-    if not hmac.compare_digest(bytes(buf[len(MAGIC):len(MAGIC) + TOKEN_BYTES]), token):
-        raise ValueError("wrong lane token")
-    (n,) = _U16.unpack_from(buf, head - 2)
-    if len(buf) < head + n:
-        return None, 0
-    return bytes(buf[head:head + n]), head + n
-
-
-def encode_message(kind: bytes, records) -> bytes:
-    pack = _U32.pack
-    parts = [b"", kind]
-    size = 1
-    for r in records:
-        parts.append(pack(len(r)))
-        parts.append(r)
-        size += 4 + len(r)
-    parts[0] = pack(size)
-    return b"".join(parts)
-
-
-def split_messages(buf: bytearray) -> Tuple[List[Tuple[bytes, List[bytes]]], int]:
-    """The whole messages at the start of ``buf`` as (kind, records), and the bytes they used."""
-    out = []
-    pos = 0
-    end = len(buf)
-    unpack = _U32.unpack_from
-    while end - pos >= 4:
-        (n,) = unpack(buf, pos)
-        if end - pos - 4 < n:
-            break
-        body_end = pos + 4 + n
-        kind = bytes(buf[pos + 4:pos + 5])
-        records = []
-        p = pos + 5
-        while p < body_end:
-            (rn,) = unpack(buf, p)
-            records.append(bytes(buf[p + 4:p + 4 + rn]))
-            p += 4 + rn
-        out.append((kind, records))
-        pos = body_end
-    return out, pos
-
-
 class LaneConnection:
     """One end of an established lane: a non-blocking socket with input and output buffers.
 
@@ -157,9 +107,9 @@ class LaneConnection:
         self.outbuf = bytearray()
         self.closed = False
 
-    def send(self, kind: bytes, records) -> bool:
+    def send(self, kind: bytes, records: Iterable[bytes]) -> bool:
         """Queue one message and write what the kernel takes; True while bytes are still waiting."""
-        data = encode_message(kind, records)
+        data = protocol.encode_lane_message(kind, records)
         if self.outbuf:
             self.outbuf += data
             return self.flush()
@@ -184,7 +134,7 @@ class LaneConnection:
             del self.outbuf[:n]
         return False
 
-    def receive(self) -> List[Tuple[bytes, List[bytes]]]:
+    def receive(self) -> List[LaneMessage]:
         """The messages that are complete now.  Raises EOFError when the peer has closed."""
         try:
             data = self.sock.recv(RECV_CHUNK)
@@ -196,22 +146,22 @@ class LaneConnection:
             raise EOFError("lane closed by the peer")
         buf = self.inbuf
         if not buf:
-            messages, used = split_messages(data)
+            messages, used = protocol.split_lane_messages(data)
             if used < len(data):
                 buf += memoryview(data)[used:]
             return messages
         buf += data
-        messages, used = split_messages(buf)
+        messages, used = protocol.split_lane_messages(buf)
         del buf[:used]
         return messages
 
-    def buffered(self) -> List[Tuple[bytes, List[bytes]]]:
+    def buffered(self) -> List[LaneMessage]:
         """The complete messages already in the input buffer (bytes that came with the hello)."""
-        messages, used = split_messages(self.inbuf)
+        messages, used = protocol.split_lane_messages(self.inbuf)
         del self.inbuf[:used]
         return messages
 
-    def close(self, poller=None) -> None:
+    def close(self, poller: Any = None) -> None:
         """Close; with ``poller`` (a zmq.Poller polling this connection), stop polling it
         first.  Either end uses it."""
         if poller is not None:
@@ -231,7 +181,7 @@ def connect(port: int, token: bytes, uid: bytes, timeout: float = 2.0) -> LaneCo
     """The manager's side: open the lane to the interchange on this host."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
-        sock.sendall(encode_hello(token, uid))
+        sock.sendall(protocol.encode_hello(token, uid))
     except OSError:
         sock.close()
         raise
@@ -241,7 +191,7 @@ def connect(port: int, token: bytes, uid: bytes, timeout: float = 2.0) -> LaneCo
 class LaneListener:
     """The interchange's side: a loopback listening socket and the hellos not yet complete."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.token = new_token()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -249,7 +199,7 @@ class LaneListener:
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
         self.fd = self.sock.fileno()
-        self.greeting: dict = {}    # fd -> (socket, bytearray) of connections before their hello
+        self.greeting: Dict[int, Tuple[socket.socket, bytearray]] = {}    # fd -> (socket, bytearray) of connections before their hello
 
     def accept(self) -> List[int]:
         """Accept waiting connections; returns their fds (watch them for the hello)."""
@@ -270,7 +220,7 @@ class LaneListener:
         watching ``fd`` as a greeting: the lane is returned, or it was refused and closed."""
         conn, buf = self.greeting[fd]
         try:
-            data = conn.recv(MAX_HELLO)
+            data = conn.recv(protocol.MAX_HELLO)
         except (BlockingIOError, InterruptedError):
             return None, None, False
         except OSError:
@@ -279,9 +229,9 @@ class LaneListener:
         try:
             if not data:
                 raise ValueError("closed before its hello")
-            uid, used = parse_hello(buf, self.token)
+            uid, used = check_hello(buf, self.token)
             if uid is None:
-                if len(buf) >= MAX_HELLO:
+                if len(buf) >= protocol.MAX_HELLO:
                     raise ValueError("hello too long")
                 return None, None, False
         except ValueError:

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import errno
 import hmac
-import json
 import logging
 import os
-import pickle
+import platform
 import signal
 import socket
 import subprocess
@@ -33,11 +32,18 @@ import time
 from collections import deque
 from typing import Deque, Dict, List, Optional
 
+import psutil
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
+from parsl._base.errors import WorkerLost
+from parsl._base.remote import RemoteExceptionWrapper
+from parsl._base.version import VERSION
+from parsl._htex import curve
 from parsl._htex import lane as lanes
+from parsl._htex.addresses import tcp_url
 from parsl._htex import placement, protocol
+from parsl._htex.settings import ManagerSettings
 
 logger = logging.getLogger("parsl.htex.manager")
 
@@ -76,34 +82,28 @@ class WorkerProcess:
 
 
 class Manager:
-    def __init__(self, *, addresses: List[str], port: int, uid: str, block_id: str,
-                 worker_count: int, prefetch_capacity: int = 0, heartbeat_period: float = 30,
-                 heartbeat_threshold: float = 120, drain_period: Optional[float] = None,
-                 poll_period_ms: int = 10, address_probe_timeout: float = 30, cert_dir: Optional[str] = None,
-                 logdir: Optional[str] = None, debug: bool = False, cpu_affinity: str = "none",
-                 accelerators: Optional[List[str]] = None, cores_per_worker: float = 1.0,
-                 resource_monitoring_interval: Optional[float] = None):
-        self.addresses = addresses
-        self.port = port
-        self.uid = uid
-        self.block_id = block_id
-        self.worker_count = worker_count
-        self.prefetch_capacity = prefetch_capacity
-        self.heartbeat_period = heartbeat_period
-        self.heartbeat_threshold = heartbeat_threshold
-        self.drain_period = drain_period
-        self.poll_period = poll_period_ms
-        self.address_probe_timeout = address_probe_timeout
-        self.cert_dir = cert_dir
-        self.logdir = logdir
-        self.debug = debug
-        self.accelerators = accelerators or []
-        self.resource_monitoring_interval = resource_monitoring_interval
+    """One node's manager.  ``parsl_version`` is what it registers with (its entry point's)."""
+
+    def __init__(self, settings: ManagerSettings, parsl_version: str = VERSION):
+        self.settings = settings
+        self.parsl_version = parsl_version
+        self.addresses = list(settings.addresses)
+        self.port = settings.port
+        self.uid = settings.uid
+        self.block_id = settings.block_id
+        self.worker_count = settings.worker_count
+        self.heartbeat_period = settings.heartbeat_period
+        self.heartbeat_threshold = settings.heartbeat_threshold
+        self.drain_period = settings.drain_period
+        self.address_probe_timeout = settings.address_probe_timeout
+        self.cert_dir = settings.cert_dir
+        self.accelerators = list(settings.accelerators)
         try:
             cpus = sorted(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - not Linux
             cpus = list(range(os.cpu_count() or 1))
-        self.affinity = placement.cpu_affinity(cpu_affinity, worker_count, cpus, cores_per_worker)
+        self.affinity = placement.cpu_affinity(settings.cpu_affinity, settings.worker_count, cpus,
+                                               settings.cores_per_worker)
 
         self.queue: Deque[bytes] = deque()
         self.workers: Dict[int, WorkerProcess] = {}     # rank -> worker
@@ -131,19 +131,15 @@ class Manager:
     def _start_worker(self, rank: int) -> WorkerProcess:
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
-        cfg = {"task_fd": task_r, "result_fd": result_w, "lifeline_fd": self.lifeline_r,
-               "manager_pid": os.getpid(),
-               "rank": rank, "debug": self.debug, "cpu_affinity": self.affinity.get(rank),
-               "resource_monitoring_interval": self.resource_monitoring_interval}
-        if self.debug and self.logdir:
-            cfg["logfile"] = os.path.join(self.logdir, f"worker_{rank}.log")
+        cfg = self.settings.worker_config(rank, task_fd=task_r, result_fd=result_w, lifeline_fd=self.lifeline_r,
+                                          manager_pid=os.getpid(), cpu_affinity=self.affinity.get(rank))
         env = dict(os.environ)
         env.update(PARSL_WORKER_RANK=str(rank), PARSL_WORKER_COUNT=str(self.worker_count),
                    PARSL_WORKER_POOL_ID=self.uid, PARSL_WORKER_BLOCK_ID=str(self.block_id))
         env.update(placement.affinity_env(self.affinity.get(rank)))
         if self.accelerators:
             env.update(placement.accelerator_env(self.accelerators[rank % len(self.accelerators)]))
-        proc = subprocess.Popen([sys.executable, "-m", "parsl._htex.worker", json.dumps(cfg)],
+        proc = subprocess.Popen([sys.executable, "-m", "parsl._htex.worker", cfg.encode()],
                                 pass_fds=(task_r, result_w, self.lifeline_r), env=env,
                                 start_new_session=True, stdin=subprocess.DEVNULL)
         os.close(task_r)
@@ -171,8 +167,6 @@ class Manager:
         # The worker's children (bash apps) would otherwise outlive it.
         _kill_group(w.proc.pid)
         code = w.proc.wait()
-        from parsl._base.errors import WorkerLost
-        from parsl._base.remote import RemoteExceptionWrapper
         host = socket.gethostname()
         for task_id in w.inflight:
             try:
@@ -297,7 +291,6 @@ class Manager:
         if ":" in addr:
             self.sock.setsockopt(zmq.IPV6, 1)
         if self.cert_dir:
-            from parsl._htex import curve
             curve.configure_client(self.sock, self.cert_dir)
         self.sock.connect(tcp_url(addr, self.port))
         logger.info("connected to interchange at %s:%d", addr, self.port)
@@ -339,7 +332,7 @@ class Manager:
         for kind, records in messages:
             if kind == protocol.TASKS and self.lane_ready:
                 self.queue.extend(records)
-            elif kind == lanes.ACK and not self.lane_ready and records \
+            elif kind == protocol.LANE_ACK and not self.lane_ready and records \
                     and hmac.compare_digest(records[0], self.lane_token):
                 self.lane_ready = True
             else:
@@ -371,18 +364,25 @@ class Manager:
         elif kind == protocol.PING:
             self._send([protocol.HEARTBEAT])
         elif kind == protocol.LANE:
-            self._open_lane(int(frames[1]), frames[2])
+            self._open_lane(*protocol.decode_lane_offer(frames))
         elif kind == protocol.RECALL:
             # Give back the newest unstarted tasks: another node has idle workers.
-            n = min(int(frames[1]), len(self.queue))
+            n = min(protocol.decode_recall(frames), len(self.queue))
             given = [self.queue.pop() for _ in range(n)]
-            self._send([protocol.RETURNED, *reversed(given)])
+            self._send(protocol.returned_message(reversed(given)))
         elif kind in (protocol.STOP, protocol.DRAINED):
-            logger.info("interchange asked us to stop (%r)", frames[1:] and frames[1])
+            logger.info("interchange asked us to stop (%r)", protocol.decode_reason(frames))
             self.running = False
         elif kind == protocol.REJECT:
-            logger.error("interchange rejected this manager: %s", frames[1].decode())
+            logger.error("interchange rejected this manager: %s", protocol.decode_reason(frames))
             self.running = False
+
+    def registration(self) -> protocol.Registration:
+        return protocol.Registration.create(
+            uid=self.uid, block_id=self.block_id, worker_count=self.worker_count,
+            prefetch_capacity=self.settings.prefetch_capacity, start_time=time.time(), os=platform.system(),
+            hostname=socket.gethostname(), dir=os.getcwd(), cpu_count=os.cpu_count(),
+            total_memory=psutil.virtual_memory().total, pid=os.getpid(), parsl_version=self.parsl_version)
 
     # -- main loop --------------------------------------------------------------------
     def run(self) -> None:
@@ -399,8 +399,7 @@ class Manager:
         # still takes heartbeat_threshold.
         monitor = self.sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
         self.poller.register(monitor, zmq.POLLIN)
-        self._send(protocol.registration_message(protocol.make_registration(
-            self.uid, self.block_id, self.worker_count, self.prefetch_capacity)))
+        self._send(protocol.registration_message(self.registration()))
         now = time.monotonic()
         heard_once = False          # disconnects before the interchange answered do not count
         disconnected_at = None
@@ -513,9 +512,3 @@ def _kill_group(pid: int) -> None:
     except OSError as e:  # pragma: no cover
         if e.errno != errno.ESRCH:
             raise
-
-
-def tcp_url(addr: str, port: int) -> str:
-    if ":" in addr and not addr.startswith("["):
-        return f"tcp://[{addr}]:{port}"
-    return f"tcp://{addr}:{port}"

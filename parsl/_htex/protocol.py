@@ -5,8 +5,11 @@ Links and who owns each end:
 * interchange (a thread in the user process, ZMQ ROUTER) <-> manager (one per node, ZMQ
   DEALER whose identity is the manager uid).  Every ZMQ message is a list of frames whose
   first frame is a one-byte *kind*; the remaining frames depend on the kind.
-* manager <-> worker: a pair of OS pipes per worker carrying length-prefixed *records*.
-  Task records and result records are forwarded between the two links unchanged, so the
+* interchange <-> manager on the same host: the *direct lane* (``lane.py`` moves the
+  bytes), a loopback TCP stream of length-prefixed messages carrying tasks and results.
+* manager <-> worker: a pair of OS pipes per worker carrying length-prefixed *records*,
+  and the worker's start-up configuration (``WorkerConfig``) as one JSON argument.
+  Task records and result records are forwarded between the links unchanged, so the
   manager never unpickles a task or a result (it only reads the 8-byte task id).
 
 Task record:    ``task_id:u64le | len(func):u32le | func bytes | argument bytes``
@@ -19,6 +22,12 @@ Result with its end-of-task monitoring record (only with monitoring on; outcome 
                 (``parsl._monitoring.task_end.TASK_END``: fixed size, so no length).  It rides
                 in the result, so it costs the manager nothing and can never arrive after
                 the result it describes.
+Registration:   ``[REGISTER, JSON object]`` (``Registration``); the version fields come
+                first and are read before anything else, so a manager of another version
+                is refused with a message naming the difference (never unpickled).
+Lane:           after the hello (``encode_hello``), both directions carry
+                ``u32le n | kind byte | (u32le len | record)*`` where ``n`` counts the bytes
+                after itself; the interchange's first message is ``[LANE_ACK, token]``.
 
 Batching: a TASKS message carries many task records and a RESULTS message many result
 records, one per frame (ZMQ frames are zero-copy), so a busy link costs one syscall per
@@ -26,22 +35,25 @@ batch rather than per task.
 """
 from __future__ import annotations
 
-import os
+import json
 import pickle
-import platform
-import socket
 import struct
 import sys
-import time
-from typing import Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
+from parsl._base.version import VERSION
 from parsl._monitoring import task_end as _task_end
 
 #: Bumped whenever a message layout changes; checked at registration.
-PROTOCOL_VERSION = 3
+#: 4: registration as JSON (was a pickle); lane framing and worker configuration here.
+PROTOCOL_VERSION = 4
+
+#: What the record functions accept: a ZMQ frame's bytes, a slice of a read buffer.
+Buffer = Union[bytes, bytearray, memoryview]
+Frames = List[bytes]
 
 # --- manager -> interchange kinds -------------------------------------------------------
-REGISTER = b"r"     # [REGISTER, pickled registration dict]
+REGISTER = b"r"     # [REGISTER, registration JSON]
 HEARTBEAT = b"h"    # [HEARTBEAT]               (also interchange -> manager, as the reply)
 DRAIN = b"d"        # [DRAIN]  the manager wants no new tasks and will exit when idle
 RESULTS = b"R"      # [RESULTS, result record, result record, ...]
@@ -55,6 +67,10 @@ REJECT = b"x"       # [REJECT, reason]  registration refused (version mismatch)
 RECALL = b"c"       # [RECALL, n]  give back up to n tasks not yet started (another node is idle)
 PING = b"p"         # [PING]  answer with a HEARTBEAT now (the interchange saw a connection close)
 LANE = b"l"         # [LANE, port, token]  open the direct lane (lane.py) to 127.0.0.1:port
+
+# --- lane-only kind ----------------------------------------------------------------------
+#: The interchange's first message on an accepted lane: [LANE_ACK, token].
+LANE_ACK = b"A"
 
 # --- result outcomes -------------------------------------------------------------------
 OUTCOME_RESULT = 0      # pickled return value
@@ -71,8 +87,11 @@ TASK_END_SIZE = _task_end.SIZE
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
 _TASK_HEAD = struct.Struct("<QI")
 _RESULT_HEAD = struct.Struct("<QB")
+#: Byte offset of the outcome in a result record.
+_OUTCOME_AT = _U64.size
 RECORD_HEAD = _U32          # pipe framing: u32le length, then the record
 
 
@@ -81,12 +100,13 @@ def encode_task(task_id: int, func_bytes: bytes, arg_bytes: bytes) -> bytes:
     return b"".join((_TASK_HEAD.pack(task_id, len(func_bytes)), func_bytes, arg_bytes))
 
 
-def task_id_of(record) -> int:
+def task_id_of(record: Buffer) -> int:
     """The task id of a task or result record (both start with it)."""
-    return _U64.unpack_from(record, 0)[0]
+    task_id: int = _U64.unpack_from(record, 0)[0]
+    return task_id
 
 
-def decode_task(record) -> Tuple[int, memoryview, memoryview]:
+def decode_task(record: Buffer) -> Tuple[int, memoryview, memoryview]:
     task_id, flen = _TASK_HEAD.unpack_from(record, 0)
     view = memoryview(record)
     start = _TASK_HEAD.size
@@ -100,22 +120,22 @@ def encode_result(task_id: int, outcome: int, payload: bytes, task_end: bytes = 
     return _RESULT_HEAD.pack(task_id, outcome) + payload
 
 
-def encode_value(task_id: int, outcome: int, value) -> bytes:
+def encode_value(task_id: int, outcome: int, value: object) -> bytes:
     return encode_result(task_id, outcome, pickle.dumps(value, protocol=5))
 
 
-def decode_result(record) -> Tuple[int, int, memoryview]:
+def decode_result(record: Buffer) -> Tuple[int, int, memoryview]:
     task_id, outcome = _RESULT_HEAD.unpack_from(record, 0)
     return task_id, outcome, memoryview(record)[_RESULT_HEAD.size:]
 
 
-def is_completion(record) -> bool:
+def is_completion(record: Buffer) -> bool:
     """True when a result record ends a task (monitoring records do not): outcomes 0, 1 and
     the same with ``OUTCOME_TASK_END_FLAG`` (4, 5); not 2, 3."""
-    return (record[8] & 3) < OUTCOME_MONITORING
+    return (record[_OUTCOME_AT] & 3) < OUTCOME_MONITORING
 
 
-def is_monitoring(record) -> bool:
+def is_monitoring(record: Buffer) -> bool:
     return not is_completion(record)
 
 
@@ -130,7 +150,7 @@ def monitoring_batch(records: Iterable[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def split_monitoring_batch(payload) -> List[memoryview]:
+def split_monitoring_batch(payload: Buffer) -> List[memoryview]:
     """The pickled ``(message_type, payload)`` messages in a monitoring batch's payload."""
     view = memoryview(payload)
     out = []
@@ -144,56 +164,241 @@ def split_monitoring_batch(payload) -> List[memoryview]:
 
 
 # --- ZMQ messages ----------------------------------------------------------------------
-def tasks_message(records: Iterable[bytes]) -> List[bytes]:
+def tasks_message(records: Iterable[bytes]) -> Frames:
     return [TASKS, *records]
 
 
-def results_message(records: Iterable[bytes]) -> List[bytes]:
+def results_message(records: Iterable[bytes]) -> Frames:
     return [RESULTS, *records]
 
 
-def stop_message(reason: str) -> List[bytes]:
+def returned_message(records: Iterable[bytes]) -> Frames:
+    return [RETURNED, *records]
+
+
+def stop_message(reason: str) -> Frames:
     return [STOP, reason.encode()]
 
 
-def reject_message(reason: str) -> List[bytes]:
+def reject_message(reason: str) -> Frames:
     return [REJECT, reason.encode()]
 
 
-def recall_message(n: int) -> List[bytes]:
+def recall_message(n: int) -> Frames:
     return [RECALL, str(n).encode()]
 
 
-def registration_message(info: dict) -> List[bytes]:
-    return [REGISTER, pickle.dumps(info, protocol=4)]
+def decode_recall(frames: Sequence[bytes]) -> int:
+    """How many tasks a RECALL asks for (``frames`` starts with the kind)."""
+    return int(frames[1])
 
 
-def decode_registration(frame) -> dict:
-    return pickle.loads(frame)
+def decode_reason(frames: Sequence[bytes]) -> str:
+    """The reason a STOP or REJECT gives ('' when it gives none)."""
+    return frames[1].decode(errors="replace") if len(frames) > 1 else ""
 
 
-def version_info() -> dict:
+def lane_offer_message(port: int, token: bytes) -> Frames:
+    return [LANE, str(port).encode(), token]
+
+
+def decode_lane_offer(frames: Sequence[bytes]) -> Tuple[int, bytes]:
+    """(port, token) of a LANE message."""
+    return int(frames[1]), bytes(frames[2])
+
+
+# --- registration --------------------------------------------------------------------
+#: The fields that must match between the submit side and a manager, in this order.
+VERSION_FIELDS = ("python_v", "parsl_v", "protocol")
+
+
+def version_info(parsl_version: str = VERSION) -> Dict[str, Any]:
     """What must match between the submit side and a manager."""
-    from parsl._base.version import VERSION
-    return {"python_v": "{}.{}".format(*sys.version_info[:2]), "parsl_v": VERSION,
+    return {"python_v": "{}.{}".format(*sys.version_info[:2]), "parsl_v": parsl_version,
             "protocol": PROTOCOL_VERSION}
 
 
-def version_mismatch(ours: dict, theirs: dict) -> str:
+def version_mismatch(ours: Dict[str, Any], theirs: Dict[str, Any]) -> str:
     """A human-readable difference, or '' when the versions are compatible."""
     diffs = [f"{k}: submit side {ours.get(k)!r}, manager {theirs.get(k)!r}"
-             for k in ("python_v", "parsl_v", "protocol") if ours.get(k) != theirs.get(k)]
+             for k in VERSION_FIELDS if ours.get(k) != theirs.get(k)]
     return "; ".join(diffs)
 
 
-def make_registration(uid: str, block_id: str, worker_count: int, prefetch_capacity: int) -> dict:
-    import psutil
-    info = version_info()
-    info.update(
-        uid=uid, block_id=block_id, worker_count=worker_count,
-        prefetch_capacity=prefetch_capacity, max_capacity=worker_count + prefetch_capacity,
-        start_time=time.time(), os=platform.system(), hostname=socket.gethostname(),
-        dir=os.getcwd(), cpu_count=os.cpu_count(), total_memory=psutil.virtual_memory().total,
-        pid=os.getpid(), packages={},
-    )
-    return info
+class Registration(NamedTuple):
+    """What a manager tells the interchange about itself when it connects.
+
+    (A NamedTuple rather than a dataclass: workers import this module, and ``dataclasses``
+    would add ~5 ms to every worker's start.)
+    """
+
+    python_v: str
+    parsl_v: str
+    protocol: int
+    uid: str
+    block_id: str
+    worker_count: int
+    prefetch_capacity: int
+    #: workers + prefetch_capacity: the tasks the manager asks to hold.
+    max_capacity: int
+    start_time: float
+    os: str
+    hostname: str
+    dir: str
+    cpu_count: Optional[int]
+    total_memory: Optional[int]
+    pid: int
+
+    @classmethod
+    def create(cls, *, uid: str, block_id: str, worker_count: int, prefetch_capacity: int,
+               start_time: float, os: str, hostname: str, dir: str, cpu_count: Optional[int],
+               total_memory: Optional[int], pid: int, parsl_version: str = VERSION) -> "Registration":
+        v = version_info(parsl_version)
+        return cls(python_v=v["python_v"], parsl_v=v["parsl_v"], protocol=v["protocol"], uid=uid,
+                   block_id=str(block_id), worker_count=worker_count, prefetch_capacity=prefetch_capacity,
+                   max_capacity=worker_count + prefetch_capacity, start_time=start_time, os=os,
+                   hostname=hostname, dir=dir, cpu_count=cpu_count, total_memory=total_memory, pid=pid)
+
+    def versions(self) -> Dict[str, Any]:
+        return {k: getattr(self, k) for k in VERSION_FIELDS}
+
+    def as_dict(self) -> Dict[str, Any]:
+        return self._asdict()
+
+
+class BadRegistration(ValueError):
+    """A REGISTER frame that is not a registration this side can read.
+
+    ``versions`` holds the version fields it did carry (for the mismatch report).
+    """
+
+    def __init__(self, message: str, versions: Optional[Dict[str, Any]] = None):
+        super().__init__(message)
+        self.versions = versions or {}
+
+
+def registration_message(reg: Registration) -> Frames:
+    return [REGISTER, json.dumps(reg.as_dict()).encode()]
+
+
+def decode_registration(frame: Buffer, ours: Optional[Dict[str, Any]] = None) -> Registration:
+    """The registration in a REGISTER frame.
+
+    Raises ``BadRegistration`` when the frame is not JSON, when its version fields differ
+    from ``ours`` (then ``versions`` names theirs: a manager of another version may lay
+    out the rest differently, so nothing else is read), or when fields are missing.
+    """
+    try:
+        data = json.loads(bytes(frame))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRegistration(f"not a registration of protocol {PROTOCOL_VERSION}: {e}",
+                              {"protocol": "unreadable (an older or foreign client?)"}) from None
+    if not isinstance(data, dict):
+        raise BadRegistration("a registration must be a JSON object", {"protocol": "unreadable"})
+    theirs = {k: data.get(k) for k in VERSION_FIELDS}
+    if ours is not None and version_mismatch(ours, theirs):
+        raise BadRegistration(version_mismatch(ours, theirs), theirs)
+    names = Registration._fields
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise BadRegistration(f"registration lacks {missing}", theirs)
+    return Registration(**{n: data[n] for n in names})
+
+
+# --- the direct lane (lane.py carries these bytes) ---------------------------------------
+LANE_MAGIC = b"CHL1"
+LANE_TOKEN_BYTES = 32
+#: A hello longer than this is not one of ours.
+MAX_HELLO = len(LANE_MAGIC) + LANE_TOKEN_BYTES + _U16.size + 1024
+_HELLO_HEAD = len(LANE_MAGIC) + LANE_TOKEN_BYTES + _U16.size
+LaneMessage = Tuple[bytes, List[bytes]]
+
+
+def encode_hello(token: bytes, uid: bytes) -> bytes:
+    """The manager's first bytes on a lane: ``MAGIC | 32-byte token | u16le len | uid``."""
+    return b"".join((LANE_MAGIC, token, _U16.pack(len(uid)), uid))
+
+
+class Hello(NamedTuple):
+    token: bytes
+    uid: bytes
+    #: How many bytes of the buffer the hello took (what follows is the first message).
+    size: int
+
+
+def parse_hello(buf: Buffer) -> Optional[Hello]:
+    """The hello at the start of ``buf``, or None while it is incomplete.
+
+    Raises ValueError for anything that is not a hello.  The token is not checked here:
+    the lane compares it in constant time (``lane.check_hello``).
+    """
+    magic = len(LANE_MAGIC)
+    if len(buf) < _HELLO_HEAD:
+        if not LANE_MAGIC.startswith(bytes(buf[:magic])):
+            raise ValueError("not a lane hello")
+        return None
+    if bytes(buf[:magic]) != LANE_MAGIC:
+        raise ValueError("not a lane hello")
+    (n,) = _U16.unpack_from(buf, _HELLO_HEAD - _U16.size)
+    if len(buf) < _HELLO_HEAD + n:
+        return None
+    return Hello(bytes(buf[magic:magic + LANE_TOKEN_BYTES]), bytes(buf[_HELLO_HEAD:_HELLO_HEAD + n]),
+                 _HELLO_HEAD + n)
+
+
+def encode_lane_message(kind: bytes, records: Iterable[Buffer]) -> bytes:
+    pack = _U32.pack
+    parts: List[Buffer] = [b"", kind]
+    size = 1
+    for r in records:
+        parts.append(pack(len(r)))
+        parts.append(r)
+        size += 4 + len(r)
+    parts[0] = pack(size)
+    return b"".join(parts)
+
+
+def split_lane_messages(buf: Buffer) -> Tuple[List[LaneMessage], int]:
+    """The whole messages at the start of ``buf`` as (kind, records), and the bytes they used."""
+    out = []
+    pos = 0
+    end = len(buf)
+    unpack = _U32.unpack_from
+    while end - pos >= 4:
+        (n,) = unpack(buf, pos)
+        if end - pos - 4 < n:
+            break
+        body_end = pos + 4 + n
+        kind = bytes(buf[pos + 4:pos + 5])
+        records = []
+        p = pos + 5
+        while p < body_end:
+            (rn,) = unpack(buf, p)
+            records.append(bytes(buf[p + 4:p + 4 + rn]))
+            p += 4 + rn
+        out.append((kind, records))
+        pos = body_end
+    return out, pos
+
+
+# --- manager -> worker start-up ----------------------------------------------------------
+class WorkerConfig(NamedTuple):
+    """How a manager starts one worker: ``python -m parsl._htex.worker <encode()>``."""
+
+    task_fd: int
+    result_fd: int
+    lifeline_fd: int
+    manager_pid: int
+    rank: int
+    debug: bool = False
+    cpu_affinity: Optional[List[int]] = None
+    #: None: no monitoring; < 0: report tasks' start and end only; else the sampling period (s).
+    resource_monitoring_interval: Optional[float] = None
+    logfile: Optional[str] = None
+
+    def encode(self) -> str:
+        return json.dumps(self._asdict())
+
+    @classmethod
+    def decode(cls, text: str) -> "WorkerConfig":
+        return cls(**json.loads(text))

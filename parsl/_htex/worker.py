@@ -1,7 +1,7 @@
 """One HTEX worker process: runs tasks it reads from a pipe, writes results to another.
 
-Started by the manager (``python -m parsl._htex.worker '<json config>'``) with three
-inherited file descriptors:
+Started by the manager (``python -m parsl._htex.worker '<protocol.WorkerConfig as JSON>'``)
+with three inherited file descriptors:
 
 * ``task_fd``     length-prefixed task records from the manager;
 * ``result_fd``   length-prefixed result records to the manager;
@@ -13,7 +13,6 @@ The worker is a session leader so that the manager can kill it *and* its childre
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pickle
@@ -21,7 +20,10 @@ import signal
 import sys
 import threading
 
+from parsl._base.errors import SerializationError
+from parsl._base.remote import RemoteExceptionWrapper
 from parsl._htex import protocol
+from parsl._htex.protocol import WorkerConfig
 
 logger = logging.getLogger("parsl.htex.worker")
 
@@ -75,7 +77,7 @@ def _die_with_parent(parent_pid) -> None:
     """Linux: have the kernel SIGKILL us when the manager dies, even if user code holds the
     GIL so the lifeline thread cannot run (belt and braces for the lifeline)."""
     try:
-        import ctypes
+        import ctypes   # deferred: only here, and a platform may lack it
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
     except Exception:
@@ -90,11 +92,10 @@ def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
     except Exception:
         pass
     try:
-        import cloudpickle
+        import cloudpickle   # deferred: only for values plain pickle refuses (worker start-up cost)
         return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5),
                                       task_end)
     except Exception as e:
-        from parsl._base.errors import SerializationError
         try:
             raise SerializationError("result", f"the task's return value could not be pickled: {e!r}") from None
         except SerializationError:
@@ -102,13 +103,12 @@ def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
 
 
 def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
-    from parsl._base.remote import RemoteExceptionWrapper
     wrapper = RemoteExceptionWrapper(*sys.exc_info())
     try:
         data = pickle.dumps(wrapper, protocol=5)
     except Exception:
         try:
-            import cloudpickle
+            import cloudpickle   # deferred: see _dump_result
             data = cloudpickle.dumps(wrapper, protocol=5)
         except Exception as e:  # the exception itself does not pickle: send its text
             try:
@@ -122,7 +122,7 @@ def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
 def _monitoring_fault(task_id: int) -> bytes:
     """The end-of-task sample failed: log it (to stderr, which the block keeps) and send
     the result without one; the task's own outcome stands."""
-    import traceback
+    import traceback   # deferred: only on a monitoring fault
     print(f"parsl htex worker: monitoring's end-of-task sample of task {task_id} failed "
           f"(the task's result is unaffected):\n{traceback.format_exc()}", file=sys.stderr, flush=True)
     return b""
@@ -137,28 +137,28 @@ def _apply_affinity(cores) -> None:
         logger.warning("could not set CPU affinity %s: %s", cores, e)
 
 
-def run(config: dict) -> None:
+def run(config: WorkerConfig) -> None:
     global _result_file, current_task_id
-    task_file = os.fdopen(config["task_fd"], "rb", buffering=1 << 16)
-    _result_file = os.fdopen(config["result_fd"], "wb", buffering=0)
-    lifeline = threading.Thread(target=_watch_lifeline, args=(config["lifeline_fd"],), daemon=True,
+    task_file = os.fdopen(config.task_fd, "rb", buffering=1 << 16)
+    _result_file = os.fdopen(config.result_fd, "wb", buffering=0)
+    lifeline = threading.Thread(target=_watch_lifeline, args=(config.lifeline_fd,), daemon=True,
                                 name="htex-lifeline")
     lifeline.start()
-    _die_with_parent(config.get("manager_pid"))
-    _apply_affinity(config.get("cpu_affinity"))
-    debug = config.get("debug", False)
-    if debug and config.get("logfile"):
-        logging.basicConfig(filename=config["logfile"], level=logging.DEBUG,
+    _die_with_parent(config.manager_pid)
+    _apply_affinity(config.cpu_affinity)
+    debug = config.debug
+    if debug and config.logfile:
+        logging.basicConfig(filename=config.logfile, level=logging.DEBUG,
                             format="%(asctime)s %(name)s:%(lineno)d %(levelname)s %(message)s")
-        logger.debug("worker %s started, pid %d", config.get("rank"), os.getpid())
+        logger.debug("worker %s started, pid %d", config.rank, os.getpid())
 
     monitor = None
-    if config.get("resource_monitoring_interval") is not None:
+    if config.resource_monitoring_interval is not None:
         # Monitoring's per-worker sampler: a thread here, never a process per task.
         from parsl._monitoring.resources import TaskResourceMonitor
         # A negative interval: resource monitoring is off, but tasks' start and end are
         # still reported (as Parsl records "running"/"running_ended" either way).
-        interval = config["resource_monitoring_interval"]
+        interval = config.resource_monitoring_interval
         monitor = TaskResourceMonitor(send_monitoring, interval if interval >= 0 else None,
                                       block_id=os.environ.get("PARSL_WORKER_BLOCK_ID"),
                                       sample_resources=interval >= 0)
@@ -223,7 +223,7 @@ def main(argv=None) -> None:
         # send_monitoring) find this module, not a second, unconnected copy.
         sys.modules.setdefault("parsl._htex.worker", sys.modules[__name__])
     argv = sys.argv[1:] if argv is None else argv
-    config = json.loads(argv[0])
+    config = WorkerConfig.decode(argv[0])
     # Ctrl-C in the terminal reaches the whole foreground group; the manager decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:

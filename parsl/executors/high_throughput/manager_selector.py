@@ -1,38 +1,6 @@
-"""How the interchange orders managers with free capacity (Parsl's ``manager_selector``)."""
-from __future__ import annotations
+"""How the interchange orders managers with free capacity (Parsl's ``manager_selector``).
 
-import random
-from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Set
+The classes live in ``parsl._htex.selectors``."""
+from parsl._htex.selectors import BlockIdManagerSelector, ManagerSelector, RandomManagerSelector
 
-
-class ManagerSelector(metaclass=ABCMeta):
-    @abstractmethod
-    def sort_managers(self, ready_managers: Set[bytes], manager_info: Dict[bytes, object]) -> List[bytes]:
-        """Return the ready managers in the order they should receive tasks."""
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
-
-
-class RandomManagerSelector(ManagerSelector):
-    """Spread tasks over managers at random (Parsl's default)."""
-
-    def sort_managers(self, ready_managers, manager_info):
-        order = list(ready_managers)
-        if len(order) > 1:
-            random.shuffle(order)
-        return order
-
-
-class BlockIdManagerSelector(ManagerSelector):
-    """Fill the lowest block first, so higher blocks go idle and can be scaled in."""
-
-    def sort_managers(self, ready_managers, manager_info):
-        def key(uid):
-            block = getattr(manager_info[uid], "block_id", None)
-            try:
-                return (0, int(block), uid)
-            except (TypeError, ValueError):
-                return (1, 0, uid)
-        return sorted(ready_managers, key=key)
+__all__ = ["ManagerSelector", "RandomManagerSelector", "BlockIdManagerSelector"]

@@ -9,10 +9,13 @@ specification, ``PARSL_MPI_NODELIST`` and ready-made launcher prefixes
 from __future__ import annotations
 
 import functools
+import os
+import socket
 from typing import Any, Dict, Optional
 
 from parsl._base.errors import InvalidResourceSpecification
 from parsl.executors.high_throughput.executor import HighThroughputExecutor
+from parsl.launchers import SimpleLauncher
 
 VALID_LAUNCHERS = ("mpiexec", "srun", "aprun")
 MPI_KEYS = frozenset({"num_nodes", "num_ranks", "ranks_per_node", "launcher_options"})
@@ -32,8 +35,6 @@ def launcher_prefixes(spec: Dict[str, Any]) -> Dict[str, str]:
 
 
 def _run_with_mpi_env(func, spec, launcher, *args, **kwargs):
-    import os
-    import socket
     env = {f"PARSL_{k.upper()}": str(v) for k, v in spec.items()}
     env["PARSL_MPI_NODELIST"] = os.environ.get("SLURM_JOB_NODELIST") or socket.gethostname()
     prefixes = launcher_prefixes(spec)
@@ -59,14 +60,13 @@ class MPIExecutor(HighThroughputExecutor):
             raise ValueError(f"mpi_launcher={mpi_launcher!r}: use one of {VALID_LAUNCHERS}")
         super().__init__(label=label, provider=provider, launch_cmd=launch_cmd,
                          max_workers_per_node=max_workers_per_block, encrypted=encrypted, **kwargs)
-        from parsl.launchers import SimpleLauncher
+        # getattr: the provider is the user's; not every provider has a launcher.
         launcher = getattr(self.provider, "launcher", None)
         if launcher is not None and not isinstance(launcher, SimpleLauncher):
             raise TypeError(f"MPIExecutor needs a provider with launcher=SimpleLauncher() (got {launcher!r}): "
                             "the MPI launcher, not the provider, spreads ranks over nodes")
         self.max_workers_per_block = max_workers_per_block
-        self.enable_mpi_mode = True
-        self.mpi_launcher = mpi_launcher
+        self._settings = self._settings.replace(enable_mpi_mode=True, mpi_launcher=mpi_launcher)
 
     def monitor_resources(self) -> bool:
         return False

@@ -7,6 +7,7 @@ import pytest
 
 from _htex_helpers import htex, wait_for  # noqa: F401
 from parsl._htex import lane as lanes
+from parsl._htex import protocol
 
 pytestmark = pytest.mark.htex
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -45,7 +46,7 @@ def test_a_stranger_on_the_lane_port_is_refused_and_harms_nothing(htex):
     port = ex.interchange._lane_listener.port
     stranger = socket.create_connection(("127.0.0.1", port))
     try:
-        stranger.sendall(lanes.encode_hello(b"\0" * lanes.TOKEN_BYTES, b"intruder"))
+        stranger.sendall(protocol.encode_hello(b"\0" * protocol.LANE_TOKEN_BYTES, b"intruder"))
         stranger.settimeout(10)
         assert stranger.recv(10) == b""      # closed by the interchange
     finally:

@@ -1,13 +1,15 @@
 """Interchange and scaling decisions: dispatch, recall, loss, scale-in choice, selectors."""
-from parsl._htex.interchange import (ManagerRecord, choose_dispatch, find_lost_managers,
-                                     pipeline_extra, plan_recalls)
+from parsl._htex.matching import (ManagerRecord, choose_dispatch, find_lost_managers,
+                                  pipeline_extra, plan_recalls)
+from parsl._htex.protocol import Registration
 from parsl.executors.high_throughput.executor import choose_blocks_to_scale_in
 from parsl.executors.high_throughput.manager_selector import BlockIdManagerSelector, RandomManagerSelector
 
 
 def mgr(uid, workers=2, prefetch=0, block="0", tasks=(), now=0.0):
-    m = ManagerRecord(uid.encode(), {"worker_count": workers, "max_capacity": workers + prefetch,
-                                     "block_id": block}, now)
+    reg = Registration.create(uid=uid, block_id=block, worker_count=workers, prefetch_capacity=prefetch,
+                              start_time=0.0, os="Linux", hostname="h", dir="/", cpu_count=2, total_memory=1, pid=1)
+    m = ManagerRecord(uid.encode(), reg, now)
     m.tasks.update(tasks)
     return m
 

@@ -1,34 +1,35 @@
-"""The direct lane's framing, hello and non-blocking buffering (no threads: both ends in one)."""
+"""The direct lane's framing (protocol.py), hello and non-blocking buffering (no threads: both ends in one)."""
 import os
 import socket
 
 import pytest
 
 from parsl._htex import lane as lanes
+from parsl._htex import protocol
 
 
 def test_messages_round_trip_when_cut_at_every_byte():
-    wire = lanes.encode_message(b"T", [b"a", b"", b"x" * 300]) + lanes.encode_message(b"R", [b"zz"])
+    wire = protocol.encode_lane_message(b"T", [b"a", b"", b"x" * 300]) + protocol.encode_lane_message(b"R", [b"zz"])
     for cut in range(len(wire) + 1):
         buf = bytearray(wire[:cut])
-        first, used = lanes.split_messages(buf)
+        first, used = protocol.split_lane_messages(buf)
         del buf[:used]
         buf += wire[cut:]
-        rest, used2 = lanes.split_messages(buf)
+        rest, used2 = protocol.split_lane_messages(buf)
         assert used + used2 == len(wire)
         assert first + rest == [(b"T", [b"a", b"", b"x" * 300]), (b"R", [b"zz"])]
 
 
 def test_hello_is_checked_and_may_arrive_in_pieces():
     token = lanes.new_token()
-    hello = lanes.encode_hello(token, b"manager-1") + b"tail"
+    hello = protocol.encode_hello(token, b"manager-1") + b"tail"
     for cut in range(len(hello) - 4):
-        assert lanes.parse_hello(hello[:cut], token) == (None, 0)
-    assert lanes.parse_hello(hello, token) == (b"manager-1", len(hello) - 4)
+        assert lanes.check_hello(hello[:cut], token) == (None, 0)
+    assert lanes.check_hello(hello, token) == (b"manager-1", len(hello) - 4)
     with pytest.raises(ValueError, match="token"):
-        lanes.parse_hello(hello, lanes.new_token())
+        lanes.check_hello(hello, lanes.new_token())
     with pytest.raises(ValueError, match="not a lane hello"):
-        lanes.parse_hello(b"GET / HTTP/1.1\r\n", token)
+        lanes.check_hello(b"GET / HTTP/1.1\r\n", token)
 
 
 def test_send_never_blocks_and_everything_arrives_in_order():
@@ -72,7 +73,7 @@ def test_listener_accepts_the_token_and_keeps_bytes_sent_with_the_hello():
         good.send(b"R", [b"result"])
         bad = socket.create_connection(("127.0.0.1", listener.port))
         conns.append(bad)
-        bad.sendall(lanes.encode_hello(lanes.new_token(), b"intruder"))
+        bad.sendall(protocol.encode_hello(lanes.new_token(), b"intruder"))
         outcomes = {}
         while len(outcomes) < 2:
             for fd in listener.accept():
@@ -122,7 +123,8 @@ def test_the_lane_can_be_switched_off(monkeypatch):
 def _manager_with_lane():
     import zmq
     from parsl._htex.manager import Manager
-    m = Manager(addresses=["127.0.0.1"], port=1, uid="m1", block_id="0", worker_count=1)
+    from parsl._htex.settings import ManagerSettings
+    m = Manager(ManagerSettings(addresses=("127.0.0.1",), port=1, uid="m1", block_id="0", worker_count=1))
     a, b = socket.socketpair()
     m.poller = zmq.Poller()
     m.lane = lanes.LaneConnection(a)
@@ -160,13 +162,13 @@ def test_manager_uses_the_lane_for_results_only_after_the_interchange_ack():
         peer.setblocking(False)
         with pytest.raises(BlockingIOError):
             peer.recv(100)
-        peer.sendall(lanes.encode_message(lanes.ACK, [m.lane_token]) + lanes.encode_message(b"T", [b"task"]))
+        peer.sendall(protocol.encode_lane_message(protocol.LANE_ACK, [m.lane_token]) + protocol.encode_lane_message(b"T", [b"task"]))
         while not m.queue:
             m._serve_lane(zmq.POLLIN)
         assert m.lane_ready and list(m.queue) == [b"task"]
         m._send([b"R", b"result"])
         peer.setblocking(True)
-        assert peer.recv(100) == lanes.encode_message(b"R", [b"result"])
+        assert peer.recv(100) == protocol.encode_lane_message(b"R", [b"result"])
     finally:
         _close_manager(m, peer)
 
@@ -175,7 +177,7 @@ def test_manager_drops_a_lane_that_does_not_answer_with_its_token():
     import zmq
     m, peer = _manager_with_lane()
     try:
-        peer.sendall(lanes.encode_message(lanes.ACK, [lanes.new_token()]))
+        peer.sendall(protocol.encode_lane_message(protocol.LANE_ACK, [lanes.new_token()]))
         while m.lane is not None:
             m._serve_lane(zmq.POLLIN)
         assert not m.lane_ready

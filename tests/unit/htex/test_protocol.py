@@ -34,7 +34,8 @@ def test_batch_messages_keep_one_record_per_frame():
 
 def test_message_kinds_are_distinct_single_bytes():
     kinds = [protocol.REGISTER, protocol.HEARTBEAT, protocol.DRAIN, protocol.RESULTS, protocol.RETURNED,
-             protocol.TASKS, protocol.DRAINED, protocol.STOP, protocol.REJECT, protocol.RECALL]
+             protocol.TASKS, protocol.DRAINED, protocol.STOP, protocol.REJECT, protocol.RECALL,
+             protocol.PING, protocol.LANE, protocol.LANE_ACK]
     assert len(set(kinds)) == len(kinds)
     assert all(len(k) == 1 for k in kinds)
 
@@ -47,8 +48,35 @@ def test_version_mismatch_names_each_difference():
     assert "python_v" in diff and "parsl_v" in diff and "2.7" in diff
 
 
+def _registration(**kw):
+    fields = dict(uid="abc", block_id="3", worker_count=4, prefetch_capacity=2, start_time=0.0, os="Linux",
+                  hostname="h", dir="/", cpu_count=2, total_memory=1, pid=1)
+    fields.update(kw)
+    return protocol.Registration.create(**fields)
+
+
 def test_registration_carries_capacity_and_identity():
-    info = protocol.make_registration("abc", "3", worker_count=4, prefetch_capacity=2)
-    assert info["max_capacity"] == 6 and info["block_id"] == "3" and info["uid"] == "abc"
+    info = _registration()
+    assert info.max_capacity == 6 and info.block_id == "3" and info.uid == "abc"
     frames = protocol.registration_message(info)
-    assert protocol.decode_registration(frames[1])["worker_count"] == 4
+    assert protocol.decode_registration(frames[1], protocol.version_info()).worker_count == 4
+
+
+def test_registration_of_another_version_is_refused_naming_the_difference():
+    import pytest
+    frame = protocol.registration_message(_registration(parsl_version="0.0.1-other"))[1]
+    with pytest.raises(protocol.BadRegistration, match="0.0.1-other") as e:
+        protocol.decode_registration(frame, protocol.version_info())
+    assert e.value.versions["parsl_v"] == "0.0.1-other"
+    with pytest.raises(protocol.BadRegistration) as e:   # an older manager's pickle is never unpickled
+        protocol.decode_registration(pickle.dumps({"parsl_v": "x"}), protocol.version_info())
+    assert e.value.versions
+
+
+def test_control_messages_round_trip():
+    assert protocol.decode_recall(protocol.recall_message(7)) == 7
+    assert protocol.decode_reason(protocol.stop_message("bye")) == "bye"
+    assert protocol.decode_lane_offer(protocol.lane_offer_message(4242, b"t" * 32)) == (4242, b"t" * 32)
+    cfg = protocol.WorkerConfig(task_fd=3, result_fd=4, lifeline_fd=5, manager_pid=9, rank=1,
+                                cpu_affinity=[0, 1], resource_monitoring_interval=-1.0)
+    assert protocol.WorkerConfig.decode(cfg.encode()) == cfg
