@@ -1,10 +1,10 @@
 """Suite-wide fixtures: every test runs in its own folder and must leave nothing behind.
 
 The leak check fails a test that leaves a loaded DataFlowKernel, a live thread it started,
-or a child process (other than Python's multiprocessing resource tracker). Lingering threads/processes get a short grace period to finish their
-own shutdown (polling with a deadline), then the test fails and they are killed.
+or a child process (other than Python's multiprocessing resource tracker). Lingering
+threads/processes get a short grace period to finish their own shutdown (polling with a
+deadline), then the test fails and they are killed.
 """
-import os
 import threading
 import time
 

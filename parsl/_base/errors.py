@@ -238,7 +238,8 @@ class PropagatedException(DataFlowException):
                 why = ": the upstream task was cancelled"
             else:
                 why = f": {type(root).__name__}: {root}"
-        return f"{self.failure_description} failure for task {self.task_id} with failed dependencies from {chain}{others}{why}"
+        return (f"{self.failure_description} failure for task {self.task_id} with failed dependencies "
+                f"from {chain}{others}{why}")
 
 
 def _rebuild_propagated(cls, deps, task_id, desc):
@@ -551,7 +552,9 @@ class BadLauncher(TypeError):
         self.reason = reason
 
     def __str__(self):
-        hint = " (pass an instance, e.g. SingleNodeLauncher(), not the class)" if isinstance(self.launcher, type) else ""
+        hint = ""
+        if isinstance(self.launcher, type):
+            hint = " (pass an instance, e.g. SingleNodeLauncher(), not the class)"
         return f"Bad launcher {self.launcher!r}: a parsl.launchers.Launcher instance is required{hint}"
 
 

@@ -15,7 +15,7 @@ class File:
 
     __slots__ = ("url", "scheme", "netloc", "path", "filename", "local_path", "__weakref__")
 
-    def __init__(self, url: Union[str, "os.PathLike[str]"]):
+    def __init__(self, url: Union[str, os.PathLike[str]]):
         if isinstance(url, File):
             url = url.url
         elif not isinstance(url, str):
@@ -35,7 +35,7 @@ class File:
         self.filename = os.path.basename(self.path)
         self.local_path: Optional[str] = None
 
-    def cleancopy(self) -> "File":
+    def cleancopy(self) -> File:
         """A new File for the same URL, without any staging state."""
         return File(self.url)
 

@@ -17,8 +17,15 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import CancelledError, Future, TimeoutError
-from concurrent.futures._base import (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED, PENDING,
-                                      RUNNING, InvalidStateError, LOGGER)
+from concurrent.futures._base import (
+    CANCELLED,
+    CANCELLED_AND_NOTIFIED,
+    FINISHED,
+    LOGGER,
+    PENDING,
+    RUNNING,
+    InvalidStateError,
+)
 
 from parsl._base.files import File
 
@@ -75,7 +82,8 @@ class LightFuture(Future):
         st = self._state
         if st == FINISHED:
             if self._exception is not None:
-                return f"<{type(self).__name__} at {id(self):#x} state=finished raised {type(self._exception).__name__}>"
+                raised = type(self._exception).__name__
+                return f"<{type(self).__name__} at {id(self):#x} state=finished raised {raised}>"
             return f"<{type(self).__name__} at {id(self):#x} state=finished returned {type(self._result).__name__}>"
         return f"<{type(self).__name__} at {id(self):#x} state={st.lower()}>"
 

@@ -26,8 +26,9 @@ def execute_wait(cmd: Union[str, Sequence[str]], timeout: Optional[float] = None
     that cannot be started at all (no shell) returns ``(127, "", reason)``.
     """
     try:
-        proc = subprocess.Popen(cmd if isinstance(cmd, str) else list(cmd), shell=isinstance(cmd, str), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True, env=env)
+        proc = subprocess.Popen(cmd if isinstance(cmd, str) else list(cmd), shell=isinstance(cmd, str),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, env=env)
     except OSError as e:
         return 127, "", f"could not run {cmd!r}: {e}"
     try:

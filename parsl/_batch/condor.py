@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable
 
-from parsl._batch.status import absent_means_completed, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, unparsable
 
 # The submit description runs a small bash job script (worker_init + command).
 TEMPLATE = """universe = vanilla

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Dict, Iterable
 
-from parsl._batch.status import absent_means_completed, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, unparsable
 
 # '$$' is a literal '$' for string.Template: Grid Engine directives start with '#$'.
 TEMPLATE = """#!/bin/bash

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable
 
-from parsl._batch.status import absent_means_completed, translate, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, translate, unparsable
 
 TEMPLATE = """#!/bin/bash
 

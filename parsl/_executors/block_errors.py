@@ -15,8 +15,7 @@ from __future__ import annotations
 from typing import Dict
 
 from parsl._base.errors import TooManyJobFailuresError
-from parsl._base.job_states import _block_order, describe_failed_jobs
-from parsl._base.job_states import JobState, JobStatus
+from parsl._base.job_states import JobState, JobStatus, _block_order, describe_failed_jobs
 
 FAILURE_STATES = frozenset({JobState.FAILED, JobState.MISSING})
 

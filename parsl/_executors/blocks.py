@@ -17,10 +17,10 @@ import time
 from concurrent.futures import Future
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
-from parsl._executors.base import ParslExecutor
-from parsl._executors.block_errors import noop_error_handler, simple_error_handler
 from parsl._base.errors import BadStateException, ScalingFailed
 from parsl._base.job_states import TERMINAL_STATES, JobState, JobStatus
+from parsl._executors.base import ParslExecutor
+from parsl._executors.block_errors import noop_error_handler, simple_error_handler
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,8 @@ class BlockProviderExecutor(ParslExecutor):
         live = [b for b, s in self._status.items() if not s.terminal and b in self.blocks_to_job_id]
         return list(reversed(live))[:n]
 
-    def scale_in(self, blocks: int = 0, max_idletime: Optional[float] = None, block_ids: Sequence[str] = ()) -> List[str]:
+    def scale_in(self, blocks: int = 0, max_idletime: Optional[float] = None,
+                 block_ids: Sequence[str] = ()) -> List[str]:
         if block_ids:
             chosen = list(block_ids)
         else:

@@ -7,9 +7,9 @@ import time
 from queue import SimpleQueue
 from typing import List, Optional
 
+from parsl._base.errors import InvalidResourceSpecification
 from parsl._base.futures import LightFuture
 from parsl._executors.base import ParslExecutor
-from parsl._base.errors import InvalidResourceSpecification
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ class ThreadPoolExecutor(ParslExecutor):
             max_threads = 2
         if not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1:
             from parsl._base.errors import ConfigurationError
-            raise ConfigurationError(f"ThreadPoolExecutor(max_threads={max_threads!r}): max_threads must be an int >= 1")
+            raise ConfigurationError(
+                f"ThreadPoolExecutor(max_threads={max_threads!r}): max_threads must be an int >= 1")
         self.label = label
         self.max_threads = max_threads
         self.thread_name_prefix = thread_name_prefix or ""

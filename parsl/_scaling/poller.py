@@ -16,9 +16,9 @@ import threading
 import time
 from typing import Callable, Dict, List
 
+from parsl._base.errors import ConfigurationError
 from parsl._scaling.blocklog import BlockLifeLog
 from parsl._scaling.snapshot import status_of
-from parsl._base.errors import ConfigurationError
 from parsl._scaling.strategy import Strategy
 
 logger = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import Dict
 
-from parsl._scaling.policy import ExecutorSnapshot
 from parsl._base.job_states import JobState, JobStatus
+from parsl._scaling.policy import ExecutorSnapshot
 
 ACTIVE_STATES = frozenset({JobState.PENDING, JobState.RUNNING})
 

@@ -14,9 +14,9 @@ import time
 import warnings
 from typing import Callable, Dict, List, Optional, Tuple
 
+from parsl._base.errors import ConfigurationError
 from parsl._scaling.policy import STRATEGIES, Decision, PolicyMemory, decide
 from parsl._scaling.snapshot import status_of, take_snapshot
-from parsl._base.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 

@@ -14,13 +14,12 @@ import shlex
 import time
 from typing import Dict, List, Optional
 
+from parsl._base.errors import ConfigurationError, SchedulerCommandError, SubmitException
+from parsl._base.job_states import JobState, JobStatus
 from parsl._batch.commands import execute_wait
 from parsl._batch.scripts import render, write_script
-from parsl._base.errors import ConfigurationError
-from parsl._base.job_states import JobState, JobStatus
 from parsl.launchers.base import check_launcher
 from parsl.providers.base import ExecutionProvider
-from parsl._base.errors import SchedulerCommandError, SubmitException
 
 logger = logging.getLogger(__name__)
 
