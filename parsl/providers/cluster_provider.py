@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 class ClusterProvider(ExecutionProvider):
     #: Seconds between status polls (schedulers dislike being asked more often).
-    _polling_interval = 60
+    _polling_interval: float = 60
     #: How many job ids one status command may name.
     status_batch_size = 50
 
