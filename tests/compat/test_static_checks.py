@@ -23,12 +23,12 @@ def run_tool(name, *args, timeout=300):
         pytest.skip(f"{name} is not installed in this environment (pip install -e '.[test]' installs it)")
     proc = subprocess.run([exe, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        pytest.fail(f"`{name} {' '.join(args)}` failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}",
-                    pytrace=False)
+        command = " ".join([name, *args])
+        pytest.fail(f"`{command}` failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}", pytrace=False)
 
 
 def test_ruff():
-    run_tool("ruff", "check", "--no-cache", "parsl", "tests", "benchmarks", "examples")
+    run_tool("ruff", "check", "--no-cache", "--output-format=concise", "parsl", "tests", "benchmarks", "examples")
 
 
 @pytest.mark.slow
