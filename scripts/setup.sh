@@ -17,6 +17,10 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[all,test]' 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c 'import parsl, zmq, cloudpickle, sqlalchemy' || { echo "setup: Python dependencies failed to install" >&2; exit 1; }
+# the linters CI runs (tests/compat/test_static_checks.py), from the `test` extra
+for tool in ruff mypy lint-imports; do
+    [ -x ".venv/bin/$tool" ] || { echo "setup: $tool is missing from .venv (the test extra installs it)" >&2; exit 1; }
+done
 
 if [ "${1:-}" = "--services" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

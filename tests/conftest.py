@@ -1,26 +1,18 @@
 """Suite-wide fixtures: every test runs in its own folder and must leave nothing behind.
 
 The leak check fails a test that leaves a loaded DataFlowKernel, a live thread it started,
-or a child process (other than Python's multiprocessing resource tracker). Lingering threads/processes get a short grace period to finish their
-own shutdown (polling with a deadline), then the test fails and they are killed.
+or a child process (other than Python's multiprocessing resource tracker). Lingering
+threads/processes get a short grace period to finish their own shutdown (polling with a
+deadline), then the test fails and they are killed.
 """
-import os
 import threading
-import time
 
 import psutil
 import pytest
 
+from waiting import WaitTimeout, wait_until
+
 GRACE_SECONDS = 10.0
-
-
-def _wait_until(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _is_resource_tracker(p) -> bool:
@@ -58,7 +50,9 @@ def _no_leaks(request):
     def new_threads():
         return [t for t in threading.enumerate() if t not in before_threads and t.is_alive()]
 
-    if not _wait_until(lambda: not new_threads(), GRACE_SECONDS):
+    try:
+        wait_until(lambda: not new_threads(), "the test's threads to end", timeout=GRACE_SECONDS)
+    except WaitTimeout:
         problems.append(f"threads left running: {[t.name for t in new_threads()]}")
 
     def new_children():
@@ -73,7 +67,9 @@ def _no_leaks(request):
                 pass
         return out
 
-    if not _wait_until(lambda: not new_children(), GRACE_SECONDS):
+    try:
+        wait_until(lambda: not new_children(), "the test's child processes to exit", timeout=GRACE_SECONDS)
+    except WaitTimeout:
         left = new_children()
         problems.append(f"child processes left running: {[(p.pid, ' '.join(p.cmdline()[:4])) for p in left]}")
         for p in left:

@@ -55,7 +55,7 @@ keys, the Globus and zip staging errors in their schemes); all derive from ``Par
 from __future__ import annotations
 
 from concurrent.futures import CancelledError
-from typing import List, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 
 class ParslError(Exception):
@@ -69,12 +69,12 @@ class ConfigurationError(ParslError):
 class OptionalModuleMissing(ParslError):
     """An optional dependency is needed for a feature that was asked for."""
 
-    def __init__(self, module_names, reason):
+    def __init__(self, module_names: Any, reason: Any) -> None:
         super().__init__(module_names, reason)
         self.module_names = module_names
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return (f"The functionality requested requires optional modules {self.module_names} "
                 f"which could not be imported, because: {self.reason}")
 
@@ -107,14 +107,15 @@ class BashExitFailure(AppException):
     so the user can go straight to the evidence.
     """
 
-    def __init__(self, app_name, exitcode, stdout=None, stderr=None):
+    def __init__(self, app_name: str, exitcode: Optional[int], stdout: Optional[str] = None,
+                 stderr: Optional[str] = None) -> None:
         super().__init__(app_name, exitcode, stdout, stderr)
         self.app_name = app_name
         self.exitcode = exitcode
         self.stdout = stdout
         self.stderr = stderr
 
-    def __str__(self):
+    def __str__(self) -> str:
         msg = f"bash_app {self.app_name} failed with unix exit code {self.exitcode}"
         if self.exitcode is not None and self.exitcode < 0:
             msg += f" (killed by signal {-self.exitcode})"
@@ -140,34 +141,34 @@ class BashAppNoReturn(AppException, ValueError):
     Also a ``ValueError``, which is what Parsl raises for a non-string command.
     """
 
-    def __init__(self, reason):
+    def __init__(self, reason: Any) -> None:
         super().__init__(reason)
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Bash app returned no command: {self.reason}"
 
 
 class MissingOutputs(ParslAppError):
     """An app finished but some of its declared ``outputs`` do not exist."""
 
-    def __init__(self, reason, outputs):
+    def __init__(self, reason: Any, outputs: Any) -> None:
         super().__init__(reason, outputs)
         self.reason = reason
         self.outputs = outputs
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Missing Outputs: {self.outputs}, Reason: {self.reason}"
 
 
 class BadStdStreamFile(ParslAppError):
     """A stdout/stderr target could not be opened."""
 
-    def __init__(self, reason):
+    def __init__(self, reason: Any) -> None:
         super().__init__(reason)
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Bad stdout/stderr file: {self.reason}"
 
 
@@ -179,11 +180,11 @@ class DataFlowException(ParslError):
 class BadCheckpoint(DataFlowException):
     """A checkpoint could not be loaded; the message names the file and the cause."""
 
-    def __init__(self, reason):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.reason
 
 
@@ -196,8 +197,8 @@ class PropagatedException(DataFlowException):
 
     kind = "Propagated"
 
-    def __init__(self, dependent_exceptions_tids: Sequence[Tuple[BaseException, str]], task_id,
-                 *, failure_description: str = None):
+    def __init__(self, dependent_exceptions_tids: Sequence[Tuple[BaseException, str]], task_id: Any,
+                 *, failure_description: Optional[str] = None) -> None:
         super().__init__(list(dependent_exceptions_tids), task_id)
         self.dependent_exceptions_tids = list(dependent_exceptions_tids)
         self.task_id = task_id
@@ -206,11 +207,11 @@ class PropagatedException(DataFlowException):
         if root is not None:
             self.__cause__ = root
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (_rebuild_propagated, (type(self), self.dependent_exceptions_tids, self.task_id,
                                       self.failure_description))
 
-    def _find_any_root_cause(self):
+    def _find_any_root_cause(self) -> Optional[BaseException]:
         for e, _ in self.dependent_exceptions_tids:
             while isinstance(e, PropagatedException) and e.dependent_exceptions_tids:
                 e = e.dependent_exceptions_tids[0][0]
@@ -221,14 +222,14 @@ class PropagatedException(DataFlowException):
     def _chain(self) -> List[str]:
         """The chain of ids from this task back to the first root cause."""
         chain = []
-        e = self
+        e: BaseException = self
         while isinstance(e, PropagatedException) and e.dependent_exceptions_tids:
             exc, desc = e.dependent_exceptions_tids[0]
             chain.append(desc)
             e = exc
         return chain
 
-    def __str__(self):
+    def __str__(self) -> str:
         chain = " <- ".join(self._chain())
         others = " (+ others)" if len(self.dependent_exceptions_tids) > 1 else ""
         root = self.__cause__
@@ -238,10 +239,12 @@ class PropagatedException(DataFlowException):
                 why = ": the upstream task was cancelled"
             else:
                 why = f": {type(root).__name__}: {root}"
-        return f"{self.failure_description} failure for task {self.task_id} with failed dependencies from {chain}{others}{why}"
+        return (f"{self.failure_description} failure for task {self.task_id} with failed dependencies "
+                f"from {chain}{others}{why}")
 
 
-def _rebuild_propagated(cls, deps, task_id, desc):
+def _rebuild_propagated(cls: type[PropagatedException], deps: Sequence[Tuple[BaseException, str]], task_id: Any,
+                        desc: str) -> PropagatedException:
     return cls(deps, task_id, failure_description=desc)
 
 
@@ -250,10 +253,10 @@ class DependencyError(PropagatedException):
 
     kind = "Dependency"
 
-    def __init__(self, dependent_exceptions_tids, task_id):
+    def __init__(self, dependent_exceptions_tids: Sequence[Tuple[BaseException, str]], task_id: Any) -> None:
         super().__init__(dependent_exceptions_tids, task_id, failure_description="Dependency")
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (self.dependent_exceptions_tids, self.task_id))
 
 
@@ -262,10 +265,10 @@ class JoinError(PropagatedException):
 
     kind = "Join"
 
-    def __init__(self, dependent_exceptions_tids, task_id):
+    def __init__(self, dependent_exceptions_tids: Sequence[Tuple[BaseException, str]], task_id: Any) -> None:
         super().__init__(dependent_exceptions_tids, task_id, failure_description="Join")
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (self.dependent_exceptions_tids, self.task_id))
 
 
@@ -273,12 +276,12 @@ class JoinError(PropagatedException):
 class ExecutorError(ParslError):
     """An executor failed; ``reason`` says how."""
 
-    def __init__(self, executor, reason):
+    def __init__(self, executor: Any, reason: Any) -> None:
         super().__init__(executor, reason)
         self.executor = executor
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         label = getattr(self.executor, "label", self.executor)
         return f"Executor {label} failed due to: {self.reason}"
 
@@ -286,26 +289,26 @@ class ExecutorError(ParslError):
 class BadStateException(ExecutorError):
     """The executor is in a bad state and fails every task given to it."""
 
-    def __init__(self, executor, exception):
+    def __init__(self, executor: Any, exception: BaseException) -> None:
         super().__init__(executor, str(exception))
         self.exception = exception
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (getattr(self.executor, "label", self.executor), self.exception))
 
-    def __str__(self):
+    def __str__(self) -> str:
         label = getattr(self.executor, "label", self.executor)
         return f"Executor {label} is in a bad state and has failed this task: {self.exception}"
 
 
 class UnsupportedFeatureError(ExecutorError):
-    def __init__(self, feature, current_executor, target_executor):
+    def __init__(self, feature: str, current_executor: Any, target_executor: Any) -> None:
         super().__init__(current_executor, f"{feature} is not supported")
         self.feature = feature
         self.target_executor = target_executor
         self.args = (feature, current_executor, target_executor)
 
-    def __str__(self):
+    def __str__(self) -> str:
         msg = f"The {self.feature} feature is not supported in {self.executor}."
         if self.target_executor:
             msg += f" Please use the {self.target_executor} executor instead."
@@ -315,13 +318,13 @@ class UnsupportedFeatureError(ExecutorError):
 class InvalidResourceSpecification(ExecutorError):
     """A ``parsl_resource_specification`` has keys this executor does not take."""
 
-    def __init__(self, invalid_keys, message=None):
+    def __init__(self, invalid_keys: Any, message: Optional[str] = None) -> None:
         super().__init__(None, message)
         self.invalid_keys = invalid_keys
         self.message = message
         self.args = (invalid_keys, message)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message or f"Invalid resource specification keys: {sorted(self.invalid_keys)}"
 
 
@@ -332,11 +335,11 @@ class ScalingFailed(ExecutorError):
 class BadMessage(ParslError):
     """A message that could not be understood arrived over the wire."""
 
-    def __init__(self, reason):
+    def __init__(self, reason: Any) -> None:
         super().__init__(reason)
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Received a bad message: {self.reason}"
 
 
@@ -344,12 +347,12 @@ class BadMessage(ParslError):
 class ManagerLost(ParslError):
     """A manager (one per node) stopped heartbeating; its tasks failed with this."""
 
-    def __init__(self, manager_id, hostname):
+    def __init__(self, manager_id: Any, hostname: Any) -> None:
         super().__init__(manager_id, hostname)
         self.manager_id = manager_id
         self.hostname = hostname
 
-    def __str__(self):
+    def __str__(self) -> str:
         mid = self.manager_id.decode() if isinstance(self.manager_id, bytes) else self.manager_id
         return (f"Task failure due to loss of manager {mid} on host {self.hostname}: it stopped "
                 "heartbeating (node lost, killed or cut off). Retries (Config(retries=N)) can rerun the task.")
@@ -358,12 +361,12 @@ class ManagerLost(ParslError):
 class WorkerLost(ParslError):
     """The worker process running a task died; the task failed with this."""
 
-    def __init__(self, worker_id, hostname):
+    def __init__(self, worker_id: Any, hostname: Any) -> None:
         super().__init__(worker_id, hostname)
         self.worker_id = worker_id
         self.hostname = hostname
 
-    def __str__(self):
+    def __str__(self) -> str:
         return (f"Task failure due to loss of worker {self.worker_id} on host {self.hostname}: the worker "
                 "process died while running it (killed, out of memory, or crashed). The worker was replaced.")
 
@@ -371,12 +374,12 @@ class WorkerLost(ParslError):
 class VersionMismatch(ParslError):
     """A manager's Python or Chervil version differs from the submitting side's."""
 
-    def __init__(self, interchange_version, manager_version):
+    def __init__(self, interchange_version: Any, manager_version: Any) -> None:
         super().__init__(interchange_version, manager_version)
         self.interchange_version = interchange_version
         self.manager_version = manager_version
 
-    def __str__(self):
+    def __str__(self) -> str:
         return (f"Manager version info {self.manager_version} differs from the interchange's "
                 f"{self.interchange_version}: install the same Python major.minor and Chervil version on the workers.")
 
@@ -399,39 +402,40 @@ class ExecutionProviderException(ParslError):
 
 
 class ScaleOutFailed(ExecutionProviderException):
-    def __init__(self, provider, reason):
+    def __init__(self, provider: Any, reason: Any) -> None:
         super().__init__(provider, reason)
         self.provider = provider
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Unable to scale out {self.provider}: {self.reason}"
 
 
 class SchedulerMissingArgs(ExecutionProviderException):
-    def __init__(self, missing_keywords, sitename):
+    def __init__(self, missing_keywords: Any, sitename: Any) -> None:
         super().__init__(missing_keywords, sitename)
         self.missing_keywords = missing_keywords
         self.sitename = sitename
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Missing keyword arguments {self.missing_keywords} for provider {self.sitename}"
 
 
 class ScriptPathError(ExecutionProviderException):
-    def __init__(self, script_path, reason):
+    def __init__(self, script_path: Any, reason: Any) -> None:
         super().__init__(script_path, reason)
         self.script_path = script_path
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Unable to write submit script {self.script_path}: {self.reason}"
 
 
 class SubmitException(ExecutionProviderException):
     """The scheduler refused a job; its own output is quoted."""
 
-    def __init__(self, job_name, message, stdout=None, stderr=None, retcode=None):
+    def __init__(self, job_name: Any, message: Any, stdout: Optional[str] = None, stderr: Optional[str] = None,
+                 retcode: Optional[int] = None) -> None:
         super().__init__(job_name, message, stdout, stderr, retcode)
         self.job_name = job_name
         self.message = message
@@ -440,10 +444,10 @@ class SubmitException(ExecutionProviderException):
         self.retcode = retcode
 
     @property
-    def task_name(self):
+    def task_name(self) -> Any:
         return self.job_name
 
-    def __str__(self):
+    def __str__(self) -> str:
         return (f"Cannot launch job {self.job_name}: {self.message}; recode={self.retcode}, "
                 f"stdout={self.stdout!r}, stderr={self.stderr!r}")
 
@@ -451,7 +455,8 @@ class SubmitException(ExecutionProviderException):
 class SchedulerCommandError(ExecutionProviderException):
     """A scheduler command failed or printed something we cannot read; its own words are quoted."""
 
-    def __init__(self, cmd, retcode, stdout, stderr, reason=None):
+    def __init__(self, cmd: Any, retcode: Optional[int], stdout: Optional[str], stderr: Optional[str],
+                 reason: Optional[str] = None) -> None:
         super().__init__(cmd, retcode, stdout, stderr, reason)
         self.cmd = cmd
         self.retcode = retcode
@@ -459,7 +464,7 @@ class SchedulerCommandError(ExecutionProviderException):
         self.stderr = stderr
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         what = self.reason or f"exited with code {self.retcode}"
         msg = f"Scheduler command {self.cmd!r} {what}"
         if self.stderr and self.stderr.strip():
@@ -473,12 +478,12 @@ class SchedulerCommandError(ExecutionProviderException):
 class SerializationError(ParslError):
     """An object could not be serialized to send it to a worker."""
 
-    def __init__(self, fname, reason=None):
+    def __init__(self, fname: Any, reason: Any = None) -> None:
         super().__init__(fname, reason)
         self.fname = fname
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.fname in ("arguments", "result"):
             # raised where the function's name is not known: say which part failed
             msg = f"Failed to serialize the task's {self.fname}"
@@ -490,20 +495,20 @@ class SerializationError(ParslError):
 
 
 class DeserializationError(ParslError):
-    def __init__(self, reason):
+    def __init__(self, reason: Any) -> None:
         super().__init__(reason)
         self.reason = reason
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Failed to deserialize objects: {self.reason}"
 
 
 class DeserializerPluginError(ParslError):
-    def __init__(self, header):
+    def __init__(self, header: Any) -> None:
         super().__init__(header)
         self.header = header
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Failed to load deserializer plugin for header {self.header!r}"
 
 
@@ -517,11 +522,11 @@ class TooManyJobFailuresError(ParslError):
     and nowhere else (users reported hunting for it under ``submit_scripts/``).
     """
 
-    def __init__(self, message: str = "Too many blocks failed"):
+    def __init__(self, message: str = "Too many blocks failed") -> None:
         super().__init__(message)
         self.message = message
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
 
@@ -545,13 +550,15 @@ class RadioRequiredError(ParslError):
 class BadLauncher(TypeError):
     """A provider was given something that is not a Launcher instance."""
 
-    def __init__(self, launcher, reason=None):
+    def __init__(self, launcher: Any, reason: Any = None) -> None:
         super().__init__(launcher, reason)
         self.launcher = launcher
         self.reason = reason
 
-    def __str__(self):
-        hint = " (pass an instance, e.g. SingleNodeLauncher(), not the class)" if isinstance(self.launcher, type) else ""
+    def __str__(self) -> str:
+        hint = ""
+        if isinstance(self.launcher, type):
+            hint = " (pass an instance, e.g. SingleNodeLauncher(), not the class)"
         return f"Bad launcher {self.launcher!r}: a parsl.launchers.Launcher instance is required{hint}"
 
 

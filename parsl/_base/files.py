@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import Any, Dict, Optional, Union
 from urllib.parse import urlparse
 
 
@@ -15,7 +15,7 @@ class File:
 
     __slots__ = ("url", "scheme", "netloc", "path", "filename", "local_path", "__weakref__")
 
-    def __init__(self, url: Union[str, "os.PathLike[str]"]):
+    def __init__(self, url: Union[str, os.PathLike[str], File]) -> None:
         if isinstance(url, File):
             url = url.url
         elif not isinstance(url, str):
@@ -23,7 +23,7 @@ class File:
                 url = os.fspath(url)
             except TypeError:
                 raise TypeError(f"File() takes a path or URL string, not {type(url).__name__}") from None
-        self.url = url
+        self.url: str = url
         parsed = urlparse(url)
         self.scheme = parsed.scheme if parsed.scheme else "file"
         if len(self.scheme) == 1 and len(url) > 1 and url[1] == ":":
@@ -35,7 +35,7 @@ class File:
         self.filename = os.path.basename(self.path)
         self.local_path: Optional[str] = None
 
-    def cleancopy(self) -> "File":
+    def cleancopy(self) -> File:
         """A new File for the same URL, without any staging state."""
         return File(self.url)
 
@@ -59,17 +59,17 @@ class File:
         extra = f" local_path={self.local_path}" if self.local_path is not None else ""
         return f"<File at {id(self):#x} url={self.url}{extra}>"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, File) and other.url == self.url and other.local_path == self.local_path
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.url)
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Optional[str]]:
         return {"url": self.url, "local_path": self.local_path}
 
-    def __setstate__(self, state):
-        self.__init__(state["url"])
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__init__(state["url"])  # type: ignore[misc]  # a subclass's own __init__, on purpose
         self.local_path = state.get("local_path")
 
 

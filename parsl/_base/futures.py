@@ -17,28 +17,39 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import CancelledError, Future, TimeoutError
-from concurrent.futures._base import (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED, PENDING,
-                                      RUNNING, InvalidStateError, LOGGER)
+from concurrent.futures._base import (
+    CANCELLED,
+    CANCELLED_AND_NOTIFIED,
+    FINISHED,
+    LOGGER,
+    PENDING,
+    RUNNING,
+    InvalidStateError,
+)
+from typing import Any, Callable, List, Optional
 
 from parsl._base.files import File
 
 _LOCK = threading.Lock()
 
+Callback = Callable[["Future[Any]"], object]
 
-class LightFuture(Future):
+
+class LightFuture(Future[Any]):
     __slots__ = ("_state", "_result", "_exception", "_cond", "_waiter_list", "_callbacks")
 
-    def __init__(self):  # deliberately does not call Future.__init__
+    def __init__(self) -> None:  # deliberately does not call Future.__init__
         self._state = PENDING
         self._result = None
         self._exception = None
-        self._cond = None
-        self._waiter_list = None
-        self._callbacks = None
+        self._cond: Optional[threading.Condition] = None
+        self._waiter_list: Optional[List[Any]] = None
+        self._callbacks: Optional[List[Callback]] = None
 
     # -- the private attributes concurrent.futures.wait/as_completed use -----------
+    # (read-only properties where Future has plain attributes: made on first use)
     @property
-    def _condition(self):
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
         cond = self._cond
         if cond is None:
             with _LOCK:
@@ -48,7 +59,7 @@ class LightFuture(Future):
         return cond
 
     @property
-    def _waiters(self):
+    def _waiters(self) -> List[Any]:  # type: ignore[override]
         w = self._waiter_list
         if w is None:
             with _LOCK:
@@ -58,29 +69,30 @@ class LightFuture(Future):
         return w
 
     @property
-    def _done_callbacks(self):
+    def _done_callbacks(self) -> List[Callback]:
         return self._callbacks if self._callbacks is not None else []
 
     # -- queries ---------------------------------------------------------------
-    def cancelled(self):
+    def cancelled(self) -> bool:
         return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED)
 
-    def running(self):
+    def running(self) -> bool:
         return self._state == RUNNING
 
-    def done(self):
+    def done(self) -> bool:
         return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         st = self._state
         if st == FINISHED:
             if self._exception is not None:
-                return f"<{type(self).__name__} at {id(self):#x} state=finished raised {type(self._exception).__name__}>"
+                raised = type(self._exception).__name__
+                return f"<{type(self).__name__} at {id(self):#x} state=finished raised {raised}>"
             return f"<{type(self).__name__} at {id(self):#x} state=finished returned {type(self._result).__name__}>"
         return f"<{type(self).__name__} at {id(self):#x} state={st.lower()}>"
 
     # -- waiting ---------------------------------------------------------------
-    def _wait_done(self, timeout):
+    def _wait_done(self, timeout: Optional[float]) -> None:
         if self._state in (FINISHED, CANCELLED_AND_NOTIFIED, CANCELLED):
             return
         cond = self._condition
@@ -90,7 +102,7 @@ class LightFuture(Future):
         if not self.done():
             raise TimeoutError()
 
-    def result(self, timeout=None):
+    def result(self, timeout: Optional[float] = None) -> Any:
         try:
             self._wait_done(timeout)
             if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
@@ -99,16 +111,16 @@ class LightFuture(Future):
                 raise self._exception
             return self._result
         finally:
-            self = None  # break a reference cycle with the exception, as the stdlib does
+            self = None  # type: ignore[assignment]  # break a reference cycle with the exception, as the stdlib does
 
-    def exception(self, timeout=None):
+    def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
         self._wait_done(timeout)
         if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
             raise CancelledError()
         return self._exception
 
     # -- callbacks -------------------------------------------------------------
-    def add_done_callback(self, fn):
+    def add_done_callback(self, fn: Callback) -> None:
         if self._state not in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
             with _LOCK:
                 if self._state not in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
@@ -123,7 +135,7 @@ class LightFuture(Future):
         except Exception:
             LOGGER.exception("exception calling callback for %r", self)
 
-    def _invoke_callbacks(self):
+    def _invoke_callbacks(self) -> None:
         cbs = self._callbacks
         if cbs:
             self._callbacks = None
@@ -134,7 +146,8 @@ class LightFuture(Future):
                     LOGGER.exception("exception calling callback for %r", self)
 
     # -- completion ------------------------------------------------------------
-    def _finish(self, new_state, notify_name, result=None, exception=None):
+    def _finish(self, new_state: str, notify_name: str, result: Any = None,
+                exception: Optional[BaseException] = None) -> bool:
         """Move to a final state; wake waiters; run callbacks. Returns False if that is not allowed.
 
         The check of the current state and the writes of state, result and exception happen
@@ -171,30 +184,30 @@ class LightFuture(Future):
         self._invoke_callbacks()
         return True
 
-    def set_result(self, result):
+    def set_result(self, result: Any) -> None:
         if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
             raise InvalidStateError(f"{self._state}: {self!r}")
         if not self._finish(FINISHED, "add_result", result, None):
             raise InvalidStateError(f"{self._state}: {self!r}")
 
-    def set_exception(self, exception):
+    def set_exception(self, exception: Optional[BaseException]) -> None:
         if self._state in (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED):
             raise InvalidStateError(f"{self._state}: {self!r}")
         if not self._finish(FINISHED, "add_exception", None, exception):
             raise InvalidStateError(f"{self._state}: {self!r}")
 
-    def _cancel_now(self):
+    def _cancel_now(self) -> bool:
         """Cancel if neither final nor running; True if this call cancelled it."""
         if self._state == RUNNING:
             return False
         return self._finish(CANCELLED_AND_NOTIFIED, "add_cancelled")
 
-    def cancel(self):
+    def cancel(self) -> bool:
         if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
             return True
         return self._cancel_now()
 
-    def set_running_or_notify_cancel(self):
+    def set_running_or_notify_cancel(self) -> bool:
         with _LOCK:
             if self._state == PENDING:
                 self._state = RUNNING
@@ -212,7 +225,7 @@ class DataFuture(LightFuture):
 
     __slots__ = ("file_obj", "parent", "_tid")
 
-    def __init__(self, fut, file_obj, tid=None):
+    def __init__(self, fut: Optional[Future[Any]], file_obj: File, tid: Any = None) -> None:
         LightFuture.__init__(self)
         if not isinstance(file_obj, File):
             raise ValueError(f"DataFuture needs a File, got {type(file_obj).__name__}")
@@ -222,7 +235,7 @@ class DataFuture(LightFuture):
         if fut is not None:
             fut.add_done_callback(self._parent_done)
 
-    def _parent_done(self, parent):
+    def _parent_done(self, parent: Future[Any]) -> None:
         if self.done():
             return
         if parent.cancelled():
@@ -235,21 +248,21 @@ class DataFuture(LightFuture):
             self.set_result(self.file_obj)
 
     @property
-    def tid(self):
+    def tid(self) -> Any:
         return self._tid
 
     @property
-    def filepath(self):
+    def filepath(self) -> str:
         return self.file_obj.filepath
 
     @property
-    def filename(self):
+    def filename(self) -> str:
         return self.filepath
 
-    def cancel(self):
+    def cancel(self) -> bool:
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         base = LightFuture.__repr__(self)[:-1]
         return f"{base} file={self.file_obj.url!r} task_id={self._tid}>"
 

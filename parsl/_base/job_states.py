@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from enum import IntEnum
-from typing import Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 
 class JobState(IntEnum):
@@ -22,7 +22,7 @@ class JobState(IntEnum):
     def terminal(self) -> bool:
         return self in TERMINAL_STATES
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"JobState.{self.name}"
 
 
@@ -52,7 +52,7 @@ class JobStatus:
     __slots__ = ("state", "message", "exit_code", "stdout_path", "stderr_path")
 
     def __init__(self, state: JobState, message: Optional[str] = None, exit_code: Optional[int] = None,
-                 stdout_path: Optional[str] = None, stderr_path: Optional[str] = None):
+                 stdout_path: Optional[str] = None, stderr_path: Optional[str] = None) -> None:
         self.state = state
         self.message = message
         self.exit_code = exit_code
@@ -83,11 +83,11 @@ class JobStatus:
     def stderr_summary(self) -> Optional[str]:
         return _read_summary(self.stderr_path)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, JobStatus) and (self.state, self.message, self.exit_code) == (
             other.state, other.message, other.exit_code)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         parts = [f"state={self.state!s}"]
         if self.message:
             parts.append(f"message={self.message!r}")
@@ -95,15 +95,15 @@ class JobStatus:
             parts.append(f"exit_code={self.exit_code}")
         return f"<JobStatus {', '.join(parts)}>"
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
 
-    def __setstate__(self, d):
+    def __setstate__(self, d: Mapping[str, Any]) -> None:
         for k, v in d.items():
             setattr(self, k, v)
 
 
-def _read_file(path):
+def _read_file(path: Optional[str]) -> Optional[str]:
     if path and os.path.exists(path):
         try:
             with open(path, errors="replace") as f:
@@ -113,7 +113,7 @@ def _read_file(path):
     return None
 
 
-def describe_failed_jobs(status: dict, job_ids: dict | None = None) -> str:
+def describe_failed_jobs(status: Mapping[str, JobStatus], job_ids: Optional[Mapping[str, Any]] = None) -> str:
     """A readable report of the failed jobs in ``status`` (block id → JobStatus)."""
     lines = []
     for block_id, js in sorted(status.items(), key=lambda kv: _block_order(kv[0])):
@@ -133,7 +133,7 @@ def describe_failed_jobs(status: dict, job_ids: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def _block_order(block_id):
+def _block_order(block_id: Any) -> Tuple[int, int, str]:
     try:
         return (0, int(block_id), "")
     except (TypeError, ValueError):

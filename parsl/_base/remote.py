@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from types import TracebackType
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from tblib import Traceback
 
@@ -43,14 +43,14 @@ class RemoteExceptionWrapper:
     def reraise(self) -> None:
         raise self.get_exception()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"RemoteExceptionWrapper({self.e_type.__name__}: {self.e_value!r})"
 
 
-def wrap_error(func):
+def wrap_error(func: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator: return a RemoteExceptionWrapper instead of raising."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except Exception:

@@ -15,7 +15,7 @@ class States(IntEnum):
     joining = 10
     running_ended = 11
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{type(self).__name__}.{self.name}"
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 #: Return code reported when a command did not finish within its timeout.
 TIMED_OUT = -1
 
 
 def execute_wait(cmd: Union[str, Sequence[str]], timeout: Optional[float] = None,
-                 env: Optional[dict] = None) -> Tuple[int, str, str]:
+                 env: Optional[Dict[str, str]] = None) -> Tuple[int, str, str]:
     """Run ``cmd`` (a string through ``/bin/sh``, or an argv list) for at most ``timeout`` seconds.
 
     Returns ``(returncode, stdout, stderr)`` as text.  On timeout the process group
@@ -26,8 +26,9 @@ def execute_wait(cmd: Union[str, Sequence[str]], timeout: Optional[float] = None
     that cannot be started at all (no shell) returns ``(127, "", reason)``.
     """
     try:
-        proc = subprocess.Popen(cmd if isinstance(cmd, str) else list(cmd), shell=isinstance(cmd, str), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True, env=env)
+        proc = subprocess.Popen(cmd if isinstance(cmd, str) else list(cmd), shell=isinstance(cmd, str),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, env=env)
     except OSError as e:
         return 127, "", f"could not run {cmd!r}: {e}"
     try:
@@ -35,19 +36,19 @@ def execute_wait(cmd: Union[str, Sequence[str]], timeout: Optional[float] = None
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         out, err = proc.communicate()
-        err = _text(err) + f"\n{cmd!r} did not finish within {timeout} s and was killed"
-        return TIMED_OUT, _text(out), err
+        said = _text(err) + f"\n{cmd!r} did not finish within {timeout} s and was killed"
+        return TIMED_OUT, _text(out), said
     return proc.returncode, _text(out), _text(err)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         proc.kill()
 
 
-def _text(data) -> str:
+def _text(data: Union[bytes, str, None]) -> str:
     if data is None:
         return ""
     return data.decode(errors="replace") if isinstance(data, bytes) else data

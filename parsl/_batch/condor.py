@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable
+from typing import Dict, Iterable, List, Optional
 
-from parsl._batch.status import absent_means_completed, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, unparsable
 
 # The submit description runs a small bash job script (worker_init + command).
 TEMPLATE = """universe = vanilla
@@ -39,7 +39,7 @@ STATES = {
 _SUBMITTED = re.compile(r"submitted to cluster (?P<id>\d+)")
 
 
-def parse_condor_submit(out: str):
+def parse_condor_submit(out: str) -> Optional[str]:
     m = _SUBMITTED.search(out)
     return m.group("id") if m else None
 
@@ -51,7 +51,7 @@ def parse_condor_q(out: str, ids: Iterable[str], cmd: str = "condor_q") -> Dict[
     else PENDING if any waits, else the state of its first proc.
     """
     ids = list(ids)
-    procs: Dict[str, list] = {}
+    procs: Dict[str, List[JobStatus]] = {}
     for line in out.splitlines():
         s = line.strip()
         if not s:

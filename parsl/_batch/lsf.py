@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Optional
 
-from parsl._batch.status import absent_means_completed, translate, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, translate, unparsable
 
 TEMPLATE = """#!/bin/bash
 
@@ -32,7 +32,7 @@ STATES = {
 _SUBMITTED = re.compile(r"Job <(?P<id>\d+)> is submitted")
 
 
-def parse_bsub(out: str):
+def parse_bsub(out: str) -> Optional[str]:
     m = _SUBMITTED.search(out)
     return m.group("id") if m else None
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Optional
 
-from parsl._batch.status import absent_means_completed, translate, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, translate, unparsable
 
 PBSPRO_TEMPLATE = """#!/bin/bash
 
@@ -49,7 +49,7 @@ STATES = {
 }
 
 
-def parse_qsub(out: str):
+def parse_qsub(out: str) -> Optional[str]:
     """qsub prints the job id (``1234.server``) and nothing else."""
     job_id = out.strip()
     return job_id.split()[0] if job_id else None

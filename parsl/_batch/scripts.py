@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from typing import Mapping
+from typing import Iterable, Mapping, Optional
 
 from parsl._base.errors import SchedulerMissingArgs, ScriptPathError
 
@@ -37,7 +37,7 @@ def write_script(path: str, text: str) -> str:
     return path
 
 
-def directive_lines(prefix: str, options) -> str:
+def directive_lines(prefix: str, options: Iterable[Optional[str]]) -> str:
     """``["--x=1", "--y"]`` → ``"#SBATCH --x=1\\n#SBATCH --y\\n"`` (each ends with a newline:
     Parsl's Slurm script lacked one after ``--cpus-per-task``, gluing two directives)."""
     return "".join(f"{prefix} {opt}\n" for opt in options if opt)

@@ -1,10 +1,10 @@
 """Grid Engine (SGE/UGE/OGE): qsub script template, and parsing of qsub / qstat output."""
 from __future__ import annotations
 
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Optional
 
-from parsl._batch.status import absent_means_completed, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, unparsable
 
 # '$$' is a literal '$' for string.Template: Grid Engine directives start with '#$'.
 TEMPLATE = """#!/bin/bash
@@ -38,7 +38,7 @@ def translate(code: str) -> JobState:
     return JobState.UNKNOWN
 
 
-def parse_qsub_terse(out: str):
+def parse_qsub_terse(out: str) -> Optional[str]:
     """``qsub -terse`` prints just the job id (``123`` or ``123.1-4:1`` for arrays)."""
     s = out.strip()
     return s.split(".")[0] if s and s.split(".")[0].isdigit() else None

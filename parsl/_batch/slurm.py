@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Optional
 
-from parsl._batch.status import absent_means_completed, translate, unparsable
 from parsl._base.job_states import JobState, JobStatus
+from parsl._batch.status import absent_means_completed, translate, unparsable
 
 TEMPLATE = """#!/bin/bash
 
@@ -43,7 +43,7 @@ DEFAULT_JOB_ID_REGEX = r"Submitted batch job (?P<id>\S*)"
 _JOB_ID = re.compile(r"^\d+[\w.+\[\]-]*$")
 
 
-def parse_sbatch(out: str, regex: str = DEFAULT_JOB_ID_REGEX):
+def parse_sbatch(out: str, regex: str = DEFAULT_JOB_ID_REGEX) -> Optional[str]:
     """The job id from sbatch's stdout, or None."""
     for line in out.splitlines():
         m = re.search(regex, line)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, Mapping
 
-from parsl._base.job_states import JobState, JobStatus
 from parsl._base.errors import SchedulerCommandError
+from parsl._base.job_states import JobState, JobStatus
 
 
 def translate(state_map: Mapping[str, JobState], code: str) -> JobState:

@@ -21,8 +21,3 @@ def wtime_to_minutes(time_string: str) -> int:
         nums = [0, *nums]
     hours, minutes, seconds = nums
     return int(math.ceil(hours * 60 + minutes + seconds / 60))
-
-
-def minutes_to_wtime(minutes: int) -> str:
-    """Whole minutes → ``"HH:MM:00"`` (for schedulers that want clock time)."""
-    return f"{minutes // 60:02d}:{minutes % 60:02d}:00"

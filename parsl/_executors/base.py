@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
 from concurrent.futures import Future
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Literal, Optional
 
 
 class ParslExecutor(metaclass=ABCMeta):
@@ -18,20 +18,20 @@ class ParslExecutor(metaclass=ABCMeta):
     run_dir: str = "."
     run_id: Optional[str] = None
     #: Callable ``(message_type, dict)`` set by the DFK when monitoring is on, else None.
-    monitoring_messages: Optional[Callable] = None
-    remote_monitoring_radio = None
+    monitoring_messages: Optional[Callable[[Any, Dict[str, Any]], Any]] = None
+    remote_monitoring_radio: Any = None
     #: The DataFlowKernel that owns this executor (set before ``start``).
-    dfk = None
-    storage_access = None
+    dfk: Any = None
+    storage_access: Optional[List[Any]] = None
     working_dir: Optional[str] = None
     #: True for executors whose workers share the submit side's memory (threads):
     #: the DFK may then skip serialization-related work.
     _chervil_in_process = False
 
-    def __enter__(self):
+    def __enter__(self) -> ParslExecutor:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.shutdown()
         return False
 
@@ -40,7 +40,8 @@ class ParslExecutor(metaclass=ABCMeta):
         """Start the executor (threads, processes, connections)."""
 
     @abstractmethod
-    def submit(self, func: Callable, resource_specification: Dict[str, Any], *args, **kwargs) -> Future:
+    def submit(self, func: Callable[..., Any], resource_specification: Dict[str, Any], *args: Any,
+               **kwargs: Any) -> Future[Any]:
         """Run ``func(*args, **kwargs)`` and return a Future for its outcome."""
 
     @abstractmethod
@@ -52,17 +53,17 @@ class ParslExecutor(metaclass=ABCMeta):
         return True
 
     @property
-    def hub_address(self):
+    def hub_address(self) -> Optional[str]:
         return None
 
     @property
-    def hub_zmq_port(self):
+    def hub_zmq_port(self) -> Optional[int]:
         return None
 
-    def get_usage_information(self):
+    def get_usage_information(self) -> Dict[str, Any]:
         return {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} label={self.label!r}>"
 
 

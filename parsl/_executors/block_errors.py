@@ -12,20 +12,19 @@ or was cancelled is replaced by the strategy, not held against the executor
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Any, Dict, Mapping
 
 from parsl._base.errors import TooManyJobFailuresError
-from parsl._base.job_states import _block_order, describe_failed_jobs
-from parsl._base.job_states import JobState, JobStatus
+from parsl._base.job_states import JobState, JobStatus, _block_order, describe_failed_jobs
 
 FAILURE_STATES = frozenset({JobState.FAILED, JobState.MISSING})
 
 
-def noop_error_handler(executor, status: Dict[str, JobStatus], threshold: int = 3) -> None:
+def noop_error_handler(executor: Any, status: Dict[str, JobStatus], threshold: int = 3) -> None:
     """Never give up."""
 
 
-def simple_error_handler(executor, status: Dict[str, JobStatus], threshold: int = 3) -> None:
+def simple_error_handler(executor: Any, status: Dict[str, JobStatus], threshold: int = 3) -> None:
     """Give up when at least ``max(1, init_blocks)`` blocks are known and all failed."""
     provider = getattr(executor, "provider", None)
     if provider is not None and getattr(provider, "init_blocks", None) is not None:
@@ -33,19 +32,19 @@ def simple_error_handler(executor, status: Dict[str, JobStatus], threshold: int 
     _give_up_if_all_failed(executor, status, threshold)
 
 
-def windowed_error_handler(executor, status: Dict[str, JobStatus], threshold: int = 3) -> None:
+def windowed_error_handler(executor: Any, status: Dict[str, JobStatus], threshold: int = 3) -> None:
     """Give up when the ``threshold`` most recent blocks all failed (older successes
     do not keep a now-broken configuration alive)."""
     recent = sorted(status, key=_block_order)[-threshold:]
     _give_up_if_all_failed(executor, {b: status[b] for b in recent}, threshold)
 
 
-def all_failed(status: Dict[str, JobStatus], threshold: int) -> bool:
+def all_failed(status: Mapping[str, JobStatus], threshold: int) -> bool:
     """The pure decision: at least ``threshold`` jobs and every one of them failed."""
     return len(status) >= max(1, threshold) and all(js.state in FAILURE_STATES for js in status.values())
 
 
-def _give_up_if_all_failed(executor, status, threshold):
+def _give_up_if_all_failed(executor: Any, status: Mapping[str, JobStatus], threshold: int) -> None:
     if getattr(executor, "bad_state_is_set", False) or not all_failed(status, threshold):
         return
     job_ids = getattr(executor, "blocks_to_job_id", None)

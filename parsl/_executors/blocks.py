@@ -15,22 +15,24 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from parsl._executors.base import ParslExecutor
-from parsl._executors.block_errors import noop_error_handler, simple_error_handler
 from parsl._base.errors import BadStateException, ScalingFailed
 from parsl._base.job_states import TERMINAL_STATES, JobState, JobStatus
+from parsl._base.message_type import MessageType
+from parsl._executors.base import ParslExecutor
+from parsl._executors.block_errors import noop_error_handler, simple_error_handler
 
 logger = logging.getLogger(__name__)
 
 
 class BlockProviderExecutor(ParslExecutor):
-    def __init__(self, *, provider=None, block_error_handler: Union[bool, Callable] = True):
+    def __init__(self, *, provider: Any = None,
+                 block_error_handler: Union[bool, Callable[..., None]] = True) -> None:
         super().__init__()
         self._provider = provider
         if block_error_handler is True:
-            self.block_error_handler = simple_error_handler
+            self.block_error_handler: Callable[..., None] = simple_error_handler
         elif block_error_handler is False:
             self.block_error_handler = noop_error_handler
         elif callable(block_error_handler):
@@ -46,7 +48,7 @@ class BlockProviderExecutor(ParslExecutor):
         self._executor_bad_state = threading.Event()
         self._executor_exception: Optional[BaseException] = None
         #: task id -> Future of tasks submitted and not yet returned.
-        self._tasks: Dict[int, Future] = {}
+        self._tasks: Dict[int, Future[Any]] = {}
 
     # -- what subclasses provide ------------------------------------------------------
     def _get_launch_command(self, block_id: str) -> str:
@@ -61,7 +63,7 @@ class BlockProviderExecutor(ParslExecutor):
 
     # -- provider --------------------------------------------------------------------
     @property
-    def provider(self):
+    def provider(self) -> Any:
         return self._provider
 
     @property
@@ -72,7 +74,7 @@ class BlockProviderExecutor(ParslExecutor):
     def status_polling_interval(self) -> float:
         if self._provider is None:
             return 0
-        return self._provider.status_polling_interval
+        return float(self._provider.status_polling_interval)
 
     # -- bad state ---------------------------------------------------------------------
     @property
@@ -134,7 +136,8 @@ class BlockProviderExecutor(ParslExecutor):
         live = [b for b, s in self._status.items() if not s.terminal and b in self.blocks_to_job_id]
         return list(reversed(live))[:n]
 
-    def scale_in(self, blocks: int = 0, max_idletime: Optional[float] = None, block_ids: Sequence[str] = ()) -> List[str]:
+    def scale_in(self, blocks: int = 0, max_idletime: Optional[float] = None,
+                 block_ids: Sequence[str] = ()) -> List[str]:
         if block_ids:
             chosen = list(block_ids)
         else:
@@ -205,14 +208,9 @@ class BlockProviderExecutor(ParslExecutor):
         sink = self.monitoring_messages
         if sink is None or not changed:
             return
-        try:
-            from parsl._base.message_type import MessageType
-            kind = MessageType.BLOCK_INFO
-        except Exception:
-            kind = "BLOCK_INFO"
         for bid, st in changed.items():
             try:
-                sink(kind, {"run_id": self.run_id, "executor_label": self.label, "block_id": bid,
+                sink(MessageType.BLOCK_INFO, {"run_id": self.run_id, "executor_label": self.label, "block_id": bid,
                             "job_id": self.blocks_to_job_id.get(bid), "status": st.state.name,
                             "timestamp": time.time()})
             except Exception:  # monitoring must never break scaling

@@ -5,15 +5,16 @@ import logging
 import threading
 import time
 from queue import SimpleQueue
-from typing import List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from parsl._base.errors import ConfigurationError, InvalidResourceSpecification
 from parsl._base.futures import LightFuture
 from parsl._executors.base import ParslExecutor
-from parsl._base.errors import InvalidResourceSpecification
 
 logger = logging.getLogger(__name__)
 
 _STOP = None  # sentinel put on the queue once per thread at shutdown
+_WorkItem = Tuple[LightFuture, Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]
 
 
 class ThreadPoolExecutor(ParslExecutor):
@@ -29,28 +30,27 @@ class ThreadPoolExecutor(ParslExecutor):
     _chervil_cancellable = True
 
     def __init__(self, label: str = "threads", max_threads: Optional[int] = 2,
-                 thread_name_prefix: str = "", storage_access: Optional[List] = None,
-                 working_dir: Optional[str] = None, remote_monitoring_radio=None):
+                 thread_name_prefix: str = "", storage_access: Optional[List[Any]] = None,
+                 working_dir: Optional[str] = None, remote_monitoring_radio: Any = None) -> None:
         if not isinstance(label, str) or not label:
-            from parsl._base.errors import ConfigurationError
             raise ConfigurationError(f"ThreadPoolExecutor label must be a non-empty str, got {label!r}")
         if max_threads is None:
             max_threads = 2
         if not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1:
-            from parsl._base.errors import ConfigurationError
-            raise ConfigurationError(f"ThreadPoolExecutor(max_threads={max_threads!r}): max_threads must be an int >= 1")
+            raise ConfigurationError(
+                f"ThreadPoolExecutor(max_threads={max_threads!r}): max_threads must be an int >= 1")
         self.label = label
         self.max_threads = max_threads
         self.thread_name_prefix = thread_name_prefix or ""
         self.storage_access = storage_access
         self.working_dir = working_dir
         self.remote_monitoring_radio = remote_monitoring_radio
-        self._queue: SimpleQueue = SimpleQueue()
+        self._queue: SimpleQueue[Optional[_WorkItem]] = SimpleQueue()
         self._threads: List[threading.Thread] = []
         self._lock = threading.Lock()
         self._shutdown = False
 
-    def start(self):
+    def start(self) -> None:
         # A Config may be loaded again once its kernel is cleaned up (notebooks re-run the
         # cell that loads it): start afresh, as Parsl's thread pool does. Threads of the old
         # run drain their own queue and exit on its stop sentinels.
@@ -60,7 +60,8 @@ class ThreadPoolExecutor(ParslExecutor):
                 self._threads = []
                 self._shutdown = False
 
-    def submit(self, func, resource_specification, *args, **kwargs):
+    def submit(self, func: Callable[..., Any], resource_specification: Dict[str, Any], *args: Any,
+               **kwargs: Any) -> LightFuture:
         if resource_specification:
             raise InvalidResourceSpecification(
                 set(resource_specification),
@@ -74,7 +75,7 @@ class ThreadPoolExecutor(ParslExecutor):
             self._spawn()
         return fut
 
-    def _spawn(self):
+    def _spawn(self) -> None:
         with self._lock:
             if self._shutdown or len(self._threads) >= self.max_threads:
                 return
@@ -84,7 +85,7 @@ class ThreadPoolExecutor(ParslExecutor):
             self._threads.append(t)
         t.start()
 
-    def _work(self):
+    def _work(self) -> None:
         get = self._queue.get
         while True:
             item = get()
@@ -101,7 +102,7 @@ class ThreadPoolExecutor(ParslExecutor):
                 fut.set_result(result)
             del item, fut, func, args, kwargs
 
-    def shutdown(self, block: bool = True, timeout: Optional[float] = None):
+    def shutdown(self, block: bool = True, timeout: Optional[float] = None) -> None:
         with self._lock:
             if self._shutdown:
                 return
@@ -116,10 +117,10 @@ class ThreadPoolExecutor(ParslExecutor):
                     continue
                 t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
-    def monitor_resources(self):
+    def monitor_resources(self) -> bool:
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ThreadPoolExecutor(label={self.label!r}, max_threads={self.max_threads})"
 
 

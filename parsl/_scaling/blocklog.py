@@ -23,13 +23,13 @@ class BlockEvent:
     event: str             # a JobState name, or "scale_out"/"scale_in" for actions
     detail: str = ""
 
-    def __str__(self):
+    def __str__(self) -> str:
         who = f"block {self.block_id}" if self.block_id is not None else "executor"
         return f"{who}: {self.event}" + (f" ({self.detail})" if self.detail else "")
 
 
 class BlockLifeLog:
-    def __init__(self):
+    def __init__(self) -> None:
         self._last: Dict[str, str] = {}
         self._events: List[BlockEvent] = []
         self._lock = threading.Lock()   # read by user threads, written by the poller thread
@@ -57,7 +57,7 @@ class BlockLifeLog:
     def states_seen(self, block_id: str) -> List[str]:
         return [e.event for e in self.events(block_id)]
 
-    def _append(self, evs):
+    def _append(self, evs: List[BlockEvent]) -> None:
         if not evs:
             return
         with self._lock:

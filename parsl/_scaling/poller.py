@@ -14,47 +14,51 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from parsl._scaling.blocklog import BlockLifeLog
-from parsl._scaling.snapshot import status_of
 from parsl._base.errors import ConfigurationError
+from parsl._scaling.blocklog import BlockLifeLog
+from parsl._scaling.snapshot import ScalableExecutor, status_of
 from parsl._scaling.strategy import Strategy
 
 logger = logging.getLogger(__name__)
 
 
-def is_block_executor(executor) -> bool:
+def is_block_executor(executor: object) -> bool:
+    """Whether ``executor`` has blocks to scale (the thread pool has none)."""
     return all(hasattr(executor, a) for a in ("provider", "scale_out_facade", "scale_in_facade", "status"))
 
 
 class ScalingLoop:
-    def __init__(self, *, strategy="simple", strategy_period: float = 5.0, max_idletime: float = 120.0,
-                 clock: Callable[[], float] = time.monotonic, run_in_thread: bool = True):
+    def __init__(self, *, strategy: Optional[str] = "simple", strategy_period: float = 5.0,
+                 max_idletime: float = 120.0, clock: Callable[[], float] = time.monotonic,
+                 run_in_thread: bool = True) -> None:
         if strategy_period is None or strategy_period <= 0:
             raise ConfigurationError(f"strategy_period={strategy_period!r}: give a positive number of seconds")
         self.strategy_period = float(strategy_period)
         self.strategy = Strategy(strategy=strategy, max_idletime=max_idletime, clock=clock)
-        self._executors: List = []
+        self._executors: List[ScalableExecutor] = []
         self._logs: Dict[str, BlockLifeLog] = {}
         self._pass_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: Optional[threading.Thread] = None
         self._closed = False
         # False: no thread; the owner (a test, a benchmark) calls run_pass() itself.
         self._run_in_thread = run_in_thread
 
     # --- owner interface -------------------------------------------------------
-    def add_executors(self, executors) -> None:
-        block_executors = [ex for ex in executors if is_block_executor(ex)]
+    def add_executors(self, executors: Iterable[Any]) -> None:
+        block_executors: List[ScalableExecutor] = [ex for ex in executors if is_block_executor(ex)]
         with self._pass_lock:
             for ex in block_executors:
                 log = BlockLifeLog()
                 self._logs[ex.label] = log
+                # optional: an executor written for Parsl may have no such attribute, or a
+                # read-only one (see ScalableExecutor)
                 if getattr(ex, "block_history", None) is None:
                     try:
-                        ex.block_history = log
+                        setattr(ex, "block_history", log)  # noqa: B010
                     except AttributeError:
                         pass
                 self._executors.append(ex)
@@ -101,12 +105,12 @@ class ScalingLoop:
                 scale_in_everything(ex)
 
     # --- internals -------------------------------------------------------------
-    def _ensure_thread(self):
+    def _ensure_thread(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="JobStatusPoller", daemon=True)
             self._thread.start()
 
-    def _run(self):
+    def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.strategy_period)
             self._wake.clear()
@@ -117,7 +121,7 @@ class ScalingLoop:
             except Exception:
                 logger.exception("Job status poller pass failed; will retry next period")
 
-    def _poll(self, ex):
+    def _poll(self, ex: ScalableExecutor) -> None:
         try:
             if getattr(ex, "status_polling_interval", 1) > 0:
                 ex.poll_facade()
@@ -130,7 +134,7 @@ class ScalingLoop:
             logger.exception("Polling the blocks of executor %s failed", getattr(ex, "label", ex))
 
 
-def scale_in_everything(ex) -> None:
+def scale_in_everything(ex: ScalableExecutor) -> None:
     """Cancel every block of ``ex`` that is not finished, whatever state ``ex`` is in."""
     try:
         status = status_of(ex)
@@ -147,7 +151,8 @@ def scale_in_everything(ex) -> None:
             return
     except Exception:
         logger.exception("scale_in_facade failed at close for %s; cancelling jobs directly", ex.label)
-    job_ids = [ex.blocks_to_job_id[b] for b in alive if b in getattr(ex, "blocks_to_job_id", {})]
+    blocks_to_job_id = getattr(ex, "blocks_to_job_id", {})   # optional (see ScalableExecutor)
+    job_ids = [blocks_to_job_id[b] for b in alive if b in blocks_to_job_id]
     if job_ids:
         try:
             ex.provider.cancel(job_ids)
@@ -156,13 +161,13 @@ def scale_in_everything(ex) -> None:
 
 
 class JobStatusPoller(ScalingLoop):
-    def __init__(self, *, strategy="simple", strategy_period: float = 5.0, max_idletime: float = 120.0,
-                 dfk=None, **kwargs):
+    def __init__(self, *, strategy: Optional[str] = "simple", strategy_period: float = 5.0,
+                 max_idletime: float = 120.0, dfk: Any = None, **kwargs: Any) -> None:
         super().__init__(strategy=strategy, strategy_period=strategy_period, max_idletime=max_idletime, **kwargs)
         self.dfk = dfk
 
     @property
-    def executors(self):
+    def executors(self) -> List[ScalableExecutor]:
         return list(self._executors)
 
 

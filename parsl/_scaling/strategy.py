@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
-from parsl._scaling.policy import STRATEGIES, Decision, PolicyMemory, decide
-from parsl._scaling.snapshot import status_of, take_snapshot
 from parsl._base.errors import ConfigurationError
+from parsl._scaling.policy import STRATEGIES, Decision, PolicyMemory, decide
+from parsl._scaling.snapshot import ScalableExecutor, status_of, take_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +41,15 @@ class Strategy:
         self._clock = clock
         self._memory: Dict[int, PolicyMemory] = {}
 
-    def add_executors(self, executors) -> None:
+    def add_executors(self, executors: Iterable[ScalableExecutor]) -> None:
         for ex in executors:
             self._memory.setdefault(id(ex), PolicyMemory())
 
-    def strategize(self, executors) -> List[Tuple[object, Decision]]:
+    def strategize(self, executors: Iterable[ScalableExecutor]) -> List[Tuple[ScalableExecutor, Decision]]:
         """One pass over ``executors``; returns the decisions that were applied."""
         applied = []
         for ex in executors:
-            if getattr(ex, "bad_state_is_set", False):
+            if getattr(ex, "bad_state_is_set", False):   # optional (see ScalableExecutor)
                 continue
             memory = self._memory.get(id(ex), PolicyMemory())
             snap = take_snapshot(ex, status_of(ex))
@@ -64,7 +64,7 @@ class Strategy:
         return applied
 
 
-def apply_decision(executor, decision: Decision) -> None:
+def apply_decision(executor: ScalableExecutor, decision: Decision) -> None:
     if decision.scale_out:
         executor.scale_out_facade(decision.scale_out)
     if decision.scale_in:

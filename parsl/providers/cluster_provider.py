@@ -14,20 +14,19 @@ import shlex
 import time
 from typing import Dict, List, Optional
 
+from parsl._base.errors import ConfigurationError, SchedulerCommandError, SubmitException
+from parsl._base.job_states import JobState, JobStatus
 from parsl._batch.commands import execute_wait
 from parsl._batch.scripts import render, write_script
-from parsl._base.errors import ConfigurationError
-from parsl._base.job_states import JobState, JobStatus
 from parsl.launchers.base import check_launcher
 from parsl.providers.base import ExecutionProvider
-from parsl._base.errors import SchedulerCommandError, SubmitException
 
 logger = logging.getLogger(__name__)
 
 
 class ClusterProvider(ExecutionProvider):
     #: Seconds between status polls (schedulers dislike being asked more often).
-    _polling_interval = 60
+    _polling_interval: float = 60
     #: How many job ids one status command may name.
     status_batch_size = 50
 

@@ -2,10 +2,11 @@
 from parsl._base.errors import (  # noqa: F401
     ExecutionProviderException,
     ScaleOutFailed,
+    SchedulerCommandError,
     SchedulerMissingArgs,
     ScriptPathError,
     SubmitException,
-    SchedulerCommandError,
 )
 
-__all__ = ['ExecutionProviderException', 'ScaleOutFailed', 'SchedulerMissingArgs', 'ScriptPathError', 'SubmitException', 'SchedulerCommandError']
+__all__ = ['ExecutionProviderException', 'ScaleOutFailed', 'SchedulerMissingArgs', 'ScriptPathError',
+           'SubmitException', 'SchedulerCommandError']

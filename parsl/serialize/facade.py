@@ -25,7 +25,7 @@ PROTOCOL = 5
 # Types whose pickle by the C module is always loadable elsewhere (no reference to __main__).
 _PLAIN = frozenset({int, float, str, bytes, bool, type(None), complex})
 
-_FUNC_CACHE: "dict[Any, bytes]" = {}
+_FUNC_CACHE: dict[Any, bytes] = {}
 _FUNC_CACHE_MAX = 1024
 _FUNC_LOCK = threading.Lock()
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import shlex
 
+from parsl._base.errors import SchedulerCommandError
 from parsl._batch import condor as syntax
 from parsl._batch.scripts import render, write_script
 from parsl._batch.walltime import wtime_to_minutes
 from parsl.providers.cluster_provider import ClusterProvider, check_type
-from parsl._base.errors import SchedulerCommandError
 
 
 class CondorProvider(ClusterProvider):

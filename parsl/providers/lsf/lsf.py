@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import shlex
 
+from parsl._base.errors import ConfigurationError, SchedulerCommandError
 from parsl._batch import lsf as syntax
 from parsl._batch.scripts import directive_lines
 from parsl._batch.walltime import wtime_to_minutes
-from parsl._base.errors import ConfigurationError
 from parsl.providers.cluster_provider import ClusterProvider, check_type
-from parsl._base.errors import SchedulerCommandError
 
 
 class LSFProvider(ClusterProvider):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import shlex
 
+from parsl._base.errors import SchedulerCommandError
 from parsl._batch import pbs as syntax
 from parsl._batch.scripts import directive_lines
 from parsl.providers.cluster_provider import ClusterProvider, check_type
-from parsl._base.errors import SchedulerCommandError
 
 
 class PBSProProvider(ClusterProvider):

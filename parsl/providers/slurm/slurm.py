@@ -6,11 +6,11 @@ import math
 import shlex
 from typing import Optional
 
+from parsl._base.errors import SchedulerCommandError
 from parsl._batch import slurm as syntax
 from parsl._batch.scripts import directive_lines
 from parsl._batch.walltime import wtime_to_minutes
 from parsl.providers.cluster_provider import ClusterProvider, check_type
-from parsl._base.errors import SchedulerCommandError
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ import pytest
 
 from parsl._core.checkpoint import get_all_checkpoints, load_checkpoints
 
+from waiting import WaitTimeout, wait_until
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 N_TASKS = 300
 
@@ -46,11 +48,11 @@ def attempt(tmp_path, n_attempt, kill_after_lines):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         if kill_after_lines is not None:
-            deadline = time.monotonic() + 60
-            while proc.poll() is None and time.monotonic() < deadline:
-                if len(executed(log_path)) >= kill_after_lines:
-                    break
-                time.sleep(0.002)
+            try:
+                wait_until(lambda: proc.poll() is not None or len(executed(log_path)) >= kill_after_lines,
+                           f"{kill_after_lines} executed tasks in {log_path}", timeout=60, interval=0.002)
+            except WaitTimeout:
+                pass  # kill it wherever it is: a kill at any moment is what this test is about
             proc.send_signal(signal.SIGKILL)
         out, err = proc.communicate(timeout=120)
     finally:

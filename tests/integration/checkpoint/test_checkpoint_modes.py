@@ -1,6 +1,5 @@
 """Checkpointing through the real DataFlowKernel: the tutorial's cells and every mode."""
 import os
-import time
 
 import pytest
 
@@ -12,6 +11,8 @@ from parsl.dataflow.memoization import BasicMemoizer, MissReason, explain
 from parsl.dataflow.states import States
 from parsl.executors.threads import ThreadPoolExecutor
 from parsl.utils import get_all_checkpoints, get_last_checkpoint
+
+from waiting import wait_until
 
 
 def threads_config(**kw):
@@ -37,13 +38,6 @@ def edited_slow_double():
 def run_five():
     d = [slow_double(i) for i in range(5)]
     return [f.result() for f in d], d
-
-
-def wait_for(cond, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "condition not met before the deadline"
-        time.sleep(0.01)
 
 
 def records_in(checkpoint_dirs):
@@ -75,7 +69,8 @@ def test_task_exit_records_results_before_cleanup():
     try:
         run_five()
         ckdir = os.path.join(d.run_dir, "checkpoint")
-        wait_for(lambda: len(records_in([ckdir])) == 5 if os.path.isdir(ckdir) else False)
+        wait_until(lambda: len(records_in([ckdir])) == 5 if os.path.isdir(ckdir) else False,
+                   f"5 records checkpointed in {ckdir}")
     finally:
         d.cleanup()
 
@@ -86,7 +81,7 @@ def test_periodic_mode_writes_on_its_own():
     try:
         run_five()
         ckdir = os.path.join(d.run_dir, "checkpoint")
-        wait_for(lambda: os.path.isdir(ckdir) and len(records_in([ckdir])) == 5)
+        wait_until(lambda: os.path.isdir(ckdir) and len(records_in([ckdir])) == 5, f"5 records checkpointed in {ckdir}")
     finally:
         d.cleanup()
 

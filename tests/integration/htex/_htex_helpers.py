@@ -1,24 +1,15 @@
 """Shared helpers for the HTEX integration tests (imported by name; no package)."""
-import time
-
 import psutil
 import pytest
 
 from parsl.executors import HighThroughputExecutor
 from parsl.providers import LocalProvider
 
-
-def wait_for(cond, timeout=20.0, interval=0.02):
-    """Poll ``cond`` until true or the deadline; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
+from waiting import wait_until
 
 
-def all_gone(pids, timeout):
+def all_gone(pids, timeout, what=None):
+    """Wait until none of ``pids`` is running (a zombie counts as gone); fail naming ``what``."""
     def gone():
         for pid in pids:
             try:
@@ -27,7 +18,7 @@ def all_gone(pids, timeout):
             except psutil.NoSuchProcess:
                 pass
         return True
-    return wait_for(gone, timeout)
+    return wait_until(gone, what or f"processes {sorted(pids)} to exit", timeout=timeout)
 
 
 class ExecutorFactory:
@@ -62,8 +53,8 @@ def htex(tmp_path):
 
 
 def manager_pids(ex, count=1, timeout=20):
-    managers = wait_for(lambda: len(ex.connected_managers()) >= count and ex.connected_managers(), timeout)
-    assert managers, "no manager connected"
+    managers = wait_until(lambda: len(ex.connected_managers()) >= count and ex.connected_managers(),
+                          f"{count} manager(s) to connect", timeout=timeout)
     return [m["pid"] for m in managers]
 
 

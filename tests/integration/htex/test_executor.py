@@ -7,9 +7,11 @@ import traceback
 import cloudpickle
 import pytest
 
-from _htex_helpers import htex, manager_pids, wait_for  # noqa: F401  (fixture)
+from _htex_helpers import htex, manager_pids  # noqa: F401  (fixture)
 from parsl.executors.errors import InvalidResourceSpecification
 from parsl.providers import LocalProvider
+
+from waiting import wait_until
 
 pytestmark = pytest.mark.htex
 # Workers cannot import this test module: ship its functions by value.
@@ -116,7 +118,8 @@ def test_worker_debug_logs_under_run_dir(htex):
     (uid,) = os.listdir(logdir)
     wanted = {"manager.log", "worker_0.log", "worker_1.log"}
     # worker 1 may still be starting when worker 0 has already answered
-    assert wait_for(lambda: wanted <= set(os.listdir(os.path.join(logdir, uid))), 20)
+    wait_until(lambda: wanted <= set(os.listdir(os.path.join(logdir, uid))), f"{sorted(wanted)} in {logdir}/{uid}",
+               timeout=20)
 
 
 def _launch_cmd_after(setup: str) -> str:
@@ -131,7 +134,7 @@ def _launch_cmd_after(setup: str) -> str:
 def test_version_mismatch_puts_executor_in_bad_state(htex):
     ex = htex(launch_cmd=_launch_cmd_after('import parsl._base.version as v; v.VERSION = "0.0.1-other"'))
     fut = ex.submit(double, {}, 1)
-    assert wait_for(lambda: ex.bad_state_is_set, 30)
+    wait_until(lambda: ex.bad_state_is_set, "the executor to enter its bad state", timeout=30)
     assert "0.0.1-other" in str(ex.executor_exception)
     assert "0.0.1-other" in str(fut.exception(timeout=5))
     with pytest.raises(Exception, match="0.0.1-other"):
@@ -147,11 +150,11 @@ def test_scale_out_and_in_blocks(htex):
     assert sorted(ex.connected_blocks()) == ["0", "1"]
     assert len(ex.scale_in_facade(1)) == 1
     from _htex_helpers import all_gone
-    assert wait_for(lambda: len(ex.connected_managers()) == 1, 10)
+    wait_until(lambda: len(ex.connected_managers()) == 1, "one manager to connect", timeout=10)
     assert sum(1 for s in ex.status().values() if s.state == JobState.SCALED_IN) == 1
     assert ex.submit(double, {}, 5).result(timeout=30) == 10
     ex.shutdown()
-    assert all_gone(pids, 10)
+    all_gone(pids, 10)
 
 
 def test_shutdown_is_idempotent_and_fails_leftover_futures(htex):
@@ -163,7 +166,7 @@ def test_shutdown_is_idempotent_and_fails_leftover_futures(htex):
     ex.shutdown()
     assert fut.exception(timeout=5) is not None
     from _htex_helpers import all_gone
-    assert all_gone([manager], 10)
+    all_gone([manager], 10)
 
 
 def test_bad_parameters_are_refused_with_names():
@@ -234,7 +237,7 @@ def test_block_that_cannot_start_workers_fails_the_executor_with_its_stderr(htex
         ex._refresh_status()      # poll_facade() would wait out LocalProvider's 5 s interval
         ex.handle_errors()
         return ex.bad_state_is_set
-    assert wait_for(failed, 30)
+    wait_until(failed, "the failed block to put the executor in its bad state", timeout=30)
     assert "env not found" in str(ex.executor_exception)
     assert "env not found" in str(fut.exception(timeout=5))
 
@@ -249,7 +252,7 @@ def test_new_manager_takes_back_unstarted_tasks_from_a_busy_one(htex):
     ex = htex(max_workers_per_node=1, provider=LocalProvider(init_blocks=1, max_blocks=2))
     first = ex.submit(pool_id_after, {}, 0).result(timeout=30)
     futs = [ex.submit(pool_id_after, {}, 0.4) for _ in range(8)]
-    assert wait_for(lambda: ex.connected_managers()[0]["tasks"] == 8), "all queued on the first manager"
+    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 8, "all 8 tasks queued on the first manager")
     ex.scale_out_facade(1)
     pools = [f.result(timeout=60) for f in futs]
     assert len(set(pools)) == 2 and first in pools, "the second manager was given recalled tasks"
@@ -286,7 +289,7 @@ def test_workers_that_cannot_start_fail_the_block_instead_of_hanging(htex):
         ex._refresh_status()
         ex.handle_errors()
         return ex.bad_state_is_set
-    assert wait_for(failed, 30)
+    wait_until(failed, "the failed block to put the executor in its bad state", timeout=30)
     assert "workers could not start" in str(ex.executor_exception)
     assert fut.exception(timeout=5) is not None
 

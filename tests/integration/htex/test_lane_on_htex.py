@@ -5,9 +5,11 @@ import sys
 import cloudpickle
 import pytest
 
-from _htex_helpers import htex, wait_for  # noqa: F401
+from _htex_helpers import htex  # noqa: F401
 from parsl._htex import lane as lanes
 from parsl._htex import protocol
+
+from waiting import wait_until
 
 pytestmark = pytest.mark.htex
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -23,7 +25,7 @@ def lanes_open(ex):
 
 def test_a_local_manager_moves_tasks_and_results_over_the_lane(htex):
     ex = htex(encrypted=True)     # the default configuration
-    assert wait_for(lambda: lanes_open(ex) == [True])
+    wait_until(lambda: lanes_open(ex) == [True], "the manager's lane to open")
     futs = [ex.submit(echo, {}, i) for i in range(500)]
     assert [f.result(timeout=60) for f in futs] == list(range(500))
     # Larger than the socket buffers in both directions: partial writes wait for POLLOUT.
@@ -35,14 +37,14 @@ def test_a_local_manager_moves_tasks_and_results_over_the_lane(htex):
 def test_the_lane_can_be_switched_off(htex, monkeypatch):
     monkeypatch.setenv(lanes.ENV_SWITCH, "0")     # the manager inherits it too
     ex = htex()
-    assert wait_for(lambda: len(ex.connected_managers()) == 1)
+    wait_until(lambda: len(ex.connected_managers()) == 1, "one manager to connect")
     assert lanes_open(ex) == [False]
     assert ex.submit(echo, {}, "over zmq").result(timeout=30) == "over zmq"
 
 
 def test_a_stranger_on_the_lane_port_is_refused_and_harms_nothing(htex):
     ex = htex()
-    assert wait_for(lambda: lanes_open(ex) == [True])
+    wait_until(lambda: lanes_open(ex) == [True], "the manager's lane to open")
     port = ex.interchange._lane_listener.port
     stranger = socket.create_connection(("127.0.0.1", port))
     try:
@@ -60,7 +62,7 @@ def test_submitting_while_holding_a_lock_that_a_done_callback_needs_does_not_dea
     # interchange thread; that wait must give up, or this would deadlock.
     import threading
     ex = htex()
-    assert wait_for(lambda: lanes_open(ex) == [True])
+    wait_until(lambda: lanes_open(ex) == [True], "the manager's lane to open")
     user_lock = threading.RLock()   # re-entrant: a callback added to a done future runs right here
     seen = []
 
@@ -74,7 +76,7 @@ def test_submitting_while_holding_a_lock_that_a_done_callback_needs_does_not_dea
             f.add_done_callback(collect)
         futs += [ex.submit(echo, {}, i) for i in range(100, 200)]
     assert [f.result(timeout=60) for f in futs] == list(range(200))
-    assert wait_for(lambda: len(seen) == 100)
+    wait_until(lambda: len(seen) == 100, "the done callbacks of the first 100 tasks")
     assert sorted(seen) == list(range(100))
 
 
@@ -84,5 +86,5 @@ def test_a_local_manager_reaching_a_non_loopback_address_also_gets_the_lane(htex
     if not own:
         pytest.skip("this host has no non-loopback IPv4 address")
     ex = htex(address=own[0])
-    assert wait_for(lambda: lanes_open(ex) == [True])
+    wait_until(lambda: lanes_open(ex) == [True], "the manager's lane to open")
     assert ex.submit(echo, {}, "here").result(timeout=30) == "here"

@@ -10,8 +10,10 @@ import cloudpickle
 import psutil
 import pytest
 
-from _htex_helpers import all_gone, htex, manager_pids, wait_for, worker_pids  # noqa: F401
+from _htex_helpers import all_gone, htex, manager_pids, worker_pids  # noqa: F401
 from parsl.executors.high_throughput.errors import ManagerLost, WorkerLost
+
+from waiting import wait_until
 
 pytestmark = pytest.mark.htex
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -28,11 +30,12 @@ def die():
 def test_killed_worker_fails_its_task_and_is_replaced(htex):
     ex = htex()
     manager = manager_pids(ex)[0]
-    before = set(wait_for(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager)))
+    before = set(wait_until(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager), "two workers"))
     err = ex.submit(die, {}).exception(timeout=30)
     assert isinstance(err, WorkerLost)
     assert "died while running" in str(err)
-    after = wait_for(lambda: len(set(worker_pids(manager)) - before) == 1 and worker_pids(manager))
+    after = wait_until(lambda: len(set(worker_pids(manager)) - before) == 1 and worker_pids(manager),
+                       "a replacement worker")
     assert len(after) == 2, "the dead worker was replaced"
     seen = {ex.submit(my_pid, {}).result(timeout=30) for _ in range(40)}
     assert seen <= set(after)
@@ -43,7 +46,7 @@ def test_stopped_manager_is_declared_lost_after_threshold(htex):
     manager = manager_pids(ex)[0]
     workers = worker_pids(manager)
     fut = ex.submit(time.sleep, {}, 30)
-    wait_for(lambda: ex.connected_managers()[0]["tasks"] == 1)
+    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 1, "the task to reach the manager")
     os.kill(manager, signal.SIGSTOP)
     try:
         err = fut.exception(timeout=30)
@@ -53,19 +56,19 @@ def test_stopped_manager_is_declared_lost_after_threshold(htex):
     finally:
         os.kill(manager, signal.SIGCONT)
     # Woken up, it hears it was dropped (or misses the interchange) and exits with its workers.
-    assert all_gone([manager] + workers, 15)
+    all_gone([manager] + workers, 15)
 
 
 def test_shutdown_leaves_nothing(htex):
     ex = htex()
     manager = manager_pids(ex)[0]
-    workers = wait_for(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager))
+    workers = wait_until(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager), "two workers")
     busy = ex.submit(time.sleep, {}, 60)
     t = time.monotonic()
     ex.shutdown()
     assert time.monotonic() - t < 5
     assert busy.done()
-    assert all_gone([manager] + workers, 5)
+    all_gone([manager] + workers, 5)
 
 
 USER_SCRIPT = textwrap.dedent("""
@@ -102,7 +105,7 @@ def test_everything_exits_when_the_user_process_is_killed(tmp_path):
         user.kill()
         user.wait()
         # heartbeat_threshold (2 s) + a few seconds
-        assert all_gone(ours + bash, 2 + 5), "manager/workers outlived the user process"
+        all_gone(ours + bash, 2 + 5, "manager/workers to exit after the user process died")
     finally:
         if user.poll() is None:
             user.kill()
@@ -117,11 +120,11 @@ def hog_the_gil():
 def test_workers_die_with_a_killed_manager_even_inside_c_code(htex):
     ex = htex(heartbeat_period=0.5, heartbeat_threshold=2)
     manager = manager_pids(ex)[0]
-    workers = wait_for(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager))
+    workers = wait_until(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager), "two workers")
     futs = [ex.submit(hog_the_gil, {}) for _ in range(2)]
-    assert wait_for(lambda: ex.connected_managers()[0]["tasks"] == 2)
+    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 2, "both tasks to reach the manager")
     os.kill(manager, signal.SIGKILL)
-    assert all_gone(workers, 5)
+    all_gone(workers, 5)
     assert all(isinstance(f.exception(timeout=30), ManagerLost) for f in futs)
 
 
@@ -139,7 +142,7 @@ def test_user_process_killed_managers_exit_fast_without_waiting_for_heartbeats(t
         ours = [manager] + [c.pid for c in psutil.Process(manager).children(recursive=True)]
         user.kill()
         user.wait()
-        assert all_gone(ours, 10), "manager/workers waited for heartbeat_threshold"
+        all_gone(ours, 10, "manager/workers to exit without waiting for heartbeat_threshold")
     finally:
         if user.poll() is None:
             user.kill()
@@ -151,7 +154,7 @@ def test_killed_manager_is_lost_quickly_even_with_a_long_heartbeat_threshold(hte
     ex = htex(heartbeat_threshold=120)
     manager = manager_pids(ex)[0]
     fut = ex.submit(time.sleep, {}, 60)
-    assert wait_for(lambda: ex.connected_managers()[0]["tasks"] == 1)
+    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 1, "the task to reach the manager")
     t = time.monotonic()
     os.kill(manager, signal.SIGKILL)
     assert isinstance(fut.exception(timeout=30), ManagerLost)
@@ -170,8 +173,9 @@ def test_a_live_manager_wrongly_suspected_answers_the_ping_and_stays(htex):
         m.suspect_since = time.monotonic()
         ix._sock.send_multipart([m.uid, protocol.PING])
     ex.interchange.call(suspect)
-    assert wait_for(lambda: ex.interchange.call(
-        lambda ix: all(m.suspect_since is None for m in ix.managers.values())), SUSPECT_GRACE_S)
+    wait_until(lambda: ex.interchange.call(
+        lambda ix: all(m.suspect_since is None for m in ix.managers.values())),
+        "the suspected manager to be cleared", timeout=SUSPECT_GRACE_S)
     # cleared, so the sweep has nothing against it
     assert len(ex.connected_managers()) == 1
     assert ex.submit(my_pid, {}).result(timeout=30)

@@ -5,8 +5,10 @@ import sys
 import cloudpickle
 import pytest
 
-from _htex_helpers import htex, wait_for  # noqa: F401
+from _htex_helpers import htex  # noqa: F401
 from parsl.providers import LocalProvider
+
+from waiting import wait_until
 
 pytestmark = pytest.mark.htex
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -56,6 +58,7 @@ def test_drain_period_retires_the_manager(htex):
     from parsl.jobs.states import JobState
     ex = htex(drain_period=1, heartbeat_period=0.2, provider=LocalProvider(init_blocks=1))
     assert ex.submit(os.getpid, {}).result(timeout=30)
-    assert wait_for(lambda: not ex.connected_managers(), 15)
+    wait_until(lambda: not ex.connected_managers(), "the drained manager to leave", timeout=15)
     ex.poll_facade()
-    assert wait_for(lambda: (ex._refresh_status() or True) and ex.status()["0"].state == JobState.COMPLETED, 15)
+    wait_until(lambda: (ex._refresh_status() or True) and ex.status()["0"].state == JobState.COMPLETED,
+               "block 0 to be COMPLETED", timeout=15)

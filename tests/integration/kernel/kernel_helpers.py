@@ -1,8 +1,4 @@
 """Helpers shared by the kernel integration tests (imported by name: keep this name unique)."""
-import time
-
-import pytest
-
 from parsl.config import Config
 from parsl.executors.threads import ThreadPoolExecutor
 
@@ -13,12 +9,3 @@ def threads_config(**kwargs):
     """A Config with one ThreadPoolExecutor 'threads' (2 threads) unless executors= is given."""
     executors = kwargs.pop("executors", None) or [ThreadPoolExecutor(label="threads", max_threads=2)]
     return Config(executors=executors, **kwargs)
-
-
-def wait_until(cond, what="condition", timeout=DEADLINE):
-    """Poll ``cond`` until true; fail the test naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)

@@ -8,7 +8,8 @@ from parsl import bash_app
 from parsl.app.errors import AppTimeout, BashAppNoReturn, BashExitFailure, MissingOutputs
 from parsl.data_provider.files import File
 
-from kernel_helpers import DEADLINE, wait_until
+from kernel_helpers import DEADLINE
+from waiting import wait_until
 
 
 @bash_app

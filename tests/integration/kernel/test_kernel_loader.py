@@ -12,7 +12,8 @@ from parsl.dataflow.dflow import DataFlowKernel, DataFlowKernelLoader
 from parsl.errors import ConfigurationError, NoDataFlowKernelError
 from parsl.executors.threads import ThreadPoolExecutor
 
-from kernel_helpers import DEADLINE, threads_config, wait_until
+from kernel_helpers import DEADLINE, threads_config
+from waiting import wait_until
 
 
 @python_app

@@ -12,7 +12,6 @@ from parsl.app.app import python_app
 from parsl.channels import LocalChannel
 from parsl.config import Config
 from parsl.executors import HighThroughputExecutor
-from parsl.jobs.states import JobState
 from parsl.providers import LocalProvider
 
 pytestmark = [pytest.mark.htex]
@@ -43,7 +42,7 @@ def run_hello(seconds):
         import os
         import time
         time.sleep(seconds)
-        return "(%s) Hello World!" % os.getpid()
+        return "(%s) Hello World!" % os.getpid()  # noqa: UP031 (the tutorial's own line)
 
     results = {i: py_hello() for i in range(10)}
     return [results[i].result() for i in range(10)]

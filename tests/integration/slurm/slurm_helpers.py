@@ -1,6 +1,7 @@
 """Helpers shared by the slurm tests (a uniquely named module: `conftest` is ambiguous on sys.path)."""
 import subprocess
-import time
+
+from waiting import wait_until
 
 
 def squeue_ids():
@@ -10,13 +11,6 @@ def squeue_ids():
     return set(out.split())
 
 
-def wait_until(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
-
-
 def wait_until_gone(job_ids, timeout=60):
-    wait_until(lambda: not (set(job_ids) & squeue_ids()), timeout, f"jobs {sorted(job_ids)} to leave squeue")
+    wait_until(lambda: not (set(job_ids) & squeue_ids()), f"jobs {sorted(job_ids)} to leave squeue",
+               timeout=timeout, interval=0.2)

@@ -1,5 +1,4 @@
 """Ctrl-C in a user script leaves no Slurm job behind."""
-import os
 import signal
 import subprocess
 import sys

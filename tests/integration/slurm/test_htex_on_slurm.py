@@ -11,7 +11,8 @@ from parsl.jobs.states import JobState
 from parsl.launchers import SrunLauncher
 from parsl.providers import SlurmProvider
 
-from slurm_helpers import squeue_ids, wait_until, wait_until_gone
+from slurm_helpers import squeue_ids, wait_until_gone
+from waiting import wait_until
 
 pytestmark = [pytest.mark.slurm, pytest.mark.htex]
 
@@ -47,7 +48,8 @@ def test_blocks_scale_out_run_scale_in_and_leave_nothing(slurm_cluster):
         jobs_used = {job for job, _ in results}
         assert len(jobs_used) == 2 and jobs_used <= our_jobs(ex)
         # Idle: after max_idletime the strategy cancels every block (min_blocks=0).
-        wait_until(lambda: all(st.terminal for st in ex.status().values()), 60, "scale-in to min_blocks")
+        wait_until(lambda: all(st.terminal for st in ex.status().values()), "scale-in to min_blocks",
+                   timeout=60, interval=0.2)
         history = [e.event for e in ex.block_history.events()]
         assert "scale_out" in history and "scale_in" in history and "RUNNING" in history
     finally:
@@ -89,7 +91,8 @@ def test_a_block_cancelled_behind_our_back_is_replaced(slurm_cluster):
     try:
         first, _ = where().result(timeout=120)
         subprocess.run(["scancel", first], check=True, timeout=30)
-        wait_until(lambda: ex.status()["0"].terminal, 60, "the cancelled block to be noticed")
+        wait_until(lambda: ex.status()["0"].terminal, "the cancelled block to be noticed", timeout=60,
+                   interval=0.2)
         second, _ = where().result(timeout=120)       # the strategy started a new block for it
         assert second != first
         assert JobState.CANCELLED.name in ex.block_history.states_seen("0")

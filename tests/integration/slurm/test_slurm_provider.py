@@ -1,7 +1,6 @@
 """SlurmProvider and SrunLauncher against a real Slurm (slurmctld + slurmd + munge)."""
 import os
 import subprocess
-import time
 
 import pytest
 
@@ -11,18 +10,16 @@ from parsl.providers import SlurmProvider
 from parsl.providers.errors import SubmitException
 
 from slurm_helpers import wait_until_gone
+from waiting import wait_until
 
 pytestmark = [pytest.mark.slurm]
 
 
 def wait_for_state(provider, job_id, wanted, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached():
         st = provider.status([job_id])[0]
-        if st.state in wanted:
-            return st
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached {wanted}; last {st}")
+        return st if st.state in wanted else None
+    return wait_until(reached, f"job {job_id} to reach {wanted}", timeout=timeout, interval=0.2)
 
 
 def provider(tmp_path, **kw):

@@ -1,6 +1,5 @@
 """LocalProvider with real bash: scripts, status mapping, cancel of the whole group."""
 import os
-import time
 
 import psutil
 import pytest
@@ -9,14 +8,7 @@ from parsl.jobs.states import JobState
 from parsl.launchers import SimpleLauncher
 from parsl.providers import LocalProvider
 
-
-def wait_for(cond, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+from waiting import wait_until
 
 
 @pytest.fixture
@@ -28,7 +20,7 @@ def provider(tmp_path):
 
 def test_completed_job_with_output(provider):
     job = provider.submit("echo $GREETING $JOBNAME", 1, job_name="parsl.t.block-0")
-    assert wait_for(lambda: provider.status([job])[0].terminal)
+    wait_until(lambda: provider.status([job])[0].terminal, f"job {job} to end", timeout=10)
     st = provider.status([job])[0]
     assert st.state == JobState.COMPLETED and st.exit_code == 0
     assert st.stdout.strip() == "hello parsl.t.block-0"
@@ -37,7 +29,7 @@ def test_completed_job_with_output(provider):
 
 def test_failed_job_reports_exit_code_and_stderr(provider):
     job = provider.submit("echo oops >&2; exit 7", 1)
-    assert wait_for(lambda: provider.status([job])[0].terminal)
+    wait_until(lambda: provider.status([job])[0].terminal, f"job {job} to end", timeout=10)
     st = provider.status([job])[0]
     assert st.state == JobState.FAILED and st.exit_code == 7 and "oops" in st.stderr
 
@@ -45,17 +37,19 @@ def test_failed_job_reports_exit_code_and_stderr(provider):
 def test_cancel_kills_the_process_group(provider):
     job = provider.submit("sleep 300 & sleep 300; wait", 1)
     assert provider.status([job])[0].state == JobState.RUNNING
-    assert wait_for(lambda: len(psutil.Process(int(job)).children(recursive=True)) >= 2)
+    wait_until(lambda: len(psutil.Process(int(job)).children(recursive=True)) >= 2, f"job {job} to start its children",
+               timeout=10)
     kids = psutil.Process(int(job)).children(recursive=True)
     assert provider.cancel([job]) == [True]
     assert provider.status([job])[0].state == JobState.CANCELLED
-    assert wait_for(lambda: not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids))
+    wait_until(lambda: not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids),
+               f"the children of job {job} to be killed", timeout=10)
 
 
 def test_killed_outside_parsl_is_reported(provider):
     job = provider.submit("sleep 300", 1)
     os.killpg(int(job), 9)
-    assert wait_for(lambda: provider.status([job])[0].terminal)
+    wait_until(lambda: provider.status([job])[0].terminal, f"job {job} to end", timeout=10)
     st = provider.status([job])[0]
     assert st.state == JobState.CANCELLED and st.message == "Killed"
 

@@ -7,6 +7,8 @@ import pytest
 from parsl._core import checkpoint as ck
 from parsl.dataflow.errors import BadCheckpoint
 
+from waiting import wait_until
+
 KEY = "0123456789abcdef0123456789abcdef"
 
 
@@ -179,16 +181,12 @@ def test_parse_period():
 
 
 def test_background_writer_flushes_without_being_asked(tmp_path):
-    import time
     w = ck.CheckpointWriter(str(tmp_path / "c"), delay=0.01)
     try:
         w.add(KEY, b"", 42)
-        deadline = time.monotonic() + 10
         path = os.path.join(str(tmp_path / "c"), ck.TASKS_FILENAME)
-        while time.monotonic() < deadline:
-            if os.path.exists(path) and ck.read_checkpoint_file(path).results:
-                break
-            time.sleep(0.01)
+        wait_until(lambda: os.path.exists(path) and ck.read_checkpoint_file(path).results,
+                   f"the background writer to flush {path}", timeout=10)
         assert ck.read_checkpoint_file(path).results == {KEY: 42}
     finally:
         w.close()

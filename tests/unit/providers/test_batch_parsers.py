@@ -2,8 +2,8 @@
 import pytest
 
 from parsl._batch import condor, lsf, pbs, sge, slurm
-from parsl._batch.walltime import wtime_to_minutes
 from parsl._batch.scripts import render
+from parsl._batch.walltime import wtime_to_minutes
 from parsl.jobs.states import JobState as S
 from parsl.providers.errors import SchedulerCommandError, SchedulerMissingArgs
 

@@ -6,8 +6,15 @@ import subprocess
 
 import pytest
 
-from parsl.launchers import (AprunLauncher, GnuParallelLauncher, JsrunLauncher, MpiExecLauncher,
-                             MpiRunLauncher, SrunLauncher, SrunMPILauncher)
+from parsl.launchers import (
+    AprunLauncher,
+    GnuParallelLauncher,
+    JsrunLauncher,
+    MpiExecLauncher,
+    MpiRunLauncher,
+    SrunLauncher,
+    SrunMPILauncher,
+)
 from parsl.launchers.base import Launcher
 
 RUNTIMES = ["srun", "aprun", "jsrun", "mpiexec", "mpirun", "parallel", "scontrol"]

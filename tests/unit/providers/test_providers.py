@@ -35,7 +35,7 @@ class FakeScheduler:
         (self.bin / f"{name}.err").write_text(stderr)
         script.write_text(f"""#!/bin/bash
 echo "{name} $*" >> {self.log}
-{'sleep %s' % sleep if sleep else ''}
+{f'sleep {sleep}' if sleep else ''}
 cat {self.bin}/{name}.out
 cat {self.bin}/{name}.err >&2
 exit {rc}

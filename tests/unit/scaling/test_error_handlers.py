@@ -1,6 +1,5 @@
 """Block error handlers: when an executor gives up, and what its error says."""
-from parsl.jobs.error_handlers import (all_failed, noop_error_handler, simple_error_handler,
-                                       windowed_error_handler)
+from parsl.jobs.error_handlers import all_failed, noop_error_handler, simple_error_handler, windowed_error_handler
 from parsl.jobs.errors import TooManyJobFailuresError
 from parsl.jobs.states import JobState, JobStatus
 
