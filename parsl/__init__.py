@@ -6,6 +6,7 @@ import logging
 from logging import NullHandler  # the tutorial imports it from here
 
 from parsl._base.version import VERSION
+from parsl._core import registry as _registry
 
 __version__ = VERSION
 AUTO_LOGNAME = -1
@@ -38,26 +39,24 @@ __all__ = [
 
 def load(config=None):
     """Load a Config and return the DataFlowKernel running it."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
+    # deferred: the kernel (executors, memoizer, staging) is heavy; `import parsl` stays cheap
+    from parsl._core.dfk import DataFlowKernelLoader
     return DataFlowKernelLoader.load(config)
 
 
 def clear():
     """Forget the loaded DataFlowKernel (cleaning it up once its tasks are done)."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
-    return DataFlowKernelLoader.clear()
+    return _registry.clear()
 
 
 def dfk():
     """The loaded DataFlowKernel."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
-    return DataFlowKernelLoader.dfk()
+    return _registry.dfk()
 
 
 def wait_for_current_tasks():
     """Wait for every task of the loaded DataFlowKernel."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
-    return DataFlowKernelLoader.wait_for_current_tasks()
+    return _registry.wait_for_current_tasks()
 
 
 def __getattr__(name):

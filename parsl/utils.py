@@ -9,48 +9,26 @@ import threading
 import time
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
+from parsl._base.version import VERSION
+from parsl._batch.commands import execute_wait as _execute_wait
+from parsl._core import checkpoint as _checkpoint
+from parsl._core.bash import _std_target
+
 logger = logging.getLogger(__name__)
 
 
 def get_version() -> str:
-    from parsl._base.version import VERSION
     return VERSION
 
 
 def get_all_checkpoints(rundir: str = "runinfo") -> List[str]:
     """Absolute ``<rundir>/<run>/checkpoint`` directories that exist, oldest run first."""
-    try:
-        from parsl._core.checkpoint import get_all_checkpoints as impl
-    except ImportError:
-        impl = None
-    if impl is not None:
-        return impl(rundir)
-    if not os.path.isdir(rundir):
-        return []
-    out = []
-    for entry in sorted(os.listdir(rundir)):
-        d = os.path.join(rundir, entry, "checkpoint")
-        if os.path.isdir(d):
-            out.append(os.path.abspath(d))
-    return out
+    return _checkpoint.get_all_checkpoints(rundir)
 
 
 def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
     """A list holding the checkpoint directory of the latest run that has one (or empty)."""
-    try:
-        from parsl._core.checkpoint import get_last_checkpoint as impl
-    except ImportError:
-        impl = None
-    if impl is not None:
-        return impl(rundir)
-    runs = [d for d in get_all_checkpoints(rundir)]
-    if not runs:
-        return []
-
-    def runnum(p):
-        name = os.path.basename(os.path.dirname(p))
-        return int(name) if name.isdigit() else -1
-    return [max(runs, key=runnum)]
+    return _checkpoint.get_last_checkpoint(rundir)
 
 
 def execute_wait(cmd: Union[str, Sequence[str]], walltime: Optional[float] = None,
@@ -60,8 +38,7 @@ def execute_wait(cmd: Union[str, Sequence[str]], walltime: Optional[float] = Non
     Never raises on failure; a command still running after ``walltime`` seconds is killed
     with its process group. The machinery lives in ``parsl._batch.commands``.
     """
-    from parsl._batch.commands import execute_wait as impl
-    return impl(cmd, walltime, env)
+    return _execute_wait(cmd, walltime, env)
 
 
 def wtime_to_minutes(time_string: str) -> int:
@@ -79,7 +56,7 @@ class RepresentationMixin:
     __max_width__ = 80
 
     def __repr__(self):
-        import inspect
+        import inspect  # deferred: only repr() needs it, and providers import this module early
         try:
             params = inspect.signature(type(self).__init__).parameters
         except (TypeError, ValueError):
@@ -130,7 +107,7 @@ class AtomicIDCounter:
 def setproctitle(title: str) -> None:
     """Set the process title if the optional setproctitle package is present."""
     try:
-        import setproctitle as spt  # type: ignore
+        import setproctitle as spt  # type: ignore  # deferred: an optional package
         spt.setproctitle(title)
     except ImportError:
         pass
@@ -138,7 +115,6 @@ def setproctitle(title: str) -> None:
 
 def get_std_fname_mode(fdname, stdfspec):
     """(path, mode) of a stdout/stderr spec, as Parsl's helper of the same name."""
-    from parsl.app.bash import _std_target
     return _std_target(stdfspec, "a+")
 
 

@@ -1,18 +1,23 @@
-"""``BashApp``: the function returns a command line, which runs under /bin/bash on a worker."""
+"""What runs on the worker for a bash app: build the command, run it under /bin/bash, check.
+
+A bash app's function returns a command line; ``remote_side_bash_executor`` (sent to the
+worker, by reference, as ``functools.partial(remote_side_bash_executor, func)``) calls it,
+runs the command with the app's ``stdout``/``stderr`` redirections and ``walltime``, and
+checks that the ``outputs`` exist. Kept light: workers import this module.
+"""
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import signal
 import subprocess
+from typing import IO, Any, Callable, List, Optional, Tuple
 
-from parsl.app.app import AppBase
 from parsl._base.errors import (AppBadFormatting, AppException, AppTimeout, BadStdStreamFile,
-                              BashAppNoReturn, BashExitFailure, MissingOutputs)
+                                BashAppNoReturn, BashExitFailure, MissingOutputs)
+from parsl._base.files import File
 
 
-def _std_target(spec, default_mode):
+def _std_target(spec: Any, default_mode: str) -> Tuple[Optional[str], Optional[str]]:
     """(path, mode) for a stdout/stderr spec: str/PathLike, (path, mode), File or None."""
     if spec is None:
         return None, None
@@ -20,21 +25,17 @@ def _std_target(spec, default_mode):
         if len(spec) != 2:
             raise BadStdStreamFile(f"stdout/stderr tuple must be (path, mode), got {spec!r}")
         return os.fspath(spec[0]), spec[1]
-    try:
-        from parsl._base.files import File
-        if isinstance(spec, File):
-            return spec.filepath, "w"
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(spec, File):
+        return spec.filepath, "w"
     try:
         return os.fspath(spec), default_mode
     except TypeError:
         raise BadStdStreamFile(f"stdout/stderr must be a path, (path, mode) or File, got {spec!r}") from None
 
 
-def _open_std(spec):
+def _open_std(spec: Any) -> Tuple[Optional[IO[str]], Optional[str]]:
     path, mode = _std_target(spec, "a+")
-    if path is None:
+    if path is None or mode is None:
         return None, None
     try:
         d = os.path.dirname(path)
@@ -45,10 +46,10 @@ def _open_std(spec):
         raise BadStdStreamFile(f"cannot open {path!r} with mode {mode!r}: {e}") from e
 
 
-def _kill_tree(proc):
+def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
     """Kill the command and everything it started (its own session, and any stragglers)."""
     try:
-        import psutil
+        import psutil  # deferred: only a timed-out command needs it, and it costs start-up time
         try:
             children = psutil.Process(proc.pid).children(recursive=True)
         except psutil.Error:
@@ -70,7 +71,7 @@ def _kill_tree(proc):
         pass
 
 
-def remote_side_bash_executor(func, *args, **kwargs):
+def remote_side_bash_executor(func: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
     """Runs on the worker: build the command with ``func``, run it, check its outputs."""
     func_name = getattr(func, "__name__", "bash_app")
     try:
@@ -121,7 +122,7 @@ def remote_side_bash_executor(func, *args, **kwargs):
     if returncode != 0:
         raise BashExitFailure(func_name, returncode, stdout_path, stderr_path)
 
-    missing = []
+    missing: List[Any] = []
     for f in kwargs.get("outputs") or ():
         path = getattr(f, "filepath", f)
         try:
@@ -136,34 +137,6 @@ def remote_side_bash_executor(func, *args, **kwargs):
     return returncode
 
 
-def command_is_missing(e):
+def command_is_missing(e: BaseException) -> bool:
     # an AttributeError raised while the command is being built (e.g. on None)
     return "NoneType" in str(e)
-
-
-class BashApp(AppBase):
-    def __init__(self, func, data_flow_kernel=None, cache=False, executors="all", ignore_for_cache=None):
-        super().__init__(func, data_flow_kernel=data_flow_kernel, executors=executors,
-                         cache=cache, ignore_for_cache=ignore_for_cache)
-        self.wrapped_remote_function = functools.update_wrapper(
-            functools.partial(remote_side_bash_executor, func), func)
-
-    def _signature_defaults(self, params):
-        # bash apps take every default of the signature (Parsl does the same)
-        return {name: p.default for name, p in params.items()
-                if p.default is not inspect.Parameter.empty}
-
-    def __call__(self, *args, **kwargs):
-        invocation_kwargs = dict(self.kwargs)
-        invocation_kwargs.update(kwargs)
-        func = self.wrapped_remote_function
-        if not self._accepts_any_kw:
-            from parsl.app.python import _DropKwargs
-            from parsl.app.app import SPECIAL_KWARGS
-            names = self._param_names
-            if any(k in invocation_kwargs and k not in names for k in SPECIAL_KWARGS):
-                func = functools.update_wrapper(
-                    functools.partial(remote_side_bash_executor, _DropKwargs(self.func, names)), self.func)
-        return self._dfk().submit(func, app_args=args, executors=self.executors, cache=self.cache,
-                                  ignore_for_cache=self.ignore_for_cache,
-                                  app_kwargs=invocation_kwargs)

@@ -1,4 +1,4 @@
-"""``Config``: what a workflow runs on and how (``parsl.config``).
+"""``Config``: what a workflow runs on and how (public at ``parsl.config``).
 
 Both generations of Parsl's API are accepted: today's (``memoizer=``, ``usage_tracking=0..3``)
 and the tutorial era's (``app_cache``, ``checkpoint_mode``, ``checkpoint_files``,
@@ -7,53 +7,55 @@ here, once, with messages that name the field and the fix.
 """
 from __future__ import annotations
 
+import os
 import re
 import warnings
-from typing import Any, Callable, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 from parsl._base.errors import ConfigurationError
+from parsl._core.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER, DependencyResolver
+from parsl._core.memoizer import CHECKPOINT_MODES, BasicMemoizer, Memoizer
+from parsl._executors.base import ParslExecutor
+from parsl._executors.threads import ThreadPoolExecutor
 
-_CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 _STRATEGIES = ("simple", "htex_auto_scale", "none")
 _EXIT_MODES = ("cleanup", "skip", "wait")
 _PERIOD_RE = re.compile(r"^\d+:[0-5]?\d:[0-5]?\d$")
 _UNSET: Any = object()
 
 
-def _bad(field, value, fix):
+def _bad(field: str, value: Any, fix: str) -> ConfigurationError:
     return ConfigurationError(f"Config({field}={value!r}) is invalid: {fix}")
 
 
 class Config:
     def __init__(self,
-                 executors: Optional[Iterable] = None,
+                 executors: Optional[Iterable[ParslExecutor]] = None,
                  app_cache: bool = _UNSET,
                  checkpoint_files: Optional[Sequence[str]] = _UNSET,
                  checkpoint_mode: Optional[str] = _UNSET,
                  checkpoint_period: Optional[str] = _UNSET,
-                 dependency_resolver=None,
+                 dependency_resolver: Optional[DependencyResolver] = None,
                  exit_mode: str = "cleanup",
                  garbage_collect: bool = True,
                  internal_tasks_max_threads: int = 10,
                  retries: int = 0,
-                 retry_handler: Optional[Callable] = None,
+                 retry_handler: Optional[Callable[..., Any]] = None,
                  run_dir: str = "runinfo",
-                 std_autopath: Optional[Callable] = None,
+                 std_autopath: Optional[Callable[..., Any]] = None,
                  strategy: Optional[str] = "simple",
                  strategy_period: float = 5,
                  max_idletime: float = 120.0,
-                 monitoring=None,
-                 usage_tracking=0,
+                 monitoring: Any = None,
+                 usage_tracking: Any = 0,
                  project_name: Optional[str] = None,
-                 initialize_logging=True,
-                 memoizer=None,
+                 initialize_logging: Any = True,
+                 memoizer: Optional[Memoizer] = None,
                  # tutorial-era parameters that no longer do anything
                  lazy_errors: bool = _UNSET,
                  data_management_max_threads: int = _UNSET,
-                 seed=_UNSET,
+                 seed: Any = _UNSET,
                  ) -> None:
-        from parsl.executors.base import ParslExecutor
-
         if executors is None:
             executors = []
         if isinstance(executors, ParslExecutor):
@@ -64,7 +66,6 @@ class Config:
                 raise _bad("executors", e, "every entry must be an executor such as ThreadPoolExecutor() "
                                            "or HighThroughputExecutor()")
         if not executors:
-            from parsl.executors.threads import ThreadPoolExecutor
             executors = [ThreadPoolExecutor()]
         labels = [e.label for e in executors]
         dups = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
@@ -98,7 +99,6 @@ class Config:
             raise _bad("internal_tasks_max_threads", internal_tasks_max_threads, "an int >= 1")
         if not isinstance(run_dir, str) or not run_dir:
             try:
-                import os
                 run_dir = os.fspath(run_dir)
             except TypeError:
                 raise _bad("run_dir", run_dir, "run_dir is a directory path") from None
@@ -118,8 +118,8 @@ class Config:
         checkpoint_files = None if checkpoint_files is _UNSET else checkpoint_files
         checkpoint_mode = None if checkpoint_mode is _UNSET else checkpoint_mode
         checkpoint_period = None if checkpoint_period is _UNSET else checkpoint_period
-        if checkpoint_mode not in _CHECKPOINT_MODES:
-            raise _bad("checkpoint_mode", checkpoint_mode, f"use one of {list(_CHECKPOINT_MODES)}")
+        if checkpoint_mode not in CHECKPOINT_MODES:
+            raise _bad("checkpoint_mode", checkpoint_mode, f"use one of {list(CHECKPOINT_MODES)}")
         if checkpoint_mode == "periodic" and checkpoint_period is None:
             checkpoint_period = "00:30:00"  # the tutorial-era default
         if checkpoint_period is not None and not (isinstance(checkpoint_period, str)
@@ -143,7 +143,6 @@ class Config:
         self.memoizer = memoizer
 
         if dependency_resolver is None:
-            from parsl.dataflow.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER
             dependency_resolver = SHALLOW_DEPENDENCY_RESOLVER
         self.dependency_resolver = dependency_resolver
         self.exit_mode = exit_mode
@@ -161,26 +160,25 @@ class Config:
         self.project_name = project_name
         self.initialize_logging = initialize_logging
 
-    def _legacy_memoizer(self):
-        try:
-            from parsl.dataflow.memoization import BasicMemoizer
-        except ImportError:
-            return None
+    def _legacy_memoizer(self) -> Memoizer:
         return BasicMemoizer(checkpoint_files=self.checkpoint_files, checkpoint_period=self.checkpoint_period,
                              checkpoint_mode=self.checkpoint_mode, memoize=self.app_cache)
 
     @property
-    def executors(self):
+    def executors(self) -> Tuple[ParslExecutor, ...]:
         return self._executors
 
     @executors.setter
-    def executors(self, value):
+    def executors(self, value: Iterable[ParslExecutor]) -> None:
         self._executors = tuple(value)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shown = ["executors", "retries", "run_dir", "strategy", "checkpoint_mode", "monitoring"]
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in shown)
         return f"Config({args})"
 
-    def get_usage_information(self):
+    def get_usage_information(self) -> Dict[str, Any]:
         return {"executors_len": len(self.executors), "dependency_resolver": self.dependency_resolver is not None}
+
+
+Config.__module__ = "parsl.config"

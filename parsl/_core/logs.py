@@ -1,4 +1,4 @@
-"""Logging helpers: ``set_stream_logger``, ``set_file_logger`` (``parsl.log_utils``).
+"""Logging helpers: ``set_stream_logger``, ``set_file_logger`` (public at ``parsl.log_utils``).
 
 The per-run ``parsl.log`` is written by a background listener so that logging never does
 file I/O on the task path.
@@ -9,7 +9,7 @@ import io
 import logging
 import logging.handlers
 import queue
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 DEFAULT_FORMAT = ("%(created)f %(asctime)s %(processName)s-%(process)d %(threadName)s-%(thread)d "
                   "%(name)s:%(lineno)d %(funcName)s %(levelname)s: %(message)s")
@@ -32,7 +32,7 @@ def set_stream_logger(name: str = "parsl", level: int = logging.DEBUG,
     futures_logger = logging.getLogger("concurrent.futures")
     futures_logger.addHandler(handler)
 
-    def unregister():
+    def unregister() -> None:
         logger.removeHandler(handler)
         futures_logger.removeHandler(handler)
     return unregister
@@ -47,8 +47,8 @@ def set_file_logger(filename: str, name: str = "parsl", level: int = logging.DEB
 class _BackgroundFileLog:
     """A file log whose writes happen on a listener thread (owned here, stopped by close)."""
 
-    def __init__(self, filename, name, level, format_string):
-        self._q: "queue.SimpleQueue" = queue.SimpleQueue()
+    def __init__(self, filename: str, name: str, level: int, format_string: Optional[str]) -> None:
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._file_handler = logging.FileHandler(filename)
         self._file_handler.setFormatter(logging.Formatter(format_string or DEFAULT_FORMAT,
                                                           datefmt="%Y-%m-%d %H:%M:%S"))
@@ -64,7 +64,7 @@ class _BackgroundFileLog:
         self._logger.addHandler(self._queue_handler)
         self._closed = False
 
-    def close(self):
+    def close(self) -> None:
         if self._closed:
             return
         self._closed = True

@@ -1,8 +1,9 @@
-"""App caching (memoization) and checkpointing, at Parsl's path ``parsl.dataflow.memoization``.
+"""App caching (memoization) and checkpointing: the ``Memoizer`` interface and ``BasicMemoizer``.
 
-Public names: ``id_for_memo`` (extend with ``@id_for_memo.register(T)``), ``make_hash``,
-``Memoizer`` (the plugin interface the DataFlowKernel drives), ``BasicMemoizer`` and
-``explain`` (why a call was not a cache hit).
+Public at ``parsl.dataflow.memoization``, with ``id_for_memo`` (extend with
+``@id_for_memo.register(T)``), ``make_hash`` and ``explain`` (why a call was not a cache hit).
+Keys are computed in ``parsl._core.memo``, miss explanations in ``parsl._core.memo_explain``,
+checkpoint files in ``parsl._core.checkpoint``.
 
 How Chervil differs from Parsl, on purpose (see docs/checkpoint-format.md):
   * the key covers the app's body (normalised: comments, formatting and the docstring do not
@@ -21,21 +22,18 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from concurrent.futures import Future
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
+from parsl._base.errors import ConfigurationError
+from parsl._base.futures import LightFuture as _Future
 from parsl._core import memo as _memo
 from parsl._core.checkpoint import (CHECKPOINT_DIRNAME, CheckpointWriter, get_all_checkpoints,
                                     load_checkpoints, parse_period)
-from parsl._core.memo import MissReason, UnmemoizableArgumentError, id_for_memo
-from parsl._base.errors import ConfigurationError
-from parsl.log_utils import TRACE as _TRACE
+from parsl._core.logs import TRACE as _TRACE
+from parsl._core.memo_explain import Manifest, MemoIndex, MissReason, describe_call
+from parsl._core.task import TaskRecord
 
-try:
-    from parsl._base.futures import LightFuture as _Future
-except ImportError:  # pragma: no cover - the kernel ships it
-    _Future = Future
-
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("parsl.dataflow.memoization")
 
 CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 
@@ -43,52 +41,50 @@ CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 # It bounds what a SIGKILL can lose, and is short enough that nobody waits on it.
 TASK_EXIT_FLUSH_DELAY = 0.05
 
-__all__ = ["id_for_memo", "make_hash", "Memoizer", "BasicMemoizer", "MissReason",
-           "UnmemoizableArgumentError", "explain"]
 
-
-def make_hash(task) -> str:
+def make_hash(task: TaskRecord) -> str:
     """The cache key (hex) of a task record: name and body of the function, arguments
     minus ``ignore_for_cache``, ``outputs`` by name, input files by content."""
     return _memo.compute_key(task.func, task.func_name, task.args, task.kwargs,
                              task.ignore_for_cache)
 
 
-def explain(obj) -> Optional[MissReason]:
+def explain(obj: Any) -> Optional[MissReason]:
     """Why an app call was not a cache hit. Takes an AppFuture or a task record.
 
     None if it was a hit (or waited for an identical call), or if caching was not asked for.
     """
-    rec = getattr(obj, "task_record", None) or obj
-    return rec["memo_miss_reason"]
+    rec = getattr(obj, "task_record", None) or obj   # an AppFuture, or the record itself
+    reason: Optional[MissReason] = rec["memo_miss_reason"]
+    return reason
 
 
-def _done(value) -> Future:
-    fut = _Future()
-    fut.set_result(value)
+def _done(value: Any) -> Future[Any]:
+    fut = _Future()  # type: ignore[no-untyped-call]
+    fut.set_result(value)  # type: ignore[no-untyped-call]
     return fut
 
 
 class Memoizer(ABC):
     """What the DataFlowKernel needs from a memoizer (Parsl's plugin interface)."""
 
-    def start(self, *, dfk=None, run_dir: str, config_run_dir: Optional[str] = None) -> None:
+    def start(self, *, dfk: Any = None, run_dir: str, config_run_dir: Optional[str] = None) -> None:
         """Called once when a DataFlowKernel loads this config."""
 
     @abstractmethod
-    def check_memo(self, task) -> Optional[Future]:
+    def check_memo(self, task: TaskRecord) -> Optional[Future[Any]]:
         """At launch: a done Future is a cache hit; a pending one means "wait for the identical
         call already running"; None means run the task. Sets ``task.hashsum``."""
 
     @abstractmethod
-    def update_memo_result(self, task, result) -> None:
+    def update_memo_result(self, task: TaskRecord, result: Any) -> None:
         """A task with ``memoize=True`` succeeded."""
 
     @abstractmethod
-    def update_memo_exception(self, task, exception: BaseException) -> None:
+    def update_memo_exception(self, task: TaskRecord, exception: BaseException) -> None:
         """A task with ``memoize=True`` failed."""
 
-    def checkpoint(self, tasks=None) -> Optional[str]:
+    def checkpoint(self, tasks: Optional[Iterable[TaskRecord]] = None) -> Optional[str]:
         """Write pending results now; returns the checkpoint directory (or None)."""
         return None
 
@@ -101,9 +97,9 @@ class _InFlight:
 
     __slots__ = ("task_id", "waiters")
 
-    def __init__(self, task_id):
+    def __init__(self, task_id: int) -> None:
         self.task_id = task_id
-        self.waiters: List[Future] = []
+        self.waiters: List[Future[Any]] = []
 
 
 class BasicMemoizer(Memoizer):
@@ -117,9 +113,9 @@ class BasicMemoizer(Memoizer):
     ``memoize=False`` turns caching off for every app (legacy ``Config(app_cache=False)``).
     """
 
-    def __init__(self, *, checkpoint_files: Optional[Sequence[str]] = None,
+    def __init__(self, *, checkpoint_files: Union[None, str, os.PathLike[str], Sequence[str]] = None,
                  checkpoint_period: Optional[str] = None, checkpoint_mode: Optional[str] = None,
-                 memoize: bool = True):
+                 memoize: bool = True) -> None:
         if checkpoint_mode not in CHECKPOINT_MODES:
             raise ConfigurationError(
                 f"checkpoint_mode={checkpoint_mode!r} is not a checkpoint mode; use one of "
@@ -134,31 +130,32 @@ class BasicMemoizer(Memoizer):
             except ValueError as e:
                 raise ConfigurationError(f"{e}; use e.g. checkpoint_period='00:30:00'") from None
         if isinstance(checkpoint_files, (str, os.PathLike)):
-            checkpoint_files = [checkpoint_files]
-        self.checkpoint_files = list(checkpoint_files) if checkpoint_files is not None else None
+            checkpoint_files = [os.fspath(checkpoint_files)]
+        self.checkpoint_files: Optional[List[str]] = (list(checkpoint_files) if checkpoint_files is not None
+                                                      else None)
         self.checkpoint_period = checkpoint_period
         self.checkpoint_mode = checkpoint_mode
         self.memoize = bool(memoize)
         self._reset()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"BasicMemoizer(checkpoint_files={self.checkpoint_files!r}, "
                 f"checkpoint_period={self.checkpoint_period!r}, "
                 f"checkpoint_mode={self.checkpoint_mode!r}, memoize={self.memoize!r})")
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.run_dir: Optional[str] = None
         self.loaded = 0                                   # results loaded from checkpoints
-        self._results: Dict[str, object] = {}             # key -> result (dict ops are GIL-atomic)
+        self._results: Dict[str, Any] = {}                # key -> result (dict ops are GIL-atomic)
         self._lock = threading.Lock()                     # guards the three below
         self._in_flight: Dict[str, _InFlight] = {}
-        self._manifests: Dict[str, _memo.Manifest] = {}   # of in-flight leaders, by key
-        self._index = _memo.MemoIndex()
+        self._manifests: Dict[str, Manifest] = {}         # of in-flight leaders, by key
+        self._index = MemoIndex()
         self._writer: Optional[CheckpointWriter] = None
         self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self, *, dfk=None, run_dir: str, config_run_dir: Optional[str] = None) -> None:
+    def start(self, *, dfk: Any = None, run_dir: str, config_run_dir: Optional[str] = None) -> None:
         self._reset()  # a Config (and so its memoizer) may be loaded again after cleanup
         self.run_dir = run_dir
         if not self.memoize:
@@ -197,7 +194,7 @@ class BasicMemoizer(Memoizer):
                 f.set_exception(RuntimeError("the identical task this task waited for never finished"))
 
     # -- the per-task path -------------------------------------------------------------
-    def check_memo(self, task) -> Optional[Future]:
+    def check_memo(self, task: TaskRecord) -> Optional[Future[Any]]:
         if not self.memoize or not task.memoize:
             task.hashsum = None
             return None
@@ -212,7 +209,7 @@ class BasicMemoizer(Memoizer):
                 return _done(results[key])
             entry = self._in_flight.get(key)
             if entry is not None and entry.task_id != task.id:
-                waiter = _Future()
+                waiter: Future[Any] = _Future()  # type: ignore[no-untyped-call]
                 entry.waiters.append(waiter)
                 logger.debug("Task %s waits for identical task %s (cache key %s)",
                              task.id, entry.task_id, key)
@@ -231,9 +228,9 @@ class BasicMemoizer(Memoizer):
                 logger.log(_TRACE, "Task %s (%s) not served from cache: %s", task.id, task.func_name, reason)
         return None
 
-    def _explain_locked(self, task, key) -> Optional[MissReason]:
+    def _explain_locked(self, task: TaskRecord, key: str) -> Optional[MissReason]:
         try:
-            manifest = _memo.describe_call(task.func, task.func_name, task.args,
+            manifest = describe_call(task.func, task.func_name, task.args,
                                            task.kwargs, task.ignore_for_cache)
         except Exception:  # the key succeeded, so this should not fail; never fail a task over it
             logger.debug("Could not describe task %s for miss explanations", task.id, exc_info=True)
@@ -242,12 +239,12 @@ class BasicMemoizer(Memoizer):
         self._manifests[key] = manifest
         return self._index.explain(manifest)
 
-    def update_memo_result(self, task, result) -> None:
+    def update_memo_result(self, task: TaskRecord, result: Any) -> None:
         key = task.hashsum
         if key is None or not self.memoize:
             return
         self._results[key] = result
-        waiters = ()
+        waiters: Sequence[Future[Any]] = ()
         manifest = None
         with self._lock:
             entry = self._in_flight.pop(key, None)
@@ -262,7 +259,7 @@ class BasicMemoizer(Memoizer):
         for f in waiters:
             f.set_result(result)
 
-    def update_memo_exception(self, task, exception: BaseException) -> None:
+    def update_memo_exception(self, task: TaskRecord, exception: BaseException) -> None:
         # Failures are not cached (Parsl replays them for the rest of the run): a later
         # identical call runs again. Calls that waited for this one are told it failed; the
         # DFK then runs each of them itself.
@@ -279,7 +276,7 @@ class BasicMemoizer(Memoizer):
         for f in waiters:
             f.set_exception(exception)
 
-    def checkpoint(self, tasks=None) -> Optional[str]:
+    def checkpoint(self, tasks: Optional[Iterable[TaskRecord]] = None) -> Optional[str]:
         """Write every result not yet written; returns the checkpoint directory.
 
         ``tasks`` is accepted for compatibility with Parsl's ``dfk.checkpoint(tasks)``; all
@@ -295,5 +292,9 @@ class BasicMemoizer(Memoizer):
     def cached(self, key: str) -> bool:
         return key in self._results
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._results)
+
+
+Memoizer.__module__ = "parsl.dataflow.memoization"
+BasicMemoizer.__module__ = "parsl.dataflow.memoization"

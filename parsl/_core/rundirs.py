@@ -1,4 +1,4 @@
-"""Numbered run directories: ``runinfo/000``, ``001``, ... (``parsl.dataflow.rundirs``)."""
+"""Numbered run directories: ``runinfo/000``, ``001``, ... (public at ``parsl.dataflow.rundirs``)."""
 from __future__ import annotations
 
 import os
