@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import CancelledError, Future
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple, Union
 
 from parsl._base.files import File
 from parsl._base.futures import DataFuture
 from parsl._core.decisions import unique_futures
 from parsl._core.dependency_resolvers import DependencyResolver
 from parsl._core.task import AppFuture, TaskRecord
-from parsl._staging.manager import DataManager
 
 logger = logging.getLogger("parsl.dataflow.dflow")
 
@@ -28,13 +27,25 @@ STD_KWARGS = ("stdout", "stderr")
 Func = Callable[..., Any]
 
 
+class DataStager(Protocol):
+    """What the kernel asks of its data manager (``parsl._staging.manager.DataManager``)."""
+
+    def stage_in(self, file: Union[File, DataFuture], func: Func, executor_label: str) -> Tuple[Any, Func]: ...
+
+    def stage_out(self, file: File, executor_label: str, app_fut: AppFuture) -> Optional[Future[Any]]: ...
+
+    def replace_task_stage_out(self, file: File, func: Func, executor_label: str) -> Func: ...
+
+    def local_outputs_untouched(self, executor_label: str) -> bool: ...
+
+
 class ArgumentScanner:
     """Finds a task's dependencies and hooks its files up to the data manager."""
 
     # set by DataFlowKernel.__init__
     config: Any
     run_dir: str
-    data_manager: DataManager
+    data_manager: DataStager
     _resolver: DependencyResolver
     _shallow: bool
     _stage_outs: Dict[int, Tuple[Future[Any], AppFuture]]   # id -> (stage-out future, its app's)

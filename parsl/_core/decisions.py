@@ -64,8 +64,8 @@ def dependency_failures(deps: Iterable[Future[Any]]) -> Optional[Failures]:
     failures: Optional[Failures] = None
     for d in deps:
         e: Optional[BaseException]
-        if type(d) in PLAIN_FUTURES and d._state == FINISHED:  # type: ignore[attr-defined]
-            e = d._exception  # type: ignore[attr-defined]  # done: read without the future's lock
+        if type(d) in PLAIN_FUTURES and d._state == FINISHED:
+            e = d._exception  # done: read without the future's lock
         elif d.cancelled():
             e = CancelledError(f"{describe_future(d)} was cancelled")
         else:
@@ -116,7 +116,7 @@ def join_outcome(inner: Any, tid: int) -> Tuple[Any, Optional[JoinError]]:
             if e is not None:
                 failures.append((e, describe_future(f)))
     if failures:
-        return None, JoinError(failures, tid)
+        return None, JoinError(failures, tid)  # type: ignore[no-untyped-call]
     if isinstance(inner, Future):
         return inner.result(), None
     return [f.result() for f in futs], None

@@ -18,13 +18,14 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, cast
+from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Tuple, Type, cast
 
 from parsl._base.errors import ConfigurationError
 from parsl._base.task_states import States
 from parsl._core import registry
 from parsl._core.config import Config
 from parsl._core.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER
+from parsl._core.arguments import DataStager
 from parsl._core.launch import TaskEngine
 from parsl._core.logs import set_file_logger
 from parsl._core.rundirs import make_rundir
@@ -34,6 +35,9 @@ from parsl._executors.blocks import BlockProviderExecutor
 from parsl._executors.threads import ThreadPoolExecutor
 from parsl._scaling.poller import JobStatusPoller
 from parsl._staging.manager import DataManager
+
+# The staging side's class, seen through the interface the kernel uses.
+_make_data_manager: Callable[[Any], DataStager] = DataManager
 
 logger = logging.getLogger("parsl.dataflow.dflow")
 
@@ -91,7 +95,7 @@ class DataFlowKernel(TaskEngine):
         self.workflow_name = self._find_workflow_name()
         self.workflow_version = (getattr(self.monitoring, "workflow_version", None)
                                  or time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.time_began)))
-        self.data_manager = DataManager(self)
+        self.data_manager = _make_data_manager(self)
         atexit.register(self._atexit_cleanup)
         try:
             self._start_services()
@@ -161,7 +165,7 @@ class DataFlowKernel(TaskEngine):
                     raise ConfigurationError(f"An executor labelled {ex.label!r} is already loaded")
                 ex.run_id = self.run_id
                 ex.run_dir = self.run_dir
-                ex.dfk = self
+                ex.dfk = self  # type: ignore[assignment]  # the base class declares it None until set
                 if self.monitoring is not None:
                     ex.monitoring_messages = self.monitoring.send
                     self._start_radio(ex)
@@ -170,13 +174,13 @@ class DataFlowKernel(TaskEngine):
                     script_dir = os.path.join(self.run_dir, "submit_scripts")
                     os.makedirs(script_dir, exist_ok=True)
                     provider.script_dir = script_dir
-                ex.start()  # type: ignore[no-untyped-call]
+                ex.start()
                 started.append(ex)
                 self.executors[ex.label] = ex
         except BaseException:
             for ex in reversed(started):
                 try:
-                    ex.shutdown()  # type: ignore[no-untyped-call]
+                    ex.shutdown()
                 except Exception:
                     logger.exception("shutting down %s after a failed start", ex.label)
                 self.executors.pop(ex.label, None)
@@ -202,7 +206,7 @@ class DataFlowKernel(TaskEngine):
         return self
 
     def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
-                 tb: Any) -> bool:
+                 tb: Any) -> Literal[False]:
         mode = self.config.exit_mode
         if mode == "skip":
             return False

@@ -53,8 +53,8 @@ _release = release
 def _fast_unwrap(obj: Any) -> Any:
     """The shallow resolver's unwrap, reading finished futures without their locks."""
     if isinstance(obj, Future):
-        if type(obj) in _PLAIN_FUTURES and obj._state == FINISHED:  # type: ignore[attr-defined]
-            return obj._result  # type: ignore[attr-defined]
+        if type(obj) in _PLAIN_FUTURES and obj._state == FINISHED:
+            return obj._result
         return obj.result()
     return obj
 
@@ -106,7 +106,7 @@ class TaskEngine(ArgumentScanner):
             tid = self._next_id
             self._next_id = tid + 1
         rec = TaskRecord(tid, func, getattr(func, "__name__", type(func).__name__),
-                         app_args, app_kwargs, label, self)  # type: ignore[arg-type]
+                         app_args, app_kwargs, label, self)
         rec.memoize = cache
         if ignore_for_cache:
             rec.ignore_for_cache = list(ignore_for_cache)
@@ -201,7 +201,7 @@ class TaskEngine(ArgumentScanner):
         """Replace futures by their results; on failed dependencies fail the task. True = go on."""
         failures = dependency_failures(rec.depends)
         if failures:
-            exc = DependencyError(failures, rec.id)
+            exc = DependencyError(failures, rec.id)  # type: ignore[no-untyped-call]
             if logger.isEnabledFor(logging.INFO):
                 logger.info("Task %s (%s) failed: %s", rec.id, rec.func_name, exc)
             self._finish(rec, States.dep_fail, None, exc)
@@ -233,9 +233,9 @@ class TaskEngine(ArgumentScanner):
     def _exec_done(self, rec: TaskRecord, fut: Future[Any]) -> None:
         rec.try_time_returned = _time()
         exc: Optional[BaseException]
-        if type(fut) in _PLAIN_FUTURES and fut._state == FINISHED:  # type: ignore[attr-defined]
-            exc = fut._exception  # type: ignore[attr-defined]  # done: read without the future's lock
-            result = fut._result  # type: ignore[attr-defined]
+        if type(fut) in _PLAIN_FUTURES and fut._state == FINISHED:
+            exc = fut._exception  # done: read without the future's lock
+            result = fut._result
         elif fut.cancelled():
             self._finish(rec, States.failed, None, _CANCEL)
             return
@@ -272,11 +272,11 @@ class TaskEngine(ArgumentScanner):
                     logger.exception("memoizer failed to record the failure of task %s", rec.id)
         fut = rec.app_fu
         if exc is None:
-            fut.set_result(result)  # type: ignore[no-untyped-call]
+            fut.set_result(result)
         elif exc is _CANCEL:
-            fut._cancel_now()  # type: ignore[no-untyped-call]
+            fut._cancel_now()
         else:
-            fut.set_exception(exc)  # type: ignore[no-untyped-call]
+            fut.set_exception(exc)
         if self._gc:
             self.tasks.pop(rec.id, None)
 

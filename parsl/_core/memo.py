@@ -178,12 +178,12 @@ _tls = threading.local()
 
 
 def _file(obj: File, output_ref: bool = False) -> bytes:
-    url = obj.url
+    url = os.fspath(obj.url)
     if output_ref or obj.scheme != "file":
         # Outputs do not exist yet, and remote inputs are only readable after staging:
         # both are identified by name.
         return b"url:" + url.encode()
-    path = os.path.abspath(obj.local_path or obj.path)
+    path = os.path.abspath(os.fspath(obj.local_path or obj.path))
     if getattr(_tls, "shape_only", False):
         return b"path:" + path.encode()
     digest = FILE_DIGESTS.digest(path)
@@ -314,8 +314,9 @@ def _function_ast(func: Callable[..., Any]) -> Optional[ast.AST]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func.__name__:
             node.decorator_list = []
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str) and len(body) > 1:
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str) and len(body) > 1:
                 node.body = body[1:]  # the docstring is documentation, not behaviour
             return node
     return None
@@ -427,14 +428,14 @@ def compute_key(func: Callable[..., Any], func_name: str, args: Sequence[Any], k
             break
     else:
         if not kwargs:
-            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps(args, 2),
+            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps(args, 2),  # type: ignore[arg-type]  # all scalars
                                    digest_size=16).hexdigest()
         for v in kwargs.values():
             if type(v) not in fast:
                 break
         else:
             items = tuple(sorted(kwargs.items())) if len(kwargs) > 1 else tuple(kwargs.items())
-            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps((args, items), 2),
+            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps((args, items), 2),  # type: ignore[arg-type]
                                    digest_size=16).hexdigest()
     components = _components(func, args, kwargs)
     return _general_key(func_name, fdigest, components)

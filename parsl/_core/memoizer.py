@@ -174,7 +174,7 @@ class BasicMemoizer(Memoizer):
             logger.info("Loaded %d cached results from %d checkpoint(s)", len(results), len(files))
         # Without a mode, results still queue for an explicit dfk.checkpoint() (as in Parsl);
         # only a mode writes on its own and at close.
-        delay = {"task_exit": TASK_EXIT_FLUSH_DELAY, "periodic": self.period_s}.get(mode)
+        delay = {"task_exit": TASK_EXIT_FLUSH_DELAY, "periodic": self.period_s}.get(mode or "")
         self._writer = CheckpointWriter(os.path.join(run_dir, CHECKPOINT_DIRNAME), delay=delay,
                                         flush_at_close=mode is not None)
 

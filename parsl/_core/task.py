@@ -23,7 +23,8 @@ import logging
 import time
 from concurrent.futures import Future
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, Union, cast
+from typing import (TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple,
+                    Union, cast)
 
 from parsl._base.errors import InternalConsistencyError
 from parsl._base.futures import DataFuture, LightFuture
@@ -88,7 +89,7 @@ class TaskRecord:
     id: int
     func: Callable[..., Any]
     func_name: str
-    args: Tuple[Any, ...]
+    args: Sequence[Any]
     kwargs: Dict[str, Any]
     executor: str
     status: Optional[States]
@@ -117,7 +118,7 @@ class TaskRecord:
     checkpoint: bool
     _extra: Optional[Dict[str, Any]]
 
-    def __init__(self, tid: int, func: Callable[..., Any], func_name: str, args: Tuple[Any, ...],
+    def __init__(self, tid: int, func: Callable[..., Any], func_name: str, args: Sequence[Any],
                  kwargs: Dict[str, Any], executor: str, dfk: Optional[Kernel]) -> None:
         self.id = tid
         self.func = func
@@ -228,6 +229,16 @@ class AppFuture(LightFuture):
     """
 
     __slots__ = ("task_record", "_outputs")
+
+    if TYPE_CHECKING:  # LightFuture's methods, as the kernel uses them (no runtime definitions)
+        def done(self) -> bool: ...
+        def cancelled(self) -> bool: ...
+        def result(self, timeout: Optional[float] = None) -> Any: ...
+        def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]: ...
+        def add_done_callback(self, fn: Callable[[Future[Any]], object]) -> None: ...
+        def set_result(self, result: Any) -> None: ...
+        def set_exception(self, exception: Optional[BaseException]) -> None: ...
+        def _cancel_now(self) -> None: ...
 
     def __init__(self, task_record: TaskRecord) -> None:
         LightFuture.__init__(self)  # type: ignore[no-untyped-call]
