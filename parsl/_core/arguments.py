@@ -137,7 +137,7 @@ class ArgumentScanner:
             func = self._add_output_deps(rec, kwargs, func, inhibit)
             rec.kwargs = kwargs
         rec.func = func
-        return unique_futures(deps)
+        return unique_futures(deps) if len(deps) > 1 else deps
 
     def _add_output_deps(self, rec: TaskRecord, kwargs: Dict[str, Any], func: Func,
                          inhibit: bool = False) -> Func:

@@ -139,12 +139,6 @@ class TaskEngine(ArgumentScanner):
         return fut
 
     # ------------------------------------------------------------------ launch
-    def _dep_done(self, rec: TaskRecord) -> None:
-        with self._lock:
-            ready = _release(rec)
-        if ready:
-            self._schedule_launch(rec)
-
     def _schedule_launch(self, rec: TaskRecord) -> None:
         tls = self._tls
         q: Optional[Deque[TaskRecord]] = getattr(tls, "q", None)
@@ -408,9 +402,14 @@ class TaskEngine(ArgumentScanner):
 
 
 def rec_dep_done(dfk: TaskEngine, rec: TaskRecord) -> Callable[[Future[Any]], None]:
-    """The callback a task registers on each of its dependencies."""
+    """The callback a task registers on each of its dependencies (when it has several)."""
+    lock = dfk._lock
+
     def dep_done(_fut: Future[Any]) -> None:
-        dfk._dep_done(rec)
+        with lock:
+            ready = _release(rec)
+        if ready:
+            dfk._schedule_launch(rec)
     return dep_done
 
 
