@@ -6,7 +6,6 @@ import logging
 from logging import NullHandler  # the tutorial imports it from here
 
 from parsl._base.version import VERSION
-from parsl._core import registry as _registry
 
 __version__ = VERSION
 AUTO_LOGNAME = -1
@@ -39,24 +38,29 @@ __all__ = [
 
 def load(config=None):
     """Load a Config and return the DataFlowKernel running it."""
-    # deferred: the kernel (executors, memoizer, staging) is heavy; `import parsl` stays cheap
     from parsl._core.dfk import DataFlowKernelLoader
     return DataFlowKernelLoader.load(config)
 
 
+# The functions below import the kernel when first called (deferred: `import parsl` stays
+# cheap, even the error classes the registry raises are not loaded until needed).
+
 def clear():
     """Forget the loaded DataFlowKernel (cleaning it up once its tasks are done)."""
-    return _registry.clear()
+    from parsl._core import registry
+    return registry.clear()
 
 
 def dfk():
     """The loaded DataFlowKernel."""
-    return _registry.dfk()
+    from parsl._core import registry
+    return registry.dfk()
 
 
 def wait_for_current_tasks():
     """Wait for every task of the loaded DataFlowKernel."""
-    return _registry.wait_for_current_tasks()
+    from parsl._core import registry
+    return registry.wait_for_current_tasks()
 
 
 def __getattr__(name):

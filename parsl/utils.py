@@ -10,11 +10,12 @@ import time
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from parsl._base.version import VERSION
-from parsl._batch.commands import execute_wait as _execute_wait
-from parsl._core import checkpoint as _checkpoint
-from parsl._core.bash import _std_target
 
 logger = logging.getLogger(__name__)
+
+# The helpers below import their machinery when first called (deferred: it pulls in
+# subprocess, pickle and the error classes, ~30 ms, while this module is also imported just
+# for RepresentationMixin or wtime_to_minutes).
 
 
 def get_version() -> str:
@@ -23,12 +24,14 @@ def get_version() -> str:
 
 def get_all_checkpoints(rundir: str = "runinfo") -> List[str]:
     """Absolute ``<rundir>/<run>/checkpoint`` directories that exist, oldest run first."""
-    return _checkpoint.get_all_checkpoints(rundir)
+    from parsl._core.checkpoint import get_all_checkpoints as impl
+    return impl(rundir)
 
 
 def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
     """A list holding the checkpoint directory of the latest run that has one (or empty)."""
-    return _checkpoint.get_last_checkpoint(rundir)
+    from parsl._core.checkpoint import get_last_checkpoint as impl
+    return impl(rundir)
 
 
 def execute_wait(cmd: Union[str, Sequence[str]], walltime: Optional[float] = None,
@@ -38,7 +41,8 @@ def execute_wait(cmd: Union[str, Sequence[str]], walltime: Optional[float] = Non
     Never raises on failure; a command still running after ``walltime`` seconds is killed
     with its process group. The machinery lives in ``parsl._batch.commands``.
     """
-    return _execute_wait(cmd, walltime, env)
+    from parsl._batch.commands import execute_wait as impl
+    return impl(cmd, walltime, env)
 
 
 def wtime_to_minutes(time_string: str) -> int:
@@ -115,6 +119,7 @@ def setproctitle(title: str) -> None:
 
 def get_std_fname_mode(fdname, stdfspec):
     """(path, mode) of a stdout/stderr spec, as Parsl's helper of the same name."""
+    from parsl._core.bash import _std_target
     return _std_target(stdfspec, "a+")
 
 
