@@ -15,7 +15,6 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple, Union
 
 from parsl._base.files import File
 from parsl._base.futures import DataFuture
-from parsl._core.decisions import unique_futures
 from parsl._core.dependency_resolvers import DependencyResolver
 from parsl._core.task import AppFuture, TaskRecord
 
@@ -137,7 +136,16 @@ class ArgumentScanner:
             func = self._add_output_deps(rec, kwargs, func, inhibit)
             rec.kwargs = kwargs
         rec.func = func
-        return unique_futures(deps) if len(deps) > 1 else deps
+        # the same future may appear twice; wait for it once
+        if len(deps) > 1:
+            seen = set()
+            uniq = []
+            for d in deps:
+                if id(d) not in seen:
+                    seen.add(id(d))
+                    uniq.append(d)
+            deps = uniq
+        return deps
 
     def _add_output_deps(self, rec: TaskRecord, kwargs: Dict[str, Any], func: Func,
                          inhibit: bool = False) -> Func:

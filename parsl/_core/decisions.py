@@ -7,7 +7,6 @@ gathers the inputs, asks, and acts on the answer. Futures passed in are already 
 - ``release``: one dependency of a task finished; is the task now ready to launch?
 - ``dependency_failures``: which finished dependencies failed (the task then fails with
   ``DependencyError`` instead of running);
-- ``unique_futures``: the dependencies of a call, each once;
 - ``join_targets`` / ``join_outcome``: what a join app returned, and the join's result or
   ``JoinError`` once those inner futures are done.
 """
@@ -75,19 +74,6 @@ def dependency_failures(deps: Iterable[Future[Any]]) -> Optional[Failures]:
                 failures = []
             failures.append((e, describe_future(d)))
     return failures
-
-
-def unique_futures(deps: List[Future[Any]]) -> List[Future[Any]]:
-    """``deps`` without repeats (the same future passed twice is waited for once), in order."""
-    if len(deps) < 2:
-        return deps
-    seen = set()
-    uniq = []
-    for d in deps:
-        if id(d) not in seen:
-            seen.add(id(d))
-            uniq.append(d)
-    return uniq
 
 
 def join_targets(inner: Any, func_name: str) -> Tuple[List[Future[Any]], Optional[TypeError]]:

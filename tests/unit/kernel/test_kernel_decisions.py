@@ -6,8 +6,7 @@ import pytest
 
 from parsl._base.files import File
 from parsl._base.futures import DataFuture, LightFuture
-from parsl._core.decisions import (dependency_failures, join_outcome, join_targets, release, retry_or_fail,
-                                   unique_futures)
+from parsl._core.decisions import dependency_failures, join_outcome, join_targets, release, retry_or_fail
 from parsl._core.task import AppFuture, TaskRecord
 from parsl.dataflow.errors import DependencyError, JoinError
 
@@ -70,12 +69,6 @@ def test_a_task_is_released_when_its_last_dependency_finishes():
     rec.pending_deps = 3
     assert [release(rec), release(rec), release(rec)] == [False, False, True]
     assert rec.pending_deps == 0
-
-
-def test_a_future_passed_twice_is_waited_for_once():
-    a, b = done(1), done(2)
-    assert unique_futures([a, b, a, b, a]) == [a, b]
-    assert unique_futures([a]) == [a] and unique_futures([]) == []
 
 
 def test_finished_dependencies_without_failures_give_none():
