@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import shlex
 import threading
-import time
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from parsl._base.version import VERSION

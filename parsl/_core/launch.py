@@ -27,7 +27,7 @@ import time
 from collections import deque
 from concurrent.futures import CancelledError, Future
 from concurrent.futures._base import FINISHED, PENDING
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Deque, Dict, Optional, Sequence, Union
 
 from parsl._base.errors import DependencyError, NoDataFlowKernelError
 from parsl._base.remote import RemoteExceptionWrapper
