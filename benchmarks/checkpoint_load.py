@@ -20,7 +20,8 @@ import time
 
 def write_chervil(d, n):
     from parsl._core.checkpoint import CheckpointWriter
-    from parsl._core.memo import describe_call, compute_key
+    from parsl._core.memo import compute_key
+    from parsl._core.memo_explain import describe_call
 
     def work(i, scale=2):
         return i * scale

@@ -38,26 +38,29 @@ __all__ = [
 
 def load(config=None):
     """Load a Config and return the DataFlowKernel running it."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
+    from parsl._core.dfk import DataFlowKernelLoader
     return DataFlowKernelLoader.load(config)
 
 
+# The functions below import the kernel when first called (deferred: `import parsl` stays
+# cheap, even the error classes the registry raises are not loaded until needed).
+
 def clear():
     """Forget the loaded DataFlowKernel (cleaning it up once its tasks are done)."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
-    return DataFlowKernelLoader.clear()
+    from parsl._core import registry
+    return registry.clear()
 
 
 def dfk():
     """The loaded DataFlowKernel."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
-    return DataFlowKernelLoader.dfk()
+    from parsl._core import registry
+    return registry.dfk()
 
 
 def wait_for_current_tasks():
     """Wait for every task of the loaded DataFlowKernel."""
-    from parsl.dataflow.dflow import DataFlowKernelLoader
-    return DataFlowKernelLoader.wait_for_current_tasks()
+    from parsl._core import registry
+    return registry.wait_for_current_tasks()
 
 
 def __getattr__(name):

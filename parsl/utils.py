@@ -3,54 +3,33 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import shlex
 import threading
-import time
 from typing import Callable, List, Optional, Sequence, Tuple, Union
+
+from parsl._base.version import VERSION
 
 logger = logging.getLogger(__name__)
 
+# The helpers below import their machinery when first called (deferred: it pulls in
+# subprocess, pickle and the error classes, ~30 ms, while this module is also imported just
+# for RepresentationMixin or wtime_to_minutes).
+
 
 def get_version() -> str:
-    from parsl._base.version import VERSION
     return VERSION
 
 
 def get_all_checkpoints(rundir: str = "runinfo") -> List[str]:
     """Absolute ``<rundir>/<run>/checkpoint`` directories that exist, oldest run first."""
-    try:
-        from parsl._core.checkpoint import get_all_checkpoints as impl
-    except ImportError:
-        impl = None
-    if impl is not None:
-        return impl(rundir)
-    if not os.path.isdir(rundir):
-        return []
-    out = []
-    for entry in sorted(os.listdir(rundir)):
-        d = os.path.join(rundir, entry, "checkpoint")
-        if os.path.isdir(d):
-            out.append(os.path.abspath(d))
-    return out
+    from parsl._core.checkpoint import get_all_checkpoints as impl
+    return impl(rundir)
 
 
 def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
     """A list holding the checkpoint directory of the latest run that has one (or empty)."""
-    try:
-        from parsl._core.checkpoint import get_last_checkpoint as impl
-    except ImportError:
-        impl = None
-    if impl is not None:
-        return impl(rundir)
-    runs = [d for d in get_all_checkpoints(rundir)]
-    if not runs:
-        return []
-
-    def runnum(p):
-        name = os.path.basename(os.path.dirname(p))
-        return int(name) if name.isdigit() else -1
-    return [max(runs, key=runnum)]
+    from parsl._core.checkpoint import get_last_checkpoint as impl
+    return impl(rundir)
 
 
 def execute_wait(cmd: Union[str, Sequence[str]], walltime: Optional[float] = None,
@@ -79,7 +58,7 @@ class RepresentationMixin:
     __max_width__ = 80
 
     def __repr__(self):
-        import inspect
+        import inspect  # deferred: only repr() needs it, and providers import this module early
         try:
             params = inspect.signature(type(self).__init__).parameters
         except (TypeError, ValueError):
@@ -130,7 +109,7 @@ class AtomicIDCounter:
 def setproctitle(title: str) -> None:
     """Set the process title if the optional setproctitle package is present."""
     try:
-        import setproctitle as spt  # type: ignore
+        import setproctitle as spt  # type: ignore  # deferred: an optional package
         spt.setproctitle(title)
     except ImportError:
         pass
@@ -138,7 +117,7 @@ def setproctitle(title: str) -> None:
 
 def get_std_fname_mode(fdname, stdfspec):
     """(path, mode) of a stdout/stderr spec, as Parsl's helper of the same name."""
-    from parsl.app.bash import _std_target
+    from parsl._core.bash import _std_target
     return _std_target(stdfspec, "a+")
 
 

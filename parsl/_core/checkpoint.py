@@ -35,7 +35,7 @@ import threading
 import weakref
 import zlib
 from collections import deque
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from parsl._base.errors import BadCheckpoint
 
@@ -90,7 +90,14 @@ def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
 # Writing
 # ---------------------------------------------------------------------------------------
 
-def encode_frame(items) -> Tuple[bytes, int]:
+Record = Tuple[str, bytes, Any]   # (key hex, encoded manifest, result)
+
+
+def _bad(message: str) -> BadCheckpoint:
+    return BadCheckpoint(message)  # type: ignore[no-untyped-call]
+
+
+def encode_frame(items: Sequence[Record]) -> Tuple[bytes, int]:
     """One framed batch of (key hex, manifest bytes, result); returns (frame, skipped).
 
     Results that cannot be pickled are left out (with a warning): they stay cached for this
@@ -104,7 +111,7 @@ def encode_frame(items) -> Tuple[bytes, int]:
     try:
         payload = pickle.dumps((keys, manifests, results), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
-        import cloudpickle
+        import cloudpickle  # type: ignore[import-untyped]  # deferred: only for results plain pickle refuses
         keep = []
         for item in items:
             try:
@@ -132,7 +139,7 @@ class CheckpointWriter:
     """
 
     def __init__(self, checkpoint_dir: str, *, delay: Optional[float] = None, fsync: bool = True,
-                 flush_at_close: bool = True, name: str = "chervil-checkpoint"):
+                 flush_at_close: bool = True, name: str = "chervil-checkpoint") -> None:
         self.dir = checkpoint_dir
         self.path = os.path.join(checkpoint_dir, TASKS_FILENAME)
         self.fsync = fsync
@@ -141,7 +148,7 @@ class CheckpointWriter:
         self.records_written = 0
         self.records_skipped = 0
         self.frames_written = 0
-        self._pending: deque = deque()
+        self._pending: Deque[Record] = deque()
         self._lock = threading.Lock()          # serialises flush/close; never held by add()
         self._fd: Optional[int] = None
         self._closed = False
@@ -156,7 +163,7 @@ class CheckpointWriter:
         _LIVE_WRITERS.add(self)
 
     # -- producer side ------------------------------------------------------------------
-    def add(self, key_hex: str, manifest: bytes, result) -> None:
+    def add(self, key_hex: str, manifest: bytes, result: Any) -> None:
         self._pending.append((key_hex, manifest, result))
         if self._thread is not None and not self._wake.is_set():
             self._wake.set()
@@ -173,7 +180,7 @@ class CheckpointWriter:
             return self._flush_locked(create)
 
     def _flush_locked(self, create: bool) -> int:
-        items = []
+        items: List[Record] = []
         pending = self._pending
         while True:
             try:
@@ -181,6 +188,7 @@ class CheckpointWriter:
             except IndexError:
                 break
         data = b""
+        skipped = 0
         if items:
             data, skipped = encode_frame(items)
             self.records_skipped += skipped
@@ -218,7 +226,7 @@ class CheckpointWriter:
         return self._fd
 
     # -- background flushing (task_exit / periodic) --------------------------------------
-    def _run(self):
+    def _run(self) -> None:
         wake, stop = self._wake, self._stop
         while True:
             wake.wait()
@@ -287,7 +295,7 @@ def flush_all_writers() -> None:
             logger.exception("Could not flush checkpoint %s", w.path)
 
 
-def _at_exit():
+def _at_exit() -> None:
     # The interpreter is exiting without DFK cleanup: keep what a mode promised to record.
     for w in list(_LIVE_WRITERS):
         try:
@@ -310,9 +318,9 @@ class LoadedCheckpoint:
 
     __slots__ = ("path", "results", "manifests", "torn_tail")
 
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.results: Dict[str, object] = {}
+        self.results: Dict[str, Any] = {}
         self.manifests: List[bytes] = []
         self.torn_tail = 0
 
@@ -324,14 +332,14 @@ def check_header(path: str, head: Optional[bytes] = None) -> None:
     if head == HEADER:
         return
     if head.startswith(HEADER_PREFIX):
-        raise BadCheckpoint(
+        raise _bad(
             f"Checkpoint file {path} has format version {head[len(HEADER_PREFIX)]}, but this "
             f"Chervil reads version {VERSION}. Upgrade Chervil, or leave this checkpoint out of "
             f"checkpoint_files.")
-    raise BadCheckpoint(_foreign_message(path, head))
+    raise _bad(_foreign_message(path, head))
 
 
-def _foreign_message(path, head):
+def _foreign_message(path: str, head: bytes) -> str:
     if head[:1] == b"\x80":
         what = "a Python pickle (reference Parsl's checkpoint format?)"
     elif not head:
@@ -350,7 +358,7 @@ def read_checkpoint_file(path: str) -> LoadedCheckpoint:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise BadCheckpoint(f"Cannot read checkpoint file {path}: {e.strerror or e}") from e
+        raise _bad(f"Cannot read checkpoint file {path}: {e.strerror or e}") from e
     check_header(path, data[:len(HEADER)])
     out = LoadedCheckpoint(path)
     results = out.results
@@ -379,7 +387,7 @@ def read_checkpoint_file(path: str) -> LoadedCheckpoint:
         try:
             keys, frame_manifests, values = pickle.loads(view[start:stop])
         except Exception as e:
-            raise BadCheckpoint(
+            raise _bad(
                 f"Checkpoint file {path}: the results stored at offset {pos} cannot be "
                 f"unpickled: {type(e).__name__}: {e}. Usually the code that defined a result's "
                 f"type changed or is not importable here; make it importable, or leave this "
@@ -418,15 +426,15 @@ def _only_torn_tail(data: bytes, pos: int) -> bool:
     return True
 
 
-def _corrupt(path, pos, why):
-    return BadCheckpoint(
+def _corrupt(path: str, pos: int, why: str) -> BadCheckpoint:
+    return _bad(
         f"Checkpoint file {path} is damaged at offset {pos} ({why}): its bytes changed after "
         f"they were written, so no result is read from it. Restore it from a backup, leave it "
         f"out of checkpoint_files, or keep the results before the damage with "
         f"`truncate -s {pos} {path}`.")
 
 
-def resolve_checkpoint_path(entry) -> Optional[str]:
+def resolve_checkpoint_path(entry: Union[str, os.PathLike[str]]) -> Optional[str]:
     """The tasks file for one ``checkpoint_files`` entry (a checkpoint dir or the file).
 
     Returns None for a checkpoint directory that holds no file yet (a run that stopped
@@ -436,7 +444,7 @@ def resolve_checkpoint_path(entry) -> Optional[str]:
     if os.path.isfile(path):
         return path
     if not os.path.isdir(path):
-        raise BadCheckpoint(
+        raise _bad(
             f"Checkpoint {path} does not exist. checkpoint_files takes checkpoint directories "
             f"such as those returned by parsl.utils.get_all_checkpoints().")
     ours = os.path.join(path, TASKS_FILENAME)
@@ -446,17 +454,17 @@ def resolve_checkpoint_path(entry) -> Optional[str]:
     if os.path.isfile(theirs):
         with open(theirs, "rb") as f:
             head = f.read(len(HEADER))
-        raise BadCheckpoint(_foreign_message(theirs, head))
+        raise _bad(_foreign_message(theirs, head))
     return None
 
 
-def load_checkpoints(entries) -> Tuple[Dict[str, object], List[Tuple[bytes, str]]]:
+def load_checkpoints(entries: Iterable[Union[str, os.PathLike[str]]]) -> Tuple[Dict[str, Any], List[Tuple[bytes, str]]]:
     """Load several checkpoints; later entries override earlier ones (as in Parsl).
 
     Returns (results by key, [(encoded manifest, origin label)]).
     """
     flush_all_writers()
-    results: Dict[str, object] = {}
+    results: Dict[str, Any] = {}
     manifests: List[Tuple[bytes, str]] = []
     for entry in entries:
         path = resolve_checkpoint_path(entry)
@@ -477,7 +485,7 @@ def _origin_label(path: str) -> str:
     return path
 
 
-def parse_period(period) -> float:
+def parse_period(period: Any) -> float:
     """'HH:MM:SS' -> seconds. Raises ValueError with the reason."""
     if not isinstance(period, str):
         raise ValueError(f"checkpoint_period must be a string 'HH:MM:SS', not {type(period).__name__}")

@@ -19,9 +19,7 @@ Two encodings produce keys:
 Which path a call takes depends only on the argument *types*, so a key is a function of the
 call's values. Registering a handler for a fast-path type moves that type to the general path.
 
-On a miss, ``describe_call`` builds a ``Manifest`` (per-component digests, input-file
-digests, a "shape" key that names files by path) so that ``MemoIndex.explain`` can say why a
-call was not a hit: the app's body changed, an input file changed, or which arguments are new.
+On a miss, ``parsl._core.memo_explain`` describes the call, to say why it was not a hit.
 """
 from __future__ import annotations
 
@@ -36,9 +34,14 @@ import textwrap
 import threading
 import time
 from functools import singledispatch
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from types import CodeType
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from parsl._base.errors import ParslError
+from parsl._base.files import File
+from parsl._base.futures import DataFuture
+
+Encoder = Callable[..., bytes]
 
 # Bump when the key encoding changes: old checkpoints then simply miss (and say why).
 KEY_VERSION = b"chervil-memo/1\0"
@@ -53,7 +56,7 @@ class UnmemoizableArgumentError(ParslError, ValueError):
     A ``ValueError`` (as in Parsl) and a ``ParslError``.
     """
 
-    def __init__(self, obj_type: type, where: str = ""):
+    def __init__(self, obj_type: type, where: str = "") -> None:
         self.obj_type = obj_type
         self.where = where
         qual = f"{obj_type.__module__}.{obj_type.__qualname__}"
@@ -67,22 +70,24 @@ class UnmemoizableArgumentError(ParslError, ValueError):
             f"        return repr(obj).encode()\n"
             f"or exclude the argument with ignore_for_cache=[...], or set cache=False on the app.")
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[type, str]]:
         return (type(self), (self.obj_type, self.where))
 
 
-def _digest(data: bytes) -> bytes:
+def hash16(data: bytes) -> bytes:
+    """16-byte BLAKE2b of ``data``."""
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _short(data: bytes) -> bytes:
+def hash8(data: bytes) -> bytes:
+    """8-byte BLAKE2b of ``data``."""
     return hashlib.blake2b(data, digest_size=8).digest()
 
 
 _PACK_LEN = struct.Struct("<I").pack
 
 
-def _framed(parts) -> bytes:
+def _framed(parts: Iterable[bytes]) -> bytes:
     """Length-prefix each part so that concatenations cannot collide ("ab"+"c" vs "a"+"bc")."""
     out = []
     for p in parts:
@@ -104,7 +109,7 @@ def id_for_memo(obj: Any, output_ref: bool = False) -> bytes:
     raise UnmemoizableArgumentError(type(obj))
 
 
-def _scalar(obj, output_ref=False) -> bytes:
+def _scalar(obj: Any, output_ref: bool = False) -> bytes:
     return marshal.dumps(obj, 2)
 
 
@@ -114,13 +119,13 @@ for _t in (str, int, float, bool, bytes, complex, type(None)):
 
 @id_for_memo.register(list)
 @id_for_memo.register(tuple)
-def _sequence(obj, output_ref=False) -> bytes:
+def _sequence(obj: Any, output_ref: bool = False) -> bytes:
     tag = b"[" if type(obj) is list else b"("
     return tag + _framed([id_for_memo(x, output_ref) for x in obj])
 
 
 @id_for_memo.register(dict)
-def _mapping(obj, output_ref=False) -> bytes:
+def _mapping(obj: Any, output_ref: bool = False) -> bytes:
     # Sorted by encoded key, not by key: mixed key types cannot be compared, and insertion
     # order must not matter (Parsl #235: dicts in a different order gave misses).
     items = sorted((id_for_memo(k), id_for_memo(v, output_ref)) for k, v in obj.items())
@@ -129,12 +134,12 @@ def _mapping(obj, output_ref=False) -> bytes:
 
 @id_for_memo.register(set)
 @id_for_memo.register(frozenset)
-def _set(obj, output_ref=False) -> bytes:
+def _set(obj: Any, output_ref: bool = False) -> bytes:
     # Set iteration order depends on the per-process string hash seed: sort the encodings.
     return b"<" + _framed(sorted(id_for_memo(x, output_ref) for x in obj))
 
 
-def _function(obj, output_ref=False) -> bytes:
+def _function(obj: Any, output_ref: bool = False) -> bytes:
     name, digest = function_identity(obj)
     return b"fn:" + name.encode() + b"\0" + digest
 
@@ -143,47 +148,19 @@ id_for_memo.register(type(_framed))(_function)         # plain Python functions
 id_for_memo.register(type(len))(_function)             # builtins (identity = qualified name)
 
 
-def _encode_optional_types(obj, output_ref) -> Optional[bytes]:
-    """Types we know without importing their packages: parsl's File/DataFuture, numpy arrays.
-
-    Registered lazily (on first sight) so that importing parsl imports nothing optional.
-    """
+def _encode_optional_types(obj: Any, output_ref: bool) -> Optional[bytes]:
+    """Types we know without importing their packages: numpy arrays and scalars."""
     t = type(obj)
     mod = t.__module__ or ""
-    if mod.startswith("parsl.") and _register_parsl_types():
-        if id_for_memo.dispatch(t) is not id_for_memo.dispatch(object):
-            return id_for_memo(obj, output_ref)
     if mod == "numpy" and t.__name__ == "ndarray":
         return b"nd:" + str(obj.dtype).encode() + b":" + repr(obj.shape).encode() + b":" + \
-            _digest(obj.tobytes())
+            hash16(obj.tobytes())
     if mod == "numpy" and hasattr(obj, "dtype") and hasattr(obj, "item"):  # numpy scalars
         return b"np:" + str(obj.dtype).encode() + b":" + marshal.dumps(obj.item(), 2)
     return None
 
 
-_parsl_types_registered = False
-
-
-def _register_parsl_types() -> bool:
-    global _parsl_types_registered
-    if _parsl_types_registered:
-        return True
-    try:
-        from parsl._base.files import File
-    except ImportError:
-        return False
-    id_for_memo.register(File)(_file)
-    try:
-        from parsl._base.futures import DataFuture
-        id_for_memo.register(DataFuture)(_data_future)
-    except ImportError:
-        pass
-    _parsl_types_registered = True
-    _refresh_fast_types()
-    return True
-
-
-def _data_future(obj, output_ref=False) -> bytes:
+def _data_future(obj: Any, output_ref: bool = False) -> bytes:
     # A DataFuture still unresolved at launch stands for the File it will produce.
     f = getattr(obj, "file_obj", None) or getattr(obj, "_file_obj", None)
     if f is None:
@@ -200,13 +177,13 @@ def _data_future(obj, output_ref=False) -> bytes:
 _tls = threading.local()
 
 
-def _file(obj, output_ref=False) -> bytes:
-    url = obj.url
+def _file(obj: File, output_ref: bool = False) -> bytes:
+    url = os.fspath(obj.url)
     if output_ref or obj.scheme != "file":
         # Outputs do not exist yet, and remote inputs are only readable after staging:
         # both are identified by name.
         return b"url:" + url.encode()
-    path = os.path.abspath(obj.local_path or obj.path)
+    path = os.path.abspath(os.fspath(obj.local_path or obj.path))
     if getattr(_tls, "shape_only", False):
         return b"path:" + path.encode()
     digest = FILE_DIGESTS.digest(path)
@@ -214,6 +191,10 @@ def _file(obj, output_ref=False) -> bytes:
     if log is not None:
         log.append((path, digest))
     return b"file:" + path.encode() + b"\0" + digest
+
+
+id_for_memo.register(File)(_file)
+id_for_memo.register(DataFuture)(_data_future)
 
 
 class FileDigestCache:
@@ -224,8 +205,8 @@ class FileDigestCache:
     seconds older than the moment the digest was taken (git's "racily clean" rule).
     """
 
-    def __init__(self, racy_window: float = 2.0, clock=time.time):
-        self._cache: Dict[str, Tuple[tuple, bytes, float]] = {}
+    def __init__(self, racy_window: float = 2.0, clock: Callable[[], float] = time.time) -> None:
+        self._cache: Dict[str, Tuple[Tuple[int, int, int, int], bytes, float]] = {}
         self._lock = threading.Lock()
         self.racy_window = racy_window
         self.clock = clock
@@ -247,7 +228,7 @@ class FileDigestCache:
             self._cache[path] = (sig, digest, taken_at)
         return digest
 
-    def clear(self):
+    def clear(self) -> None:
         with self._lock:
             self._cache.clear()
 
@@ -279,24 +260,24 @@ FILE_DIGESTS = FileDigestCache()
 # ---------------------------------------------------------------------------------------
 
 # id(func) -> (func, (name, digest)). Holding the function keeps its id from being reused.
-_FUNC_IDS: Dict[int, tuple] = {}
+_FUNC_IDS: Dict[int, Tuple[Callable[..., Any], Tuple[str, bytes]]] = {}
 
 
-def function_identity(func) -> Tuple[str, bytes]:
+def function_identity(func: Callable[..., Any]) -> Tuple[str, bytes]:
     """(name, 16-byte digest of the normalised body), cached per function object."""
     entry = _FUNC_IDS.get(id(func))
     if entry is not None and entry[0] is func:
         return entry[1]
     inner = inspect.unwrap(func) if hasattr(func, "__wrapped__") else func
     name = getattr(inner, "__name__", None) or type(inner).__name__
-    ident = (name, _digest(normalised_body(inner)))
+    ident = (name, hash16(normalised_body(inner)))
     if len(_FUNC_IDS) > 100_000:  # notebooks redefining functions in a loop: stay bounded
         _FUNC_IDS.clear()
     _FUNC_IDS[id(func)] = (func, ident)
     return ident
 
 
-def normalised_body(func) -> bytes:
+def normalised_body(func: Callable[..., Any]) -> bytes:
     """Bytes that change when the function's code changes, and not when only its comments,
     formatting, docstring or decorators do.
 
@@ -320,7 +301,7 @@ def normalised_body(func) -> bytes:
     return b"code:" + _code_fingerprint(code)
 
 
-def _function_ast(func):
+def _function_ast(func: Callable[..., Any]) -> Optional[ast.AST]:
     try:
         source = inspect.getsource(func)
     except (OSError, TypeError):
@@ -333,14 +314,15 @@ def _function_ast(func):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func.__name__:
             node.decorator_list = []
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str) and len(body) > 1:
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str) and len(body) > 1:
                 node.body = body[1:]  # the docstring is documentation, not behaviour
             return node
     return None
 
 
-def _code_fingerprint(code) -> bytes:
+def _code_fingerprint(code: CodeType) -> bytes:
     consts = []
     for c in code.co_consts:
         if hasattr(c, "co_code"):
@@ -357,11 +339,14 @@ def _code_fingerprint(code) -> bytes:
     ])
 
 
-_PARAMS: Dict[int, tuple] = {}
+# (positional parameter names, every parameter name, whether it takes **kwargs)
+Parameters = Tuple[Tuple[str, ...], Tuple[str, ...], bool]
+_PARAMS: Dict[int, Tuple[Callable[..., Any], Parameters]] = {}
 
 
-def parameter_names(func) -> Tuple[str, ...]:
-    """Names of the function's positional parameters (for labels and ignore_for_cache)."""
+def parameter_names(func: Callable[..., Any]) -> Parameters:
+    """(positional parameter names, every parameter name, takes ``**kwargs``) of ``func``,
+    for argument labels and ``ignore_for_cache``."""
     entry = _PARAMS.get(id(func))
     if entry is not None and entry[0] is func:
         return entry[1]
@@ -373,7 +358,7 @@ def parameter_names(func) -> Tuple[str, ...]:
         var_kw = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
     except (TypeError, ValueError):
         names, every, var_kw = (), (), True
-    result = (names, every, var_kw)
+    result: Parameters = (names, every, var_kw)
     _PARAMS[id(func)] = (func, result)
     return result
 
@@ -384,10 +369,10 @@ def parameter_names(func) -> Tuple[str, ...]:
 
 _DEFAULT_SCALAR = _scalar
 _FAST_CANDIDATES = (str, int, float, bool, bytes, type(None))
-_FAST_TYPES = frozenset(_FAST_CANDIDATES)
+_FAST_TYPES: FrozenSet[type] = frozenset(_FAST_CANDIDATES)
 
 
-def _refresh_fast_types():
+def _refresh_fast_types() -> None:
     """A type stays on the fast path only while ``id_for_memo`` still uses our encoding."""
     global _FAST_TYPES
     _FAST_TYPES = frozenset(t for t in _FAST_CANDIDATES if id_for_memo.dispatch(t) is _DEFAULT_SCALAR)
@@ -396,7 +381,7 @@ def _refresh_fast_types():
 _original_register = id_for_memo.register
 
 
-def _register(cls, func=None):
+def _register(cls: Any, func: Optional[Encoder] = None) -> Any:
     if func is None and isinstance(cls, type):
         return lambda f: _register(cls, f)  # decorator form: refresh after registering
     result = _original_register(cls, func)
@@ -404,16 +389,19 @@ def _register(cls, func=None):
     return result
 
 
-id_for_memo.register = _register
+# Users extend id_for_memo with @id_for_memo.register(T); a registration for a fast-path
+# type must take that type off the fast path, so registering goes through _register.
+setattr(id_for_memo, "register", _register)
 
 
-def drop_ignored(func, func_name, args, kwargs, ignore_for_cache):
+def drop_ignored(func: Callable[..., Any], func_name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+                 ignore_for_cache: Optional[Sequence[str]]) -> Tuple[Sequence[Any], Dict[str, Any]]:
     """Arguments with the ``ignore_for_cache`` names removed (by keyword or by position)."""
     if not ignore_for_cache:
         return args, kwargs
     names, every, var_kw = parameter_names(func)
     kwargs = dict(kwargs)
-    drop_positions = set()
+    drop_positions: Set[int] = set()
     for name in ignore_for_cache:
         if name in kwargs:
             del kwargs[name]
@@ -428,7 +416,8 @@ def drop_ignored(func, func_name, args, kwargs, ignore_for_cache):
     return args, kwargs
 
 
-def compute_key(func, func_name, args, kwargs, ignore_for_cache=None) -> str:
+def compute_key(func: Callable[..., Any], func_name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+                ignore_for_cache: Optional[Sequence[str]] = None) -> str:
     """The cache key of one call, as a 32-character hex string."""
     if ignore_for_cache:
         args, kwargs = drop_ignored(func, func_name, args, kwargs, ignore_for_cache)
@@ -439,20 +428,20 @@ def compute_key(func, func_name, args, kwargs, ignore_for_cache=None) -> str:
             break
     else:
         if not kwargs:
-            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps(args, 2),
+            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps(args, 2),  # type: ignore[arg-type]  # all scalars
                                    digest_size=16).hexdigest()
         for v in kwargs.values():
             if type(v) not in fast:
                 break
         else:
             items = tuple(sorted(kwargs.items())) if len(kwargs) > 1 else tuple(kwargs.items())
-            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps((args, items), 2),
+            return hashlib.blake2b(b"F" + func_name.encode() + fdigest + marshal.dumps((args, items), 2),  # type: ignore[arg-type]
                                    digest_size=16).hexdigest()
     components = _components(func, args, kwargs)
     return _general_key(func_name, fdigest, components)
 
 
-def _components(func, args, kwargs) -> List[Tuple[str, bytes]]:
+def _components(func: Callable[..., Any], args: Sequence[Any], kwargs: Dict[str, Any]) -> List[Tuple[str, bytes]]:
     """(label, encoding) for each argument, in a canonical order."""
     names = parameter_names(func)[0] if args else ()
     out = []
@@ -464,7 +453,7 @@ def _components(func, args, kwargs) -> List[Tuple[str, bytes]]:
     return out
 
 
-def _encode(value, output_ref, label) -> bytes:
+def _encode(value: Any, output_ref: bool, label: str) -> bytes:
     try:
         return id_for_memo(value, output_ref)
     except UnmemoizableArgumentError as e:
@@ -473,38 +462,14 @@ def _encode(value, output_ref, label) -> bytes:
         raise UnmemoizableArgumentError(e.obj_type, f"argument {label!r}") from None
 
 
-def _general_key(func_name, fdigest, components) -> str:
+def _general_key(func_name: str, fdigest: bytes, components: List[Tuple[str, bytes]]) -> str:
     body = _framed([p for label, enc in components for p in (label.encode(), enc)])
     return hashlib.blake2b(b"G" + _framed([func_name.encode(), fdigest]) + body,
                            digest_size=16).hexdigest()
 
 
-# ---------------------------------------------------------------------------------------
-# Manifests and miss explanations
-# ---------------------------------------------------------------------------------------
-
-class Manifest(NamedTuple):
-    """What a cached result was computed from, in digests (stored with checkpoints)."""
-    func_name: str
-    func_digest: bytes
-    components: Tuple[Tuple[str, bytes], ...]   # (label, 8-byte digest of its encoding)
-    files: Tuple[Tuple[str, bytes], ...]        # (absolute path, content digest) of inputs
-    shape_key: bytes                            # the call with files named by path, no body
-
-    def encode(self) -> bytes:
-        return marshal.dumps(tuple(self), 2)
-
-    @classmethod
-    def decode(cls, data: bytes) -> "Manifest":
-        return cls(*marshal.loads(data))
-
-
-def _component_digest(enc: bytes) -> bytes:
-    # Small encodings (most scalars) are their own digest: no hashing on the miss path.
-    return enc if len(enc) <= 24 else _short(enc)
-
-
-def _all_fast(args, kwargs) -> bool:
+def all_fast(args: Sequence[Any], kwargs: Dict[str, Any]) -> bool:
+    """Whether every argument is a plain scalar that takes the fast path."""
     fast = _FAST_TYPES
     for a in args:
         if type(a) not in fast:
@@ -515,139 +480,15 @@ def _all_fast(args, kwargs) -> bool:
     return True
 
 
-def describe_call(func, func_name, args, kwargs, ignore_for_cache=None) -> Manifest:
-    """The Manifest of one call (computed on misses only)."""
-    if ignore_for_cache:
-        args, kwargs = drop_ignored(func, func_name, args, kwargs, ignore_for_cache)
-    _, fdigest = function_identity(func)
-    files = []
-    if _all_fast(args, kwargs):
-        # Same encodings as id_for_memo gives scalars, without dispatch.
-        names = parameter_names(func)[0] if args else ()
-        comps = [(names[i] if i < len(names) else f"args[{i}]", _component_digest(marshal.dumps(a, 2)))
-                 for i, a in enumerate(args)]
-        for k in sorted(kwargs):
-            comps.append((k, _component_digest(marshal.dumps(kwargs[k], 2))))
-        components = shape_components = tuple(comps)
-    else:
-        _tls.files = files
-        try:
-            components = tuple((label, _component_digest(enc)) for label, enc in _components(func, args, kwargs))
-        finally:
-            _tls.files = None
-        shape_components = components
-        if files:
-            _tls.shape_only = True
-            try:
-                shape_components = tuple((label, _component_digest(enc))
-                                         for label, enc in _components(func, args, kwargs))
-            finally:
-                _tls.shape_only = False
-    shape = _digest(marshal.dumps((func_name, shape_components), 2))
-    return Manifest(func_name, fdigest, components, tuple(files), shape)
-
-
-class MissReason:
-    """Why a ``cache=True`` call was not served from the cache. ``str()`` gives a sentence."""
-
-    __slots__ = ("kind", "func_name", "changed", "origin", "detail")
-
-    NEW_APP = "new_app"                  # no earlier result of this app at all
-    FUNCTION_CHANGED = "function_changed"
-    INPUT_FILES_CHANGED = "input_files_changed"
-    ARGUMENTS_CHANGED = "arguments_changed"
-    NEW_COMBINATION = "new_combination"  # every value seen before, never together
-    NOT_CACHED = "not_cached"            # same call seen, but its result was not kept (failed)
-
-    def __init__(self, kind, func_name, changed=(), origin=None, detail=""):
-        self.kind = kind
-        self.func_name = func_name
-        self.changed = tuple(changed)
-        self.origin = origin
-        self.detail = detail
-
-    def __str__(self):
-        f = self.func_name
-        origin = self.origin
-        if isinstance(origin, int):
-            origin = f"task {origin}"
-        since = f" since {origin}" if origin else ""
-        if self.kind == self.NEW_APP:
-            return f"no earlier result of app {f!r} in this run or in the loaded checkpoints"
-        if self.kind == self.FUNCTION_CHANGED:
-            extra = f"; also changed: input file(s) {_names(self.changed)}" if self.changed else ""
-            return f"the body of app {f!r} changed{since}{extra}"
-        if self.kind == self.INPUT_FILES_CHANGED:
-            return f"input file(s) {_names(self.changed)} of app {f!r} changed{since}"
-        if self.kind == self.ARGUMENTS_CHANGED:
-            return (f"argument(s) {_names(self.changed)} of app {f!r} have values not used in "
-                    f"any earlier call{self.detail}")
-        if self.kind == self.NEW_COMBINATION:
-            return (f"app {f!r} was called before with each of these argument values, but never "
-                    f"with this combination{self.detail}")
-        if self.kind == self.NOT_CACHED:
-            return f"the same call of app {f!r} ran before{since} but its result was not cached (it failed)"
-        return f"{self.kind}: {self.detail}"
-
-    def __repr__(self):
-        return f"<MissReason {self.kind} {self.func_name!r} {list(self.changed)}>"
-
-
-def _names(items):
-    return ", ".join(repr(x) for x in items)
-
-
-class MemoIndex:
-    """Remembers the manifests of cached results, to explain misses in O(#arguments).
-
-    Not thread-safe by itself: the memoizer calls it under its lock.
-    """
-
-    def __init__(self):
-        self._by_shape: Dict[bytes, tuple] = {}          # shape -> (func_digest, files, origin)
-        self._bodies: Dict[str, set] = {}                # app name -> body digests seen
-        self._values: set = set()                        # (app name, label, digest)
-        self._pending: List[tuple] = []                  # (encoded manifest, origin), not indexed yet
-
-    def add(self, manifest: Manifest, origin: str):
-        self._by_shape[manifest.shape_key] = (manifest.func_digest, manifest.files, origin)
-        self._bodies.setdefault(manifest.func_name, set()).add(manifest.func_digest)
-        name = manifest.func_name
-        values = self._values
-        for label, d in manifest.components:
-            values.add((name, label, d))
-
-    def add_encoded(self, data: bytes, origin: str):
-        """Defer decoding (checkpoint loading must stay fast; explanations are rarer)."""
-        self._pending.append((data, origin))
-
-    def _catch_up(self):
-        if self._pending:
-            pending, self._pending = self._pending, []
-            for data, origin in pending:
-                try:
-                    self.add(Manifest.decode(data), origin)
-                except (ValueError, TypeError, EOFError):
-                    pass  # an explanation aid only: never fail a task over it
-
-    def explain(self, m: Manifest) -> MissReason:
-        self._catch_up()
-        name = m.func_name
-        bodies = self._bodies.get(name)
-        if not bodies:
-            return MissReason(MissReason.NEW_APP, name)
-        same_shape = self._by_shape.get(m.shape_key)
-        if same_shape is not None:
-            body, files, origin = same_shape
-            changed_files = tuple(p for p, d in m.files if (p, d) not in set(files))
-            if body != m.func_digest:
-                return MissReason(MissReason.FUNCTION_CHANGED, name, changed_files, origin)
-            if changed_files:
-                return MissReason(MissReason.INPUT_FILES_CHANGED, name, changed_files, origin)
-            return MissReason(MissReason.NOT_CACHED, name, (), origin)
-        body_note = "" if m.func_digest in bodies else f"; the body of {name!r} also differs from every cached result"
-        values = self._values
-        new = tuple(label for label, d in m.components if (name, label, d) not in values)
-        if new:
-            return MissReason(MissReason.ARGUMENTS_CHANGED, name, new, detail=body_note)
-        return MissReason(MissReason.NEW_COMBINATION, name, detail=body_note)
+def recorded_components(func: Callable[..., Any], args: Sequence[Any], kwargs: Dict[str, Any], *,
+                        files: Optional[List[Tuple[str, bytes]]] = None,
+                        shape_only: bool = False) -> List[Tuple[str, bytes]]:
+    """The (label, encoding) of each argument, appending (path, digest) of each input file
+    read to ``files``; with ``shape_only``, files are named by path and not read."""
+    _tls.files = files
+    _tls.shape_only = shape_only
+    try:
+        return _components(func, args, kwargs)
+    finally:
+        _tls.files = None
+        _tls.shape_only = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import threading
+from typing import Any, Callable, Dict, Tuple
 
 from parsl._base.errors import AppTimeout
 
@@ -17,20 +18,22 @@ _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 
 
-def _inject(thread_id, exc_type):
-    return _set_async_exc(ctypes.c_ulong(thread_id), ctypes.py_object(exc_type))
+def _inject(thread_id: int, exc_type: type) -> int:
+    changed: int = _set_async_exc(ctypes.c_ulong(thread_id), ctypes.py_object(exc_type))
+    return changed
 
 
-def _clear(thread_id):
+def _clear(thread_id: int) -> None:
     _set_async_exc(ctypes.c_ulong(thread_id), ctypes.py_object())
 
 
-def _run_with_walltime(func, walltime, args, kwargs):
+def _run_with_walltime(func: Callable[..., Any], walltime: float, args: Tuple[Any, ...],
+                       kwargs: Dict[str, Any]) -> Any:
     lock = threading.Lock()
     state = {"done": False, "fired": False}
     tid = threading.get_ident()
 
-    def fire():
+    def fire() -> None:
         with lock:
             if not state["done"]:
                 state["fired"] = True
@@ -55,10 +58,10 @@ def _run_with_walltime(func, walltime, args, kwargs):
     return result
 
 
-def timeout(func, walltime):
+def timeout(func: Callable[..., Any], walltime: float) -> Callable[..., Any]:
     """Wrap ``func`` so that it raises AppTimeout after ``walltime`` seconds."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         return _run_with_walltime(func, walltime, args, kwargs)
-    wrapper.__chervil_walltime__ = walltime
+    setattr(wrapper, "__chervil_walltime__", walltime)
     return wrapper

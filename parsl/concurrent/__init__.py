@@ -1,11 +1,13 @@
 """``ParslPoolExecutor``: a ``concurrent.futures.Executor`` backed by Chervil (``parsl.concurrent``)."""
 from __future__ import annotations
 
+import time
 import warnings
 from concurrent.futures import Executor
 from typing import Callable, Dict, Iterable, Iterator, List, Literal, Optional, Union
 
-from parsl.app.python import PythonApp
+from parsl._core.apps import PythonApp
+from parsl._core.dfk import DataFlowKernel
 
 
 class ParslPoolExecutor(Executor):
@@ -19,7 +21,6 @@ class ParslPoolExecutor(Executor):
         if (config is None) == (dfk is None):
             raise ValueError("ParslPoolExecutor needs exactly one of config= or dfk=")
         if config is not None:
-            from parsl.dataflow.dflow import DataFlowKernel
             self._dfk = DataFlowKernel(config)
             self._owns_dfk = True
         else:
@@ -48,7 +49,6 @@ class ParslPoolExecutor(Executor):
         futures = [app(*args) for args in zip(*iterables)]
 
         def results():
-            import time
             deadline = None if timeout is None else time.monotonic() + timeout
             for f in futures:
                 yield f.result(None if deadline is None else max(0.0, deadline - time.monotonic()))

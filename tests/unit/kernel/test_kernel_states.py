@@ -4,7 +4,7 @@ import types
 
 import pytest
 
-from parsl.dataflow import dflow
+from parsl._core.task import LEGAL, set_state
 from parsl.dataflow.states import FINAL_FAILURE_STATES, FINAL_STATES, States
 from parsl.dataflow.taskrecord import TaskRecord
 from parsl.errors import InternalConsistencyError
@@ -32,7 +32,7 @@ def test_final_state_sets():
 
 
 def _fake_kernel():
-    # _set_state only needs the counters and the (optional) monitoring observer
+    # set_state only needs the counters and the (optional) monitoring observer
     seen = []
     k = types.SimpleNamespace(task_state_counts={s: 0 for s in States}, _task_events=None,
                               _observe=lambda rec, new: seen.append((rec.id, new)))
@@ -47,7 +47,7 @@ def _walk(path):
     k, seen = _fake_kernel()
     rec = _record()
     for s in path:
-        dflow.DataFlowKernel._set_state(k, rec, s)
+        set_state(k, rec, s)
     return k, rec, seen
 
 
@@ -80,16 +80,16 @@ def test_illegal_moves_raise_and_leave_state_alone(path):
     k, seen = _fake_kernel()
     rec = _record()
     for s in path[:-1]:
-        dflow.DataFlowKernel._set_state(k, rec, s)
+        set_state(k, rec, s)
     before = rec.status
     with pytest.raises(InternalConsistencyError, match=r"Task 7: illegal state change"):
-        dflow.DataFlowKernel._set_state(k, rec, path[-1])
+        set_state(k, rec, path[-1])
     assert rec.status is before
 
 
 def test_no_move_leaves_a_final_state():
     for final in FINAL_STATES:
-        assert not dflow._LEGAL.get(final), f"{final} should be terminal"
+        assert not LEGAL.get(final), f"{final} should be terminal"
 
 
 def test_the_hubs_event_sink_gets_each_change_with_the_try_as_it_was_then():
@@ -97,9 +97,9 @@ def test_the_hubs_event_sink_gets_each_change_with_the_try_as_it_was_then():
     events = []
     k._task_events = events.extend
     rec = _record()
-    dflow.DataFlowKernel._set_state(k, rec, States.pending)
+    set_state(k, rec, States.pending)
     rec.try_id, rec.fail_count = 1, 1
-    dflow.DataFlowKernel._set_state(k, rec, States.launched)
+    set_state(k, rec, States.launched)
     assert len(events) == 12 and seen == []          # six values per change, nothing called
     assert events[0:2] == [rec, States.pending] and events[3:6] == [0, 0, None]
     assert events[6:8] == [rec, States.launched] and events[9:11] == [1, 1]
@@ -113,5 +113,5 @@ def test_an_observer_that_raises_does_not_break_the_task():
         raise RuntimeError("monitoring down")
     k._observe = broken
     rec = _record()
-    dflow.DataFlowKernel._set_state(k, rec, States.pending)
+    set_state(k, rec, States.pending)
     assert rec.status is States.pending

@@ -1,5 +1,5 @@
 """Why a call missed the cache: MemoIndex.explain over Manifests (pure, no DFK)."""
-from parsl._core.memo import Manifest, MemoIndex, MissReason, describe_call
+from parsl._core.memo_explain import Manifest, MemoIndex, MissReason, describe_call
 from parsl.data_provider.files import File
 
 
