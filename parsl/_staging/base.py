@@ -11,7 +11,7 @@ protocol (the part of the DataFlowKernel staging uses).
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Any, Callable, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from parsl._base.files import File
 
@@ -47,9 +47,9 @@ class StagingKernel(Protocol):
     def executors(self) -> Mapping[str, StagingExecutor]: ...
 
     def submit(self, func: Callable[..., Any], app_args: Sequence[Any] = (),
-               executors: Union[str, List[str]] = "all", cache: bool = False,
-               ignore_for_cache: Optional[List[str]] = None,
-               app_kwargs: Optional[dict] = None, join: bool = False) -> TaskFuture: ...
+               executors: Union[str, Sequence[str]] = "all", cache: bool = False,
+               ignore_for_cache: Optional[Sequence[str]] = None,
+               app_kwargs: Optional[Dict[str, Any]] = None, join: bool = False) -> TaskFuture: ...
 
 
 class StagingContext(Protocol):
