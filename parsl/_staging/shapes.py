@@ -33,7 +33,8 @@ def local_path_for(filename: str, working_dir: Optional[str]) -> str:
 
 def data_future(task_fut: TaskFuture, file: File) -> DataFuture:
     """A DataFuture for ``file`` that completes when the staging task ``task_fut`` does."""
-    return DataFuture(task_fut, file, tid=task_fut.tid)
+    # the kernel's task future (an AppFuture) is a concurrent.futures.Future with a task id
+    return DataFuture(cast("Future[Any]", task_fut), file, tid=task_fut.tid)
 
 
 # -- in-task wrappers ----------------------------------------------------------------------
