@@ -38,10 +38,10 @@ def start_server(root):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
             return proc, port
-        except OSError:
+        except OSError as exc:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("the benchmark's HTTP server did not start")
+                raise RuntimeError("the benchmark's HTTP server did not start") from exc
             time.sleep(0.05)
 
 
@@ -90,7 +90,8 @@ def main():
     server, port = start_server(served)
     small_urls = [f"http://127.0.0.1:{port}/s{i:05d}.dat" for i in range(args.n_small)]
     large_url = f"http://127.0.0.1:{port}/large.dat"
-    result = {"parsl_from": os.path.dirname(parsl.__file__), "executor": args.executor, "workers": args.workers, "n_small": args.n_small,
+    result = {"parsl_from": os.path.dirname(parsl.__file__), "executor": args.executor, "workers": args.workers,
+              "n_small": args.n_small,
               "small_bytes": args.small_bytes, "large_mb": args.large_mb}
     dfk = None
     try:

@@ -1,13 +1,4 @@
-"""``NoOpFileStaging``: local files need no staging."""
-from parsl.data_provider.staging import Staging
+"""``NoOpFileStaging``: local files need no staging (``parsl._staging.schemes.noop``)."""
+from parsl._staging.schemes.noop import NoOpFileStaging
 
-
-class NoOpFileStaging(Staging):
-    def can_stage_in(self, file):
-        return file.scheme == "file"
-
-    def can_stage_out(self, file):
-        return file.scheme == "file"
-
-    def __repr__(self):
-        return "NoOpFileStaging()"
+__all__ = ["NoOpFileStaging"]

@@ -4,24 +4,8 @@
 app's worker must see the same file system (the download lands in ``working_dir``).
 ``HTTPInTaskStaging`` downloads inside the app's own task, just before the app runs; no
 shared file system is needed. Certificates are verified; point ``SSL_CERT_FILE`` at a CA
-bundle for self-signed or site certificates.
+bundle for self-signed or site certificates. The scheme lives in ``parsl._staging.schemes.http``.
 """
-from __future__ import annotations
+from parsl._staging.schemes.http import HTTPInTaskStaging, HTTPSeparateTaskStaging
 
-from parsl._staging import tasks
-from parsl._staging.download import InTaskDownload, SeparateTaskDownload
-
-_SCHEMES = ("http", "https")
-
-
-class HTTPSeparateTaskStaging(SeparateTaskDownload):
-    """Stage in ``http://``/``https://`` files with a separate download task."""
-
-    schemes = _SCHEMES
-    fetch_task = tasks._http_stage_in
-
-
-class HTTPInTaskStaging(InTaskDownload):
-    """Stage in ``http://``/``https://`` files inside the app's task."""
-
-    schemes = _SCHEMES
+__all__ = ["HTTPSeparateTaskStaging", "HTTPInTaskStaging"]

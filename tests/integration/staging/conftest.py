@@ -74,8 +74,10 @@ def globus(tmp_path, monkeypatch):
     """The Globus stand-in with three endpoints, the SDK pointed at it, a fresh HOME."""
     pytest.importorskip("globus_sdk")
     import json
+
+    from parsl._staging.schemes import globus as machinery
+
     from globus_standin import DEST_EP, LOCAL_EP, PETREL_EP, GlobusStandIn
-    from parsl._staging import globus as machinery
     petrel = tmp_path / "petrel"
     dest = tmp_path / "dest-endpoint"
     petrel.mkdir()

@@ -7,12 +7,13 @@ import stat
 import pytest
 
 import parsl
-from globus_standin import DEST_EP, GOOD_CODE, LOCAL_EP, PETREL_EP
 from parsl.app.app import bash_app, python_app
 from parsl.config import Config
 from parsl.data_provider.data_manager import default_staging
 from parsl.data_provider.files import File
 from parsl.executors.threads import ThreadPoolExecutor
+
+from globus_standin import DEST_EP, GOOD_CODE, LOCAL_EP, PETREL_EP
 
 pytestmark = pytest.mark.network
 
@@ -88,7 +89,7 @@ def test_unknown_endpoint_shows_api_error(globus, globus_dfk):
 
 
 def test_waits_while_task_is_active(globus):
-    from parsl._staging.globus import get_client
+    from parsl._staging.schemes.globus import get_client
     globus.sign_in_before()
     globus.active_polls = 1
     (globus.petrel / "a.txt").write_text("a\n")
@@ -123,7 +124,7 @@ def test_cli_signs_in_and_caches_tokens(globus, monkeypatch, capsys):
     assert cli_run([]) == 0
     assert "Already authorized" in capsys.readouterr().out
     # the cached tokens work for a transfer without any prompt
-    from parsl._staging.globus import get_client
+    from parsl._staging.schemes.globus import get_client
     get_client().transfer_file(PETREL_EP, DEST_EP, "/unsorted.txt", "/~/u.txt", "globus://x/u", "in")
     assert (globus.dest / "u.txt").exists()
 
@@ -137,7 +138,7 @@ def test_cli_bad_code_reports_globus_error(globus, monkeypatch, capsys):
 
 
 def test_no_tokens_and_no_stdin_says_run_parsl_globus_auth(globus, monkeypatch):
-    from parsl._staging.globus import GlobusAuthRequired, get_client
+    from parsl._staging.schemes.globus import GlobusAuthRequired, get_client
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     with pytest.raises(GlobusAuthRequired, match="parsl-globus-auth"):
         get_client()

@@ -11,7 +11,6 @@ from parsl.data_provider.data_manager import default_staging
 from parsl.data_provider.files import File
 from parsl.data_provider.ftp import FTPInTaskStaging
 from parsl.data_provider.http import HTTPInTaskStaging
-from parsl.data_provider.zip import ZipFileStaging
 from parsl.executors.threads import ThreadPoolExecutor
 
 pytestmark = pytest.mark.network

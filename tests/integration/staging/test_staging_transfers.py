@@ -1,11 +1,11 @@
 """The transfer functions against real loopback servers (no DFK involved)."""
-import os
 import threading
 import zipfile
 
 import pytest
 
-from parsl._staging import ftp, http, zipfiles
+from parsl._staging.schemes import ftp, http
+from parsl._staging.schemes import zip as zipfiles
 
 pytestmark = pytest.mark.network
 

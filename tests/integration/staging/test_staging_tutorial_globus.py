@@ -11,6 +11,7 @@ import io
 import pytest
 
 import parsl
+
 from globus_standin import LOCAL_EP
 
 pytestmark = pytest.mark.network

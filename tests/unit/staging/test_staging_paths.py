@@ -4,14 +4,15 @@ import pickle
 
 import pytest
 
-from parsl._staging import paths, tasks
-from parsl._staging.globus import failure_reason
+from parsl._staging import registry, shapes
+from parsl._staging.schemes import ftp, globus, http, rsync, zip
+from parsl._staging.schemes.globus import failure_reason
 
 
 def test_local_path_for():
-    assert paths.local_path_for("a.txt", "/w") == os.path.join("/w", "a.txt")
-    assert paths.local_path_for("a.txt", None) == "a.txt"
-    assert paths.local_path_for("a.txt", "") == "a.txt"
+    assert shapes.local_path_for("a.txt", "/w") == os.path.join("/w", "a.txt")
+    assert shapes.local_path_for("a.txt", None) == "a.txt"
+    assert shapes.local_path_for("a.txt", "") == "a.txt"
 
 
 @pytest.mark.parametrize("path,expected", [
@@ -20,30 +21,30 @@ def test_local_path_for():
     ("rel/c.zip/d/e.zip/f", ("rel/c.zip", "d/e.zip/f")),  # the first archive wins
 ])
 def test_split_zip_path(path, expected):
-    assert paths.split_zip_path(path) == expected
+    assert zip.split_zip_path(path) == expected
 
 
 @pytest.mark.parametrize("path", ["/a/b/c.txt", "/a/b.zip", "/a/b.zip/"])
 def test_split_zip_path_rejects(path):
     with pytest.raises(ValueError, match="zip:/path/to/archive.zip/member"):
-        paths.split_zip_path(path)
+        zip.split_zip_path(path)
 
 
 def test_globus_endpoint_dir_mapping():
     # the tutorial's configuration: endpoint_path='/' and local_path='/' map paths unchanged
-    assert paths.globus_endpoint_dir("/home/u/run", "/", "/") == "/home/u/run"
+    assert globus.globus_endpoint_dir("/home/u/run", "/", "/") == "/home/u/run"
     # a collection rooted at /project, shown to Globus as /~/
-    assert paths.globus_endpoint_dir("/project/run1", "/~/", "/project") == "/~/run1"
-    assert paths.globus_endpoint_dir("/project", "/~/", "/project") == "/~/"
-    assert paths.globus_endpoint_file("/project/a/b", "f.txt", "/data", "/project") == "/data/a/b/f.txt"
+    assert globus.globus_endpoint_dir("/project/run1", "/~/", "/project") == "/~/run1"
+    assert globus.globus_endpoint_dir("/project", "/~/", "/project") == "/~/"
+    assert globus.globus_endpoint_file("/project/a/b", "f.txt", "/data", "/project") == "/data/a/b/f.txt"
     # without both settings the endpoint sees local paths as they are
-    assert paths.globus_endpoint_dir("/x/y", None, "/x") == "/x/y"
-    assert paths.globus_endpoint_dir("/x/y", "/e", None) == "/x/y"
+    assert globus.globus_endpoint_dir("/x/y", None, "/x") == "/x/y"
+    assert globus.globus_endpoint_dir("/x/y", "/e", None) == "/x/y"
 
 
 def test_globus_working_dir_outside_local_path():
     with pytest.raises(ValueError, match="not inside local_path '/project'"):
-        paths.globus_endpoint_dir("/projectX/run", "/", "/project")
+        globus.globus_endpoint_dir("/projectX/run", "/", "/project")
 
 
 @pytest.mark.parametrize("netloc,expected", [
@@ -54,7 +55,7 @@ def test_globus_working_dir_outside_local_path():
     ("[::1]:2121", ("::1", 2121, "anonymous", "anonymous@")),
 ])
 def test_ftp_parts(netloc, expected):
-    assert paths.ftp_parts(netloc) == expected
+    assert ftp.ftp_parts(netloc) == expected
 
 
 def test_globus_failure_reason_uses_globus_words():
@@ -74,10 +75,10 @@ def test_wrappers_pickle_and_keep_name(tmp_path):
     from parsl.data_provider.files import File
     f = File("http://example.invalid/a.txt")
     f.local_path = str(tmp_path / "a.txt")
-    w = tasks.StageInThenRun(_double, f, str(tmp_path))
+    w = shapes.StageInThenRun(_double, f, str(tmp_path), http.fetch)
     w2 = pickle.loads(pickle.dumps(w))
-    assert w2.__name__ == "_double" and w2.file.local_path == f.local_path
-    r = tasks.RunThenRsyncOut(_double, "file:///x", "h:/x", "/l/x", None)
+    assert w2.__name__ == "_double" and w2.file.local_path == f.local_path and w2.fetch is http.fetch
+    r = rsync.RunThenRsyncOut(_double, "file:///x", "h:/x", "/l/x", None)
     r2 = pickle.loads(pickle.dumps(r))
     assert (r2.remote, r2.local_path, r2.__name__) == ("h:/x", "/l/x", "_double")
 
@@ -85,13 +86,13 @@ def test_wrappers_pickle_and_keep_name(tmp_path):
 def test_fetch_rejects_unknown_scheme():
     from parsl.data_provider.files import File
     with pytest.raises(ValueError, match="no fetch for scheme 'gopher'"):
-        tasks.fetch(File("gopher://h/x"))
+        registry.fetch(File("gopher://h/x"))
 
 
 def test_nested_wrappers_run_in_order(tmp_path):
     calls = []
 
-    class Probe(tasks.RsyncInThenRun):
+    class Probe(rsync.RsyncInThenRun):
         def __call__(self, *a, **k):
             calls.append(self.url)
             return self.func(*a, **k)

@@ -1,4 +1,9 @@
-"""Globus Transfer: sign in once, cache the tokens, submit a transfer and wait for it.
+"""Globus (``globus://<endpoint uuid>/<path>``): sign-in, transfers, tasks, ``GlobusStaging``.
+
+Files are moved by Globus Transfer between their endpoint and the endpoint that serves the
+executor's ``working_dir`` (``GlobusStaging(endpoint_uuid, endpoint_path, local_path)``).
+Transfers run as tasks on the DFK's internal executor in the submitting process: they only
+talk to Globus, and the data goes straight from endpoint to endpoint.
 
 ``globus-sdk`` is an optional extra and is imported only here, only when a Globus file is
 actually staged (``import parsl`` never pays for it).
@@ -6,19 +11,27 @@ actually staged (``import parsl`` never pays for it).
 Tokens live in ``~/.parsl/.globus.json`` (mode 0600) as the SDK's ``by_resource_server``
 mapping, and are refreshed by the SDK when they expire; every refresh is written back.
 Sign-in is Globus's native-app flow for Parsl's registered client: print a URL, read the
-code the user pastes back. ``parsl-globus-auth`` does this ahead of time. Service URLs can be
-redirected with the SDK's own ``GLOBUS_SDK_SERVICE_URL_TRANSFER``/``..._AUTH`` variables
-(the test suite points them at a local stand-in of the Transfer and Auth APIs).
+code the user pastes back. ``parsl-globus-auth`` (:func:`cli_run`) does this ahead of time.
+Service URLs can be redirected with the SDK's own ``GLOBUS_SDK_SERVICE_URL_TRANSFER``/
+``..._AUTH`` variables (the test suite points them at a local stand-in of the Transfer and
+Auth APIs).
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import posixpath
+import sys
 import threading
-from typing import Callable, Dict, Optional
+from concurrent.futures import Future
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from parsl._base.errors import OptionalModuleMissing
+from parsl._base.files import File
+from parsl._staging.base import INTERNAL_EXECUTOR, Staging, StagingContext, StagingFuture
+from parsl._staging.registry import Transfer, register
+from parsl._staging.shapes import data_future
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +60,9 @@ def token_file() -> str:
     return os.path.join(os.path.expanduser("~"), ".parsl", ".globus.json")
 
 
-def _sdk():
+def _sdk() -> Any:
     try:
-        import globus_sdk
+        import globus_sdk  # deferred: an optional extra, imported only when Globus is used
     except ImportError as exc:
         raise OptionalModuleMissing(["globus_sdk"], "Globus staging needs globus-sdk: "
                                     "pip install 'chervil[globus]'") from exc
@@ -111,8 +124,9 @@ def sign_in(ask: Callable[[str], str] = input, out: Callable[[str], None] = prin
     return tokens
 
 
-def _api_message(exc) -> str:
+def _api_message(exc: Exception) -> str:
     """Globus's own words for an API error: status, code and message."""
+    # getattr: a GlobusAPIError of any SDK version (fields have come and gone across releases)
     parts = [str(getattr(exc, "http_status", "")), getattr(exc, "code", None), getattr(exc, "message", None)]
     return " ".join(str(p) for p in parts if p) or repr(exc)
 
@@ -215,3 +229,145 @@ def reset_client() -> None:
     global _client
     with _client_lock:
         _client = None
+
+
+def get_globus() -> GlobusClient:
+    """The process's authorized Globus client (signs in on first use). It has
+    ``transfer_client`` and ``transfer_file(src_ep, dst_ep, src_path, dst_path, url, direction)``."""
+    return get_client()
+
+
+# -- paths (pure) ----------------------------------------------------------------------------
+
+def globus_endpoint_dir(working_dir: str, endpoint_path: Optional[str],
+                        local_path: Optional[str]) -> str:
+    """The directory, as the Globus endpoint names it, that holds ``working_dir``.
+
+    With both ``endpoint_path`` and ``local_path`` given, the endpoint exposes ``local_path``
+    at ``endpoint_path``, so ``working_dir`` (which must lie under ``local_path``) appears at
+    ``endpoint_path`` + its path relative to ``local_path``. Otherwise the endpoint is taken
+    to see the file system as it is, and the directory is ``working_dir`` itself.
+    """
+    if endpoint_path is None or local_path is None:
+        return working_dir
+    wd = os.path.normpath(os.path.abspath(working_dir))
+    lp = os.path.normpath(os.path.abspath(local_path))
+    if os.path.commonpath([wd, lp]) != lp:
+        raise ValueError(
+            f"GlobusStaging: the executor's working_dir {working_dir!r} is not inside "
+            f"local_path {local_path!r}; the endpoint can only reach files under local_path. "
+            "Set working_dir to a directory under local_path (or fix local_path/endpoint_path).")
+    rel = os.path.relpath(wd, lp)
+    if rel == ".":
+        return endpoint_path
+    return posixpath.join(endpoint_path, rel.replace(os.sep, "/"))
+
+
+def globus_endpoint_file(working_dir: str, filename: str, endpoint_path: Optional[str],
+                         local_path: Optional[str]) -> str:
+    """The endpoint path of ``filename`` staged into ``working_dir``."""
+    return posixpath.join(globus_endpoint_dir(working_dir, endpoint_path, local_path), filename)
+
+
+# -- the separate tasks (monitoring shows these names) ----------------------------------------
+
+def _stage_in_transfer(src_ep: str, src_path: str, dst_ep: str, dst_path: str, url: str,
+                       parent_fut: Any = None, outputs: Sequence[File] = (),
+                       _parsl_staging_inhibit: bool = True) -> None:
+    get_client().transfer_file(src_ep, dst_ep, src_path, dst_path, url, "in")
+
+
+def _stage_out_transfer(src_ep: str, src_path: str, dst_ep: str, dst_path: str, url: str,
+                        parent_fut: Any = None, inputs: Sequence[File] = (),
+                        _parsl_staging_inhibit: bool = True) -> None:
+    get_client().transfer_file(src_ep, dst_ep, src_path, dst_path, url, "out")
+
+
+# -- the provider ------------------------------------------------------------------------------
+
+class GlobusStaging(Staging):
+    """Stage ``globus://`` files through the Globus endpoint ``endpoint_uuid``.
+
+    ``endpoint_path``/``local_path``: the endpoint shows local directory ``local_path`` as
+    ``endpoint_path`` (e.g. a guest collection rooted somewhere). Without them the endpoint is
+    taken to see local paths unchanged. The executor must set ``working_dir`` (under
+    ``local_path``); staged files are placed there.
+    """
+
+    def __init__(self, endpoint_uuid: str, endpoint_path: Optional[str] = None,
+                 local_path: Optional[str] = None):
+        if not isinstance(endpoint_uuid, str) or not endpoint_uuid:
+            raise ValueError(f"GlobusStaging(endpoint_uuid=...) needs the id of the Globus endpoint "
+                             f"that serves the executor's working_dir; got {endpoint_uuid!r}")
+        self.endpoint_uuid = endpoint_uuid
+        self.endpoint_path = endpoint_path
+        self.local_path = local_path
+
+    def can_stage_in(self, file: File) -> bool:
+        return file.scheme == "globus"
+
+    def can_stage_out(self, file: File) -> bool:
+        return file.scheme == "globus"
+
+    def _place(self, dm: StagingContext, executor: str, file: File) -> str:
+        """Set ``file.local_path`` and return the file's path as our endpoint names it."""
+        label, _ = dm.executor(executor)
+        working_dir = dm.working_dir(executor)
+        if not working_dir:
+            raise ValueError(f"GlobusStaging needs a working_dir on executor {label!r} (the directory "
+                             "the Globus endpoint writes into): set working_dir=... on the executor")
+        file.local_path = os.path.join(working_dir, file.filename)
+        # sign in now, in the caller's thread, so that a first-time prompt appears at the
+        # app call rather than inside a background task
+        get_client()
+        return globus_endpoint_file(working_dir, file.filename, self.endpoint_path, self.local_path)
+
+    def stage_in(self, dm: StagingContext, executor: str, file: File,
+                 parent_fut: Optional[Future]) -> Optional[StagingFuture]:
+        endpoint_file = self._place(dm, executor, file)
+        fut = dm.submit_task(_stage_in_transfer, INTERNAL_EXECUTOR, file.netloc, file.path,
+                             self.endpoint_uuid, endpoint_file, file.url, outputs=[file],
+                             _parsl_staging_inhibit=True, parent_fut=parent_fut)
+        return data_future(fut, file)
+
+    def stage_out(self, dm: StagingContext, executor: str, file: File,
+                  app_fu: Future) -> Optional[StagingFuture]:
+        endpoint_file = self._place(dm, executor, file)
+        return dm.submit_task(_stage_out_transfer, INTERNAL_EXECUTOR, self.endpoint_uuid,
+                              endpoint_file, file.netloc, file.path, file.url, inputs=[file],
+                              _parsl_staging_inhibit=True, parent_fut=app_fu)
+
+    def __repr__(self) -> str:
+        return (f"GlobusStaging(endpoint_uuid={self.endpoint_uuid!r}, "
+                f"endpoint_path={self.endpoint_path!r}, local_path={self.local_path!r})")
+
+
+# -- parsl-globus-auth -------------------------------------------------------------------------
+
+def cli_run(argv: Optional[List[str]] = None) -> int:
+    """``parsl-globus-auth``: sign in to Globus now so that later runs need no prompt."""
+    import argparse  # deferred: only the command line needs it
+    parser = argparse.ArgumentParser(
+        prog="parsl-globus-auth",
+        description="Authorize Parsl to use Globus Transfer on your behalf. Tokens are kept in "
+                    f"{token_file()} and refreshed automatically.")
+    parser.add_argument("--force", action="store_true",
+                        help="sign in again even if tokens are already cached")
+    args = parser.parse_args(argv)
+    print("Parsl Globus command-line authorizer")
+    if load_tokens() is not None and not args.force:
+        print(f"Already authorized: tokens are cached in {token_file()} (use --force to sign in again)")
+        return 0
+    try:
+        sign_in()
+    except GlobusAuthRequired as exc:
+        print(f"Authorization failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Authorization complete; tokens saved in {token_file()}")
+    return 0
+
+
+GlobusStaging.__module__ = GlobusTransferError.__module__ = "parsl.data_provider.globus"
+
+# The transfers need the provider's endpoints, so only the separate tasks are registered.
+register(("globus",), Transfer(stage_in_task=_stage_in_transfer, stage_out_task=_stage_out_transfer))
