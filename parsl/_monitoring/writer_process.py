@@ -37,7 +37,8 @@ class WriterProcessClient:
 
     def __init__(self, url: str, run_id: str, in_process_executors=(), log_path: Optional[str] = None):
         r, self._w = os.pipe()
-        self._ready_r, ready_w = os.pipe()
+        ready_r, ready_w = os.pipe()
+        self._ready_r: Optional[int] = ready_r
         cfg = {"fd": r, "ready_fd": ready_w, "url": url, "run_id": run_id,
                "in_process": list(in_process_executors), "log": log_path}
         self.proc = subprocess.Popen([sys.executable, "-m", "parsl._monitoring.writer_process", json.dumps(cfg)],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import resource
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Literal, Optional, Union
 
 import psutil
 
@@ -184,7 +184,8 @@ class ProcessTreeSampler:
         self.proc = psutil.Process(self.pid)
         self._children: Dict[int, psutil.Process] = {}
 
-    _fast: Optional[_ProcSelfReader] = None
+    #: the Linux fast path: None until first tried, False where it is not available
+    _fast: Union[_ProcSelfReader, None, Literal[False]] = None
 
     def read(self) -> dict:
         if self._fast is None and self._fast is not False:

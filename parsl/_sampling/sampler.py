@@ -41,7 +41,7 @@ import psutil
 
 from parsl._base.message_type import MessageType
 from parsl._sampling import records
-from parsl._sampling.proc import ProcessTreeSampler
+from parsl._sampling.proc import ProcessTreeSampler, _ProcSelfReader
 
 _pack_end = records.pack_task_end
 NO_SAMPLE = records.NO_SAMPLE
@@ -173,7 +173,7 @@ class TaskResourceMonitor:
         self._last = self.sampler.read()
         # CPU-only end samples read getrusage/times, which describe this process only.
         fast = self.sampler._fast
-        self._cpu_only_ok = bool(fast) and fast._own
+        self._cpu_only_ok = isinstance(fast, _ProcSelfReader) and fast._own
         t = os.times()
         self._children_cpu = (t[2], t[3])
         #: the running task (``running_task``) or None; set and cleared by the worker only

@@ -59,7 +59,11 @@ class _NotStarted(MonitoringSink):
     def send(self, message_type, payload) -> None:
         raise RuntimeError("MonitoringHub.send() called before start()")
 
-    worker_batch = task_ends = send
+    def worker_batch(self, executor_label: str, data: bytes) -> None:
+        self.send(None, {})
+
+    def task_ends(self, executor_label: str, data: bytes) -> None:
+        self.send(None, {})
 
 
 _NOT_STARTED = _NotStarted()
@@ -116,7 +120,7 @@ class MonitoringHub(MonitoringHubBase):
 
         self.run_id: Optional[str] = None
         self.url: Optional[str] = None
-        self.router = None
+        self.router: Optional[MonitoringRouter] = None
         self._sink: MonitoringSink = _NOT_STARTED
         self._events: Optional[Callable[[TaskEvent], None]] = None
         self._radio_receivers: list = []
@@ -125,12 +129,12 @@ class MonitoringHub(MonitoringHubBase):
         #: before issue 13; remove once the kernel calls the interface
         self.task_events: Optional[Callable[[TaskEvent], None]] = None
         self._dfk = None
-        self._progress_view = None
+        self._progress_view: Optional[ProgressView] = None
         self._started = False
         self._closed = False
         self._close_lock = threading.Lock()
         self._radio_lock = threading.Lock()
-        self._radio_queue = None        # see resource_msgs: made on first use
+        self._radio_queue: Any = None        # see resource_msgs: made on first use
         self._radio_thread: Optional[threading.Thread] = None
 
     def __repr__(self):
@@ -287,7 +291,7 @@ class MonitoringHub(MonitoringHubBase):
     def _close_radio_queue(self) -> None:
         with self._radio_lock:
             q, thread = self._radio_queue, self._radio_thread
-        if q is None:
+        if q is None or thread is None:      # (made together in resource_msgs)
             return
         q.put(_RADIO_QUEUE_END)
         thread.join(60)
@@ -315,7 +319,8 @@ class MonitoringHub(MonitoringHubBase):
         self._sink.send(MessageType.WORKFLOW_INFO, {
             "run_id": self.run_id, "time_completed": now,
             "workflow_duration": (now - self._time_began).total_seconds()})
-        self.router.close()      # drains the queue; the writer process writes the rest and exits
+        if self.router is not None:      # (set whenever _started is)
+            self.router.close()      # drains the queue; the writer process writes the rest and exits
         if self._progress_view is not None:
             self._progress_view.close()
 

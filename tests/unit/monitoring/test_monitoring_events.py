@@ -1,6 +1,5 @@
 """BatchBuilder: events in, merged rows out (pure, no threads)."""
 import datetime
-import pickle
 import time
 
 from monitoring_fakes import FakeFuture, FakeRecord
