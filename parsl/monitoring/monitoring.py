@@ -33,14 +33,15 @@ import sys
 import threading
 import time
 import warnings
-from typing import Any, Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from parsl._base.errors import ConfigurationError, OptionalModuleMissing
 from parsl._base.message_type import MessageType
 from parsl._base.monitoring_sink import MonitoringHubBase, MonitoringSink, TaskEvent
-from parsl._monitoring.progress import ProgressView
-from parsl._monitoring.router import MonitoringRouter
-from parsl._monitoring.writer_process import WriterProcessClient
+
+if TYPE_CHECKING:
+    from parsl._monitoring.progress import ProgressView
+    from parsl._monitoring.router import MonitoringRouter
 
 logger = logging.getLogger("parsl.monitoring")
 
@@ -120,7 +121,7 @@ class MonitoringHub(MonitoringHubBase):
 
         self.run_id: Optional[str] = None
         self.url: Optional[str] = None
-        self.router: Optional[MonitoringRouter] = None
+        self.router: Optional["MonitoringRouter"] = None
         self._sink: MonitoringSink = _NOT_STARTED
         self._events: Optional[Callable[[TaskEvent], None]] = None
         self._radio_receivers: list = []
@@ -129,7 +130,7 @@ class MonitoringHub(MonitoringHubBase):
         #: before issue 13; remove once the kernel calls the interface
         self.task_events: Optional[Callable[[TaskEvent], None]] = None
         self._dfk = None
-        self._progress_view: Optional[ProgressView] = None
+        self._progress_view: Optional["ProgressView"] = None
         self._started = False
         self._closed = False
         self._close_lock = threading.Lock()
@@ -159,6 +160,10 @@ class MonitoringHub(MonitoringHubBase):
         if importlib.util.find_spec("sqlalchemy") is None:
             raise OptionalModuleMissing(["sqlalchemy"], "monitoring needs SQLAlchemy; install it with: "
                                         "pip install 'chervil[monitoring]'")
+        # Deferred (start-up cost, ~10 ms): every HTEX executor imports this module (its
+        # default radio lives in parsl.monitoring), and without a hub none of this runs.
+        from parsl._monitoring.router import MonitoringRouter
+        from parsl._monitoring.writer_process import WriterProcessClient
         self._dfk = dfk
         self.run_id = run_id or getattr(dfk, "run_id", None) or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = self._run_dir = run_dir or getattr(dfk, "run_dir", None)
@@ -207,6 +212,7 @@ class MonitoringHub(MonitoringHubBase):
             "rundir": os.path.abspath(run_dir) if run_dir else None,
             "tasks_failed_count": 0, "tasks_completed_count": 0})
         if self.progress:
+            from parsl._monitoring.progress import ProgressView   # deferred: optional view
             self._progress_view = ProgressView(self.task_counts, stream=sys.stderr)
             self._progress_view.start()
         logger.debug("Monitoring to %s (run %s)", url, self.run_id)
