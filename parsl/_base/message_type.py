@@ -8,7 +8,7 @@ What senders put in each kind (``run_id`` is filled in by the hub if absent):
 
 * ``TASK_INFO`` - sent by the hub itself from ``task_state_changed``; other code need not.
 * ``RESOURCE_INFO`` - one resource sample of a try: ``task_id, try_id, timestamp,
-  resource_monitoring_interval, psutil_process_*`` (see ``parsl._monitoring.resources``).
+  resource_monitoring_interval, psutil_process_*`` (see ``parsl._sampling.sampler``).
 * ``WORKFLOW_INFO`` - sent by the hub itself.
 * ``NODE_INFO`` - a manager's registration/heartbeat/loss: ``hostname, uid, block_id,
   cpu_count, total_memory, active, worker_count, python_v, timestamp, last_heartbeat``.

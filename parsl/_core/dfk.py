@@ -29,6 +29,7 @@ from parsl._core.arguments import DataStager
 from parsl._core.launch import TaskEngine
 from parsl._core.logs import set_file_logger
 from parsl._core.rundirs import make_rundir
+from parsl._base.monitoring_sink import MonitoringHubBase
 from parsl._core.task import AppFuture, StateEvent, TaskRecord
 from parsl._executors.base import ParslExecutor
 from parsl._executors.blocks import BlockProviderExecutor
@@ -89,7 +90,6 @@ class DataFlowKernel(TaskEngine):
         self.monitoring: Any = config.monitoring
         self._observe: Optional[Callable[[TaskRecord, States], None]] = None
         self._task_events: Optional[Callable[[StateEvent], None]] = None
-        self._radio_receivers: List[Any] = []
         self.job_status_poller: Optional[JobStatusPoller] = None
         self._reaper: Optional[threading.Thread] = None
         self.workflow_name = self._find_workflow_name()
@@ -116,29 +116,17 @@ class DataFlowKernel(TaskEngine):
             self.memoizer.start(dfk=self, run_dir=self.run_dir, config_run_dir=config.run_dir)
         if self.monitoring is not None:
             self.monitoring.start(self)
-            # Chervil's hub takes state changes as one list.extend of a fixed-layout event
-            # (three per task: no Python-level call on the task's path); others are called.
-            self._task_events = getattr(self.monitoring, "task_events", None)
-            if self._task_events is None:
+            if isinstance(self.monitoring, MonitoringHubBase):
+                # Chervil's hub takes state changes as one list.extend of a fixed-layout
+                # event (three per task: no Python-level call on the task's path).
+                self._task_events = self.monitoring.task_event_writer()
+            else:   # a hub of another make: Parsl's per-change call
                 self._observe = self.monitoring.task_state_changed
         self.job_status_poller = JobStatusPoller(strategy=config.strategy,
                                                  strategy_period=config.strategy_period,
                                                  max_idletime=config.max_idletime)
         internal = ThreadPoolExecutor(label=INTERNAL_LABEL, max_threads=config.internal_tasks_max_threads)
         self.add_executors(list(config.executors) + [internal])
-
-    def _start_radio(self, ex: ParslExecutor) -> None:
-        """The receiver of the executor's ``remote_monitoring_radio``, listening until cleanup
-        (Chervil's executors report without one; see ``parsl.monitoring.radios``)."""
-        radio = getattr(ex, "remote_monitoring_radio", None)
-        create = getattr(radio, "create_receiver", None)
-        if create is None or getattr(radio, "in_band", False):
-            return     # HTEXRadio: the executor itself carries the messages
-        try:
-            queue = self.monitoring.resource_msgs
-        except (AttributeError, RuntimeError):
-            return
-        self._radio_receivers.append(create(run_dir=self.run_dir, resource_msgs=queue))
 
     def _find_workflow_name(self) -> str:
         name = getattr(self.monitoring, "workflow_name", None)
@@ -166,9 +154,10 @@ class DataFlowKernel(TaskEngine):
                 ex.run_id = self.run_id
                 ex.run_dir = self.run_dir
                 ex.dfk = self  # type: ignore[assignment]  # the base class declares it None until set
-                if self.monitoring is not None:
+                if isinstance(self.monitoring, MonitoringHubBase):
+                    self.monitoring.attach_executor(ex)    # its sink, and its radio's receiver
+                elif self.monitoring is not None:
                     ex.monitoring_messages = self.monitoring.send
-                    self._start_radio(ex)
                 provider = getattr(ex, "provider", None)  # third-party executors may have one too
                 if provider is not None:
                     script_dir = os.path.join(self.run_dir, "submit_scripts")
@@ -236,8 +225,6 @@ class DataFlowKernel(TaskEngine):
         internal = self.executors.get(INTERNAL_LABEL)
         if internal is not None:
             _quietly(internal.shutdown, "shutting down the internal executor")
-        for receiver in self._radio_receivers:
-            _quietly(receiver.shutdown, "shutting down a monitoring radio")
         if self.monitoring is not None:
             _quietly(self.monitoring.close, "closing monitoring")
         atexit.unregister(self._atexit_cleanup)

@@ -44,7 +44,8 @@ LEGAL: Dict[Optional[States], FrozenSet[States]] = {
     States.joining: frozenset({States.exec_done, States.failed}),
 }
 
-#: A state change as the monitoring hub's event sink takes it (one ``list.extend``, no call).
+#: A state change as the monitoring hub takes it (one ``list.extend``, no call): the kernel's
+#: typed view of ``parsl._base.monitoring_sink.TaskEvent``.
 StateEvent = Tuple["TaskRecord", States, float, int, int, Any]
 
 

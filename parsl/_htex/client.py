@@ -35,7 +35,8 @@ from parsl._htex.matching import choose_blocks_to_scale_in
 from parsl._htex.protocol import TASK_END_SIZE
 from parsl._htex.selectors import ManagerSelector
 from parsl._htex.settings import HTEXSettings, LaunchContext
-from parsl._monitoring.task_end import WORKER_HELLO
+from parsl._sampling.adapter import as_sink
+from parsl._sampling.records import join_frames
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ class HTEXClient(BlockProviderExecutor):
     def _resource_monitoring_interval(self) -> Optional[float]:
         # With a MonitoringHub, workers report each task's start and end, and sample its
         # resources unless resource monitoring is off (-1: reports only; see
-        # parsl._monitoring.resources).  No hub: None (workers report nothing).
+        # parsl._sampling.sampler).  No hub: None (workers report nothing).
         if self.monitoring_messages is None:
             return None
         # getattr: the DFK and its hub are the kernel's; an executor may run without either.
@@ -291,52 +292,36 @@ class HTEXClient(BlockProviderExecutor):
         if sink is not None:
             sink(MessageType.NODE_INFO, info)
 
+    #: the MonitoringSink made for a plain-callable ``monitoring_messages`` (see _sink)
+    _adapted_sink = None
+
+    def _sink(self):
+        """``monitoring_messages`` as a ``MonitoringSink`` (None when monitoring is off).
+        The hub's is one already; a plain callable (Parsl's form) is wrapped, once."""
+        sink = as_sink(self.monitoring_messages, self._adapted_sink)
+        if sink is not self.monitoring_messages:
+            self._adapted_sink = sink
+        return sink
+
     def _forward_task_ends(self, blob: bytes) -> None:
-        sink = self.monitoring_messages
+        sink = self._sink()
         if sink is None:
             return
         try:
-            # Chervil's MonitoringHub passes the packed records to its writer process as
-            # they are; any other sink gets Parsl's WORKER_TASK_INFO messages.
-            task_ends = getattr(sink, "task_ends", None)
-            if task_ends is not None:
-                task_ends(self.label, blob)
-                return
-            for message_type, body in self._task_end_reader().messages(blob, self.label):
-                sink(message_type, body)
+            sink.task_ends(self.label, blob)
         except Exception:
             logger.exception("forwarding end-of-task monitoring records failed")
 
-    def _task_end_reader(self):
-        reader = getattr(self, "_task_end_reader_obj", None)
-        if reader is None:
-            from parsl._monitoring.task_end import TaskEndReader
-            reader = self._task_end_reader_obj = TaskEndReader()
-        return reader
-
     def _forward_monitoring(self, outcome, payload) -> None:
-        sink = self.monitoring_messages
+        sink = self._sink()
         if sink is None:
             return
         try:
-            if outcome == protocol.OUTCOME_MONITORING_BATCH:
-                # Chervil's MonitoringHub takes the batch unopened (its writer process
-                # unpickles it): no per-message work on this process's GIL.
-                encoded = getattr(sink, "encoded_batch", None)
-                if encoded is not None:
-                    encoded(self.label, bytes(payload))
-                    return
-                messages = protocol.split_monitoring_batch(payload)
-            else:
-                messages = (payload,)
-            for m in messages:
-                message_type, body = pickle.loads(m)
-                if message_type == WORKER_HELLO:
-                    self._task_end_reader().hello(body)    # Chervil's own: not a Parsl message
-                    continue
-                if isinstance(body, dict):
-                    body.setdefault("executor_label", self.label)   # workers know only their task ids
-                sink(message_type, body)
+            # The hub takes the batch unopened (its writer process opens it): no
+            # per-message work on this process's GIL.
+            if outcome != protocol.OUTCOME_MONITORING_BATCH:
+                payload = join_frames((payload,))     # a lone message: a batch of one
+            sink.worker_batch(self.label, bytes(payload))
         except Exception:
             logger.exception("forwarding a monitoring message failed")
 

@@ -14,14 +14,16 @@ Links and who owns each end:
 
 Task record:    ``task_id:u64le | len(func):u32le | func bytes | argument bytes``
 Result record:  ``task_id:u64le | outcome:u8 | pickled value``
+Monitoring record (task id 0, ``OUTCOME_MONITORING``): ``0:u64le | 2:u8 | message``
 Monitoring batch (a result record with task id 0 and ``OUTCOME_MONITORING_BATCH``):
-                ``0:u64le | 3:u8 | (len:u32le | pickled (message_type, payload))*``
-Result with its end-of-task monitoring record (only with monitoring on; outcome ORed with
+                ``0:u64le | 3:u8 | (len:u32le | message)*``
+Result with its end-of-task monitoring blob (only with monitoring on; outcome ORed with
 ``OUTCOME_TASK_END_FLAG``):
-                ``task_id:u64le | outcome|4:u8 | task-end struct | pickled value``
-                (``parsl._monitoring.task_end.TASK_END``: fixed size, so no length).  It rides
-                in the result, so it costs the manager nothing and can never arrive after
-                the result it describes.
+                ``task_id:u64le | outcome|4:u8 | blob of TASK_END_SIZE bytes | pickled value``
+                It rides in the result, so it costs the manager nothing and can never
+                arrive after the result it describes.
+HTEX never opens a monitoring message or blob: their format, the batch framing and the
+blob's size belong to ``parsl._sampling.records``.
 Registration:   ``[REGISTER, JSON object]`` (``Registration``); the version fields come
                 first and are read before anything else, so a manager of another version
                 is refused with a message naming the difference (never unpickled).
@@ -42,7 +44,7 @@ import sys
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from parsl._base.version import VERSION
-from parsl._monitoring import task_end as _task_end
+from parsl._sampling.records import TASK_END_SIZE, join_frames, split_frames
 
 #: Bumped whenever a message layout changes; checked at registration.
 #: 4: registration as JSON (was a pickle); lane framing and worker configuration here.
@@ -75,15 +77,14 @@ LANE_ACK = b"A"
 # --- result outcomes -------------------------------------------------------------------
 OUTCOME_RESULT = 0      # pickled return value
 OUTCOME_EXCEPTION = 1   # pickled RemoteExceptionWrapper
-OUTCOME_MONITORING = 2  # pickled (message_type, payload); not a task completion
+OUTCOME_MONITORING = 2  # one monitoring message (opaque); not a task completion
 #: Many monitoring messages in one record: the manager coalesces its workers' messages so
 #: the user process handles one opaque record per upstream batch, never one per message
 #: (it hands the bytes to the monitoring writer process unopened).
 OUTCOME_MONITORING_BATCH = 3
 #: ORed into OUTCOME_RESULT/OUTCOME_EXCEPTION: the payload starts with the task's
-#: end-of-task monitoring struct (TASK_END_SIZE bytes).
+#: end-of-task monitoring blob (TASK_END_SIZE bytes).
 OUTCOME_TASK_END_FLAG = 4
-TASK_END_SIZE = _task_end.SIZE
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
@@ -142,25 +143,12 @@ def is_monitoring(record: Buffer) -> bool:
 def monitoring_batch(records: Iterable[bytes]) -> bytes:
     """One record carrying the payloads of many ``OUTCOME_MONITORING`` records (only those)."""
     head = _RESULT_HEAD.size
-    pack = _U32.pack
-    parts = [_RESULT_HEAD.pack(0, OUTCOME_MONITORING_BATCH)]
-    for r in records:
-        parts.append(pack(len(r) - head))
-        parts.append(r[head:])
-    return b"".join(parts)
+    return _RESULT_HEAD.pack(0, OUTCOME_MONITORING_BATCH) + join_frames(memoryview(r)[head:] for r in records)
 
 
 def split_monitoring_batch(payload: Buffer) -> List[memoryview]:
-    """The pickled ``(message_type, payload)`` messages in a monitoring batch's payload."""
-    view = memoryview(payload)
-    out = []
-    pos, end = 0, len(view)
-    while pos + 4 <= end:
-        (n,) = _U32.unpack_from(view, pos)
-        pos += 4
-        out.append(view[pos:pos + n])
-        pos += n
-    return out
+    """The monitoring messages in a monitoring batch's payload."""
+    return split_frames(payload)
 
 
 # --- ZMQ messages ----------------------------------------------------------------------

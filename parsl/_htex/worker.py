@@ -24,6 +24,7 @@ from parsl._base.errors import SerializationError
 from parsl._base.remote import RemoteExceptionWrapper
 from parsl._htex import protocol
 from parsl._htex.protocol import WorkerConfig
+from parsl._sampling.records import encode_message
 
 logger = logging.getLogger("parsl.htex.worker")
 
@@ -42,8 +43,7 @@ def send_monitoring(message_type, payload) -> None:
     """
     if _result_file is None:
         return
-    record = protocol.encode_value(0, protocol.OUTCOME_MONITORING, (message_type, payload))
-    _write_record(record)
+    _write_record(protocol.encode_result(0, protocol.OUTCOME_MONITORING, encode_message(message_type, payload)))
 
 
 def _write_record(record: bytes) -> None:
@@ -155,7 +155,8 @@ def run(config: WorkerConfig) -> None:
     monitor = None
     if config.resource_monitoring_interval is not None:
         # Monitoring's per-worker sampler: a thread here, never a process per task.
-        from parsl._monitoring.resources import TaskResourceMonitor
+        # Deferred: it loads psutil, which a worker without monitoring does not need.
+        from parsl._sampling.sampler import TaskResourceMonitor
         # A negative interval: resource monitoring is off, but tasks' start and end are
         # still reported (as Parsl records "running"/"running_ended" either way).
         interval = config.resource_monitoring_interval

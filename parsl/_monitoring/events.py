@@ -1,25 +1,27 @@
 """Turning monitoring events into database rows, in the writer process (pure: no
 threads, no I/O).
 
-``BatchBuilder`` folds wire items (``wire.compact_events``'s, cut by ``wire.split_wire``)
-into rows, already as tuples in the tables' column order with timestamps as the text
-SQLite stores, merging the rows of one task (and of one try) so that a task seen start
-to end within one batch is one row write, not five.  ``BatchBuilder.add`` also takes hub
-items directly (``wire`` documents them), for tests and in-process use.
+``BatchBuilder`` folds chunk items (``parsl._sampling.records`` defines them; the router
+makes them with ``compact.compact_events``, the writer cuts them with
+``records.decode_chunk``) into rows, already as tuples in the tables' column order with
+timestamps as the text SQLite stores, merging the rows of one task (and of one try) so
+that a task seen start to end within one batch is one row write, not five.
+``BatchBuilder.add`` also takes queued events directly (``compact`` documents them) and
+Parsl's ``(MessageType, payload)`` pairs, for tests and in-process use.
 """
 from __future__ import annotations
 
 import datetime
-import pickle
 import time
 from typing import Dict, Iterable, List, Optional
 
-from parsl._monitoring import task_end as _te
-from parsl._monitoring.wire import (ENCODED_EVENT, TASK_ENDS_EVENT, TASK_EVENT, W_ENCODED, W_ENDED, W_LAUNCHED,
-                                    W_MSG, W_PENDING, W_STATE, W_TASK_ENDS, _FILE_KWARGS, compact, state_name)
-from parsl._monitoring.wire import dependency_ids  # noqa: F401  (re-exported)
-from parsl._monitoring.db import FIRST_WINS, TABLES, Batch, table_columns
 from parsl._base.message_type import MessageType
+from parsl._monitoring.compact import compact, state_name
+from parsl._monitoring.compact import dependency_ids  # noqa: F401  (re-exported)
+from parsl._monitoring.db import FIRST_WINS, TABLES, Batch, table_columns
+from parsl._sampling import records as _rec
+from parsl._sampling.records import FILE_KWARGS as _FILE_KWARGS
+from parsl._sampling.records import Kind
 
 SUCCESS_STATES = frozenset({"exec_done", "memo_done"})
 FAILURE_STATES = frozenset({"failed", "dep_fail"})
@@ -227,29 +229,30 @@ class BatchBuilder:
 
     # --- events -----------------------------------------------------------------------
     def add(self, item) -> None:
-        """A hub item (as queued by ``MonitoringHub``)."""
-        kind = item[0]
-        if kind == TASK_EVENT or kind == TASK_ENDS_EVENT or kind == ENCODED_EVENT:
-            self.add_wire(compact(item))
+        """A queued event (``compact`` documents them; a task event may leave out
+        ``exec_fu``), or a Parsl message ``(MessageType, payload)``."""
+        first = item[0]
+        if isinstance(first, (MessageType, str)):
+            self.add_message(first, item[1])
         else:
-            self.add_message(kind, item[1])
+            self.add_wire(compact(item))
 
     def add_wire(self, w) -> None:
-        """A wire tuple (from ``compact``)."""
+        """A chunk item (``records.Kind``)."""
         code = w[0]
-        if code == W_TASK_ENDS:
+        if code == Kind.TASK_ENDS:
             self.add_task_ends(w[1], w[2])
-        elif code == W_LAUNCHED:
+        elif code == Kind.LAUNCHED:
             self._launched(*w[1:])
-        elif code == W_ENDED:
+        elif code == Kind.ENDED:
             self._ended(*w[1:])
-        elif code == W_PENDING:
+        elif code == Kind.PENDING:
             self._pending(*w[1:])
-        elif code == W_STATE:
+        elif code == Kind.STATE:
             self._other_state(*w[1:])
-        elif code == W_ENCODED:
-            self.add_encoded(w[1], w[2])
-        elif code == W_MSG:
+        elif code == Kind.WORKER_BATCH:
+            self.add_worker_batch(w[1], w[2])
+        elif code == Kind.MESSAGE:
             self.add_message(MessageType(w[1]), w[2])
 
     def _status(self, task_id, name, when, try_id, host=None) -> None:
@@ -352,8 +355,8 @@ class BatchBuilder:
 
     # --- worker reports ---------------------------------------------------------------
     def add_task_ends(self, label, blob) -> None:
-        """Packed end-of-task records of HTEX workers (``task_end.TASK_END``)."""
-        for fields in _te.TASK_END.iter_unpack(blob):
+        """Packed end-of-task records of HTEX workers (``records.TASK_END``)."""
+        for fields in _rec.iter_task_ends(blob):
             self._task_end(label, fields)
 
     def _task_end(self, label, fields) -> None:
@@ -368,15 +371,15 @@ class BatchBuilder:
         host = w.get("hostname")
         run_id = self.run_id
         end_t = epoch_text(end)
-        if flags & _te.FIRST_MSG:
+        if flags & _rec.FIRST_MSG:
             self._started(task_id, try_id, epoch_text(start), host, w.get("block_id"))
         self._batch.status.append((task_id, "running_ended", end_t, run_id, try_id, host))
-        if flags & _te.NO_SAMPLE:
+        if flags & _rec.NO_SAMPLE:
             return
         self._batch.resource.append((
             try_id, task_id, run_id, end_t, w.get("resource_monitoring_interval"), w.get("pid"), pct,
             100.0 * rss / (w.get("total_memory") or 1), children, user, system, vms, rss, rd, wr,
-            _te.status_name(status), None if cpu_num < 0 else str(cpu_num), vol, invol, host))
+            _rec.status_name(status), None if cpu_num < 0 else str(cpu_num), vol, invol, host))
 
     def _started(self, task_id, try_id, when, host, block_id) -> None:
         trow = self._try(task_id, try_id)
@@ -398,16 +401,15 @@ class BatchBuilder:
             self._live_state[task_id] = "running"
         self._batch.status.append((task_id, "running", when, self.run_id, try_id, host))
 
-    def add_encoded(self, executor_label, data) -> None:
-        """An HTEX manager's batch of pickled worker messages."""
-        from parsl._htex.protocol import split_monitoring_batch
-        loads = pickle.loads
-        for m in split_monitoring_batch(data):
+    def add_worker_batch(self, executor_label, data) -> None:
+        """Framed worker messages (``records.WORKER_BATCH``), e.g. an HTEX manager's batch."""
+        decode = _rec.decode_message
+        for m in _rec.split_frames(data):
             try:
-                kind, body = loads(m)
+                kind, body = decode(m)
             except Exception:
                 continue
-            if kind == _te.WORKER_HELLO:
+            if kind == _rec.WORKER_HELLO:
                 if isinstance(body, dict) and "worker_key" in body:
                     self.workers[body["worker_key"]] = body
                 continue
@@ -439,7 +441,7 @@ class BatchBuilder:
     def add_message(self, mtype, payload: dict) -> None:
         if not isinstance(payload, dict):
             return
-        if mtype == _te.WORKER_HELLO:
+        if mtype == _rec.WORKER_HELLO:
             if "worker_key" in payload:
                 self.workers[payload["worker_key"]] = payload
             return

@@ -3,11 +3,12 @@
 Producers (the DFK thread, executor threads) only ``extend`` a list by one event of
 ``WIDTH`` entries, which is atomic under the GIL and costs well under a microsecond: the
 task path never waits.  An event is ``(record, state, epoch_ts, try_id, fail_count,
-exec_fu)`` for a task state change, or ``(kind, a, b, None, None, None)`` for anything
-else (``kind`` a ``MessageType`` or one of ``wire``'s kind strings).  The router's thread
+exec_fu)`` for a task state change (the kernel's ``TaskEvent``), or ``(kind, a, b, None,
+None, None)`` for anything else (``kind`` a ``records.Kind`` code; ``QueueSink``, the
+``MonitoringSink`` executors are given, puts those).  The router's thread
 wakes every ``flush_period`` seconds (or at once when closing) and, unless a burst is on
 (``BUSY_EVENTS_PER_S``: then it waits for the burst to end, at most ``MAX_HOLD_S``), turns
-what is queued into one flat list of wire fields (``wire.compact_events``) and sends it,
+what is queued into one flat list of chunk items (``compact.compact_events``) and sends it,
 one pickle per flush, to the writer process (``writer_process``), which builds rows and
 writes them.  Keeping row building and SQL out of this process is what makes monitoring
 nearly free for the DFK and the HTEX interchange, which share this process's GIL.
@@ -20,12 +21,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Optional
+from typing import Any, Optional
+
+from parsl._base.monitoring_sink import MonitoringSink
+from parsl._monitoring.compact import WIDTH, compact_events
+from parsl._sampling.records import Kind
 
 logger = logging.getLogger("parsl.monitoring")
 
-#: queue entries per event
-WIDTH = 6
 #: Events arriving faster than this mean a burst: the router then holds them, unread,
 #: and compacts them when the burst ends (the first period slower than this), or after
 #: ``MAX_HOLD_S``, or once ``MAX_HELD_EVENTS`` are queued.  Compaction reads every task
@@ -37,25 +40,26 @@ MAX_HOLD_S = 2.0
 MAX_HELD_EVENTS = 200_000
 
 
-def write_with_retries(database, batch, attempts: int = 50) -> bool:
-    """Write a batch; a busy/locked database is retried (nothing lost), any other error is
-    logged and the batch dropped (monitoring must never take the workflow down)."""
-    from sqlalchemy.exc import OperationalError
-    import sqlite3
-    delay = 0.1
-    for _ in range(attempts):
-        try:
-            database.write(batch)
-            return True
-        except (OperationalError, sqlite3.OperationalError) as e:
-            logger.warning("Monitoring database busy (%s); retrying the batch in %.1f s", e, delay)
-            time.sleep(delay)     # back-off while the database is busy, not synchronisation
-            delay = min(delay * 2, 2.0)
-        except Exception:
-            logger.exception("Monitoring: a batch of %d rows could not be written and was dropped", len(batch))
-            return False
-    logger.error("Monitoring: database stayed busy; dropped a batch of %d rows", len(batch))
-    return False
+class QueueSink(MonitoringSink):
+    """What executors send to (``executor.monitoring_messages``): every call is one
+    ``extend`` of the router's queue by one event, opened only in the writer process."""
+
+    __slots__ = ("_ext",)
+
+    def __init__(self, extend):
+        self._ext = extend
+
+    def send(self, message_type: Any, payload: dict) -> None:
+        self._ext((Kind.MESSAGE, message_type, payload, None, None, None))
+
+    def worker_batch(self, executor_label: str, data: bytes) -> None:
+        self._ext((Kind.WORKER_BATCH, executor_label, data, None, None, None))
+
+    def task_ends(self, executor_label: str, data: bytes) -> None:
+        self._ext((Kind.TASK_ENDS, executor_label, data, None, None, None))
+
+    # The callable form, bound directly (no extra frame): ``hub.send(kind, payload)``.
+    __call__ = send
 
 
 class MonitoringRouter:
@@ -77,18 +81,18 @@ class MonitoringRouter:
         self._closing = False
         self._thread: Optional[threading.Thread] = None
         self.sent_chunks = 0
+        #: the ``MonitoringSink`` that feeds this router's queue
+        self.sink = QueueSink(self.queue.extend)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="parsl-monitoring-router", daemon=True)
         self._thread.start()
 
-    def put(self, item) -> None:
-        """Queue one hub item (``wire`` documents the forms)."""
-        from parsl._monitoring.wire import event_of
-        self.queue.extend(event_of(item))
+    def put(self, message) -> None:
+        """Queue one Parsl message ``(message_type, payload)``."""
+        self.sink.send(message[0], message[1])
 
     def flush(self) -> None:
-        from parsl._monitoring.wire import compact_events
         q = self.queue
         n = len(q)
         n -= n % WIDTH            # whole events only (each came in one extend)

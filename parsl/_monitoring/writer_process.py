@@ -2,8 +2,11 @@
 process's GIL away from the DFK and the HTEX interchange.
 
 Parent side (``WriterProcessClient``, owned by the hub's ``MonitoringRouter``): every
-flush period the router turns queued events into one flat list of wire fields
-(``wire.compact_events``) and sends one length-prefixed pickle per period down a pipe.
+flush period the router turns queued events into one flat list of chunk items
+(``compact.compact_events``) and sends it as one chunk (``records.encode_chunk``) down a
+pipe.  This module is imported by the hub in the user process for the client alone:
+what only the child needs (SQLAlchemy, through ``db`` and ``events``) is imported in
+``main``.
 
 Child side (``main``, run as ``python -m parsl._monitoring.writer_process``): reads
 chunks (held unopened while the router says a burst is on, see ``MAX_LAG_S``), folds
@@ -15,21 +18,18 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
-import pickle
 import select
 import signal
-import struct
 import subprocess
 import sys
 import time
 from typing import Optional
 
-#: chunk header: payload length, flags
-HEAD = struct.Struct("!QB")
-#: flag: sent during a burst (the router holds events while tasks stream in at full
-#: speed): more follows soon, the writer may wait before writing
-BURST = 1
+from parsl._sampling.records import BURST, CHUNK_HEAD, decode_chunk, encode_chunk
+
+logger = logging.getLogger("parsl.monitoring")
 
 
 class WriterProcessClient:
@@ -37,7 +37,8 @@ class WriterProcessClient:
 
     def __init__(self, url: str, run_id: str, in_process_executors=(), log_path: Optional[str] = None):
         r, self._w = os.pipe()
-        self._ready_r, ready_w = os.pipe()
+        ready_r, ready_w = os.pipe()
+        self._ready_r: Optional[int] = ready_r
         cfg = {"fd": r, "ready_fd": ready_w, "url": url, "run_id": run_id,
                "in_process": list(in_process_executors), "log": log_path}
         self.proc = subprocess.Popen([sys.executable, "-m", "parsl._monitoring.writer_process", json.dumps(cfg)],
@@ -76,9 +77,9 @@ class WriterProcessClient:
         chunk without it says the burst is over)."""
         if self.broken:
             return
-        data = pickle.dumps(items, protocol=5)
+        head, data = encode_chunk(items, burst)
         try:
-            _write_all(self._w, HEAD.pack(len(data), BURST if burst else 0))   # two writes: no copy
+            _write_all(self._w, head)       # two writes: no copy
             _write_all(self._w, data)
         except OSError:
             self.broken = True
@@ -104,6 +105,28 @@ class WriterProcessClient:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 return self.proc.wait()
+
+
+def write_with_retries(database, batch, attempts: int = 50) -> bool:
+    """Write a batch; a busy/locked database is retried (nothing lost), any other error is
+    logged and the batch dropped (monitoring must never take the workflow down)."""
+    # Deferred: the database modules are for the writer process only (see the docstring).
+    import sqlite3
+    from sqlalchemy.exc import OperationalError
+    delay = 0.1
+    for _ in range(attempts):
+        try:
+            database.write(batch)
+            return True
+        except (OperationalError, sqlite3.OperationalError) as e:
+            logger.warning("Monitoring database busy (%s); retrying the batch in %.1f s", e, delay)
+            time.sleep(delay)     # back-off while the database is busy, not synchronisation
+            delay = min(delay * 2, 2.0)
+        except Exception:
+            logger.exception("Monitoring: a batch of %d rows could not be written and was dropped", len(batch))
+            return False
+    logger.error("Monitoring: database stayed busy; dropped a batch of %d rows", len(batch))
+    return False
 
 
 def lower_priority() -> None:
@@ -145,11 +168,11 @@ class _Chunks:
         (a partial chunk at the end, from a parent killed mid-write, is dropped)."""
         buf = self.buf
         while True:
-            if len(buf) >= HEAD.size:
-                n, flags = HEAD.unpack_from(buf)
-                if len(buf) >= HEAD.size + n:
-                    data = bytes(buf[HEAD.size:HEAD.size + n])
-                    del buf[:HEAD.size + n]
+            if len(buf) >= CHUNK_HEAD.size:
+                n, flags = CHUNK_HEAD.unpack_from(buf)
+                if len(buf) >= CHUNK_HEAD.size + n:
+                    data = bytes(buf[CHUNK_HEAD.size:CHUNK_HEAD.size + n])
+                    del buf[:CHUNK_HEAD.size + n]
                     self.burst = bool(flags & BURST)
                     return data
             if self.eof:
@@ -179,15 +202,13 @@ def main(argv=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is for the parent to handle
     lower_priority()
     cfg = json.loads((argv or sys.argv[1:])[0])
-    import logging
-    logger = logging.getLogger("parsl.monitoring")
     if cfg.get("log"):
         logging.basicConfig(filename=cfg["log"], level=logging.INFO,
                             format="%(asctime)s %(name)s [%(levelname)s] %(message)s")
+    # Deferred: SQLAlchemy (through db and events) is for this child process only; the
+    # user process imports this module for WriterProcessClient.
     from parsl._monitoring.db import Database
     from parsl._monitoring.events import BatchBuilder
-    from parsl._monitoring.wire import split_wire
-    from parsl._monitoring.router import write_with_retries
     ready = cfg.get("ready_fd")
     try:
         db = Database(cfg["url"])
@@ -212,7 +233,7 @@ def main(argv=None) -> None:
 
     def fold_and_write() -> None:
         for data in held:
-            for item in split_wire(pickle.loads(data)):
+            for item in decode_chunk(data):
                 try:
                     add(item)
                 except Exception:

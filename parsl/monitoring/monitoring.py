@@ -33,15 +33,18 @@ import sys
 import threading
 import time
 import warnings
-from typing import Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from parsl._base.errors import ConfigurationError, OptionalModuleMissing
 from parsl._base.message_type import MessageType
+from parsl._base.monitoring_sink import MonitoringHubBase, MonitoringSink, TaskEvent
+
+if TYPE_CHECKING:
+    from parsl._monitoring.progress import ProgressView
+    from parsl._monitoring.router import MonitoringRouter
 
 logger = logging.getLogger("parsl.monitoring")
 
-_ENCODED_EVENT = "encoded"   # == parsl._monitoring.wire.ENCODED_EVENT (literal: no import cost)
-_TASK_ENDS_EVENT = "task_ends"   # == parsl._monitoring.wire.TASK_ENDS_EVENT
 _LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_level", "udp_atexit_timeout")
 
 
@@ -49,7 +52,25 @@ _LEGACY_IGNORED = ("client_address", "client_port_range", "logdir", "logging_lev
 _RADIO_QUEUE_END = "chervil.radio-queue-end"
 
 
-class MonitoringHub:
+class _NotStarted(MonitoringSink):
+    """``hub.send`` before ``start()``: every call says so."""
+
+    __slots__ = ()
+
+    def send(self, message_type, payload) -> None:
+        raise RuntimeError("MonitoringHub.send() called before start()")
+
+    def worker_batch(self, executor_label: str, data: bytes) -> None:
+        self.send(None, {})
+
+    def task_ends(self, executor_label: str, data: bytes) -> None:
+        self.send(None, {})
+
+
+_NOT_STARTED = _NotStarted()
+
+
+class MonitoringHub(MonitoringHubBase):
     def __init__(self,
                  hub_address: Optional[str] = None,
                  hub_port_range: Optional[Tuple[int, int]] = None,
@@ -100,14 +121,18 @@ class MonitoringHub:
 
         self.run_id: Optional[str] = None
         self.url: Optional[str] = None
-        self.router = None
+        self.router: Optional["MonitoringRouter"] = None
+        self._sink: MonitoringSink = _NOT_STARTED
+        self._events: Optional[Callable[[TaskEvent], None]] = None
+        self._radio_receivers: list = []
+        self._run_dir: Optional[str] = None
         self._dfk = None
-        self._progress_view = None
+        self._progress_view: Optional["ProgressView"] = None
         self._started = False
         self._closed = False
         self._close_lock = threading.Lock()
         self._radio_lock = threading.Lock()
-        self._radio_queue = None        # see resource_msgs: made on first use
+        self._radio_queue: Any = None        # see resource_msgs: made on first use
         self._radio_thread: Optional[threading.Thread] = None
 
     def __repr__(self):
@@ -132,11 +157,13 @@ class MonitoringHub:
         if importlib.util.find_spec("sqlalchemy") is None:
             raise OptionalModuleMissing(["sqlalchemy"], "monitoring needs SQLAlchemy; install it with: "
                                         "pip install 'chervil[monitoring]'")
+        # Deferred (start-up cost, ~10 ms): every HTEX executor imports this module (its
+        # default radio lives in parsl.monitoring), and without a hub none of this runs.
         from parsl._monitoring.router import MonitoringRouter
         from parsl._monitoring.writer_process import WriterProcessClient
         self._dfk = dfk
         self.run_id = run_id or getattr(dfk, "run_id", None) or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        run_dir = run_dir or getattr(dfk, "run_dir", None)
+        run_dir = self._run_dir = run_dir or getattr(dfk, "run_dir", None)
         config_run_dir = getattr(getattr(dfk, "config", None), "run_dir", None)
         url = self.logging_endpoint or "sqlite:///" + os.path.abspath(
             os.path.join(config_run_dir, "monitoring.db") if config_run_dir else "monitoring.db")
@@ -159,41 +186,12 @@ class MonitoringHub:
         if self.logging_endpoint is None:
             _link_in_cwd(url[len("sqlite:///"):])
         self.router = MonitoringRouter(client, flush_period=self.flush_period)
-        # Bind the hot paths once.  Each event is six entries added to the router's queue by
-        # ONE extend (atomic under the GIL); the argument tuple dies at once, so events
-        # waiting for the next flush add nothing for the cycle collector to walk (queued
-        # tuples made monitoring's GC cost more than its own work).
-        ext = self.router.queue.extend
-        put = self.router.put
-        self._put = put
-
-        def send(message_type, payload):
-            ext((message_type, payload, None, None, None, None))
-
-        def encoded_batch(executor_label, data):
-            # Many pickled (message_type, payload) messages from an executor's workers in one
-            # bytes object (HTEX's manager coalesces them): opened only in the writer process.
-            ext((_ENCODED_EVENT, executor_label, data, None, None, None))
-
-        def task_ends(executor_label, data):
-            # Packed end-of-task records of HTEX workers (parsl._monitoring.task_end): also
-            # opened only in the writer process.
-            ext((_TASK_ENDS_EVENT, executor_label, data, None, None, None))
-
-        send.encoded_batch = encoded_batch
-        send.task_ends = task_ends
-        self.send = send
-
-        def task_state_changed(task_record, new_state, _time=time.time):
-            ext((task_record, new_state, _time(), task_record.try_id, task_record.fail_count,
-                 task_record.exec_fu))
-
-        self.task_state_changed = task_state_changed
-        #: What the DFK calls instead, inline, with the same six values: ``(record, state,
-        #: epoch seconds, try_id, fail_count, exec_fu)``.  try_id, fail_count and exec_fu are
-        #: taken at the change: by the time the router reads the record, a retry may have
-        #: replaced them, and this try's worker messages are matched by its task id.
-        self.task_events = ext
+        # Each event is six entries added to the router's queue by ONE extend (atomic under
+        # the GIL); the argument tuple dies at once, so events waiting for the next flush
+        # add nothing for the cycle collector to walk (queued tuples made monitoring's GC
+        # cost more than its own work).
+        self._sink = self.router.sink
+        self._events = self.router.queue.extend
         self.router.start()
         self._started = True
         atexit.register(self.close)
@@ -204,26 +202,56 @@ class MonitoringHub:
         version = (self.workflow_version or getattr(dfk, "workflow_version", None)
                    or getattr(config, "workflow_version", None) or str(datetime.datetime.now()))
         self._time_began = datetime.datetime.now()
-        put((MessageType.WORKFLOW_INFO, {
+        self._sink.send(MessageType.WORKFLOW_INFO, {
             "run_id": self.run_id, "workflow_name": name, "workflow_version": version,
             "time_began": self._time_began, "host": socket.gethostname(), "user": _user(),
             "rundir": os.path.abspath(run_dir) if run_dir else None,
-            "tasks_failed_count": 0, "tasks_completed_count": 0}))
+            "tasks_failed_count": 0, "tasks_completed_count": 0})
         if self.progress:
-            from parsl._monitoring.progress import ProgressView
+            from parsl._monitoring.progress import ProgressView   # deferred: optional view
             self._progress_view = ProgressView(self.task_counts, stream=sys.stderr)
             self._progress_view.start()
         logger.debug("Monitoring to %s (run %s)", url, self.run_id)
 
-    def send(self, message_type, payload) -> None:  # replaced by a bound closure in start()
-        raise RuntimeError("MonitoringHub.send() called before start()")
+    # ---- the MonitoringHubBase interface (what the DFK calls) -----------------------------
+    def task_event_writer(self) -> Callable[[TaskEvent], None]:
+        """The router queue's ``extend``: the kernel passes it each ``TaskEvent`` inline, no
+        Python-level call per change.  try_id, fail_count and exec_fu are taken at the
+        change: by the time the router reads the record, a retry may have replaced them,
+        and this try's worker messages are matched by its task id."""
+        if self._events is None:
+            raise RuntimeError("MonitoringHub.task_event_writer() called before start()")
+        return self._events
 
-    #: set by start() (see there); None before
-    task_events = None
+    def attach_executor(self, executor) -> None:
+        executor.monitoring_messages = self._sink
+        self._start_radio(executor)
+
+    def _start_radio(self, executor) -> None:
+        """The receiver of the executor's ``remote_monitoring_radio``, listening until
+        close() (Chervil's executors report without one; see ``parsl.monitoring.radios``)."""
+        # getattr: executors and radios may be third-party objects with Parsl's interface
+        # (a radio is any object with create_receiver; HTEXRadio's in_band says the
+        # executor itself carries its messages).
+        radio = getattr(executor, "remote_monitoring_radio", None)
+        create = getattr(radio, "create_receiver", None)
+        if create is None or getattr(radio, "in_band", False):
+            return
+        self._radio_receivers.append(create(run_dir=self._run_dir, resource_msgs=self.resource_msgs))
+
+    @property
+    def send(self) -> MonitoringSink:
+        """``hub.send(message_type, payload)`` (thread-safe, cheap): the ``MonitoringSink``
+        executors are given, which is callable."""
+        return self._sink
 
     def task_state_changed(self, task_record, new_state) -> None:
-        """Called by the DFK on every state change; O(1), never touches the database.
-        (Before start() it does nothing; start() replaces it by a closure.)"""
+        """Parsl's per-change call (the kernel uses ``task_event_writer()``); O(1), never
+        touches the database.  Before start() it does nothing."""
+        events = self._events
+        if events is not None:
+            events((task_record, new_state, time.time(), task_record.try_id, task_record.fail_count,
+                    task_record.exec_fu))
 
     @property
     def resource_msgs(self):
@@ -235,6 +263,7 @@ class MonitoringHub:
             if self._radio_queue is None:
                 if not self._started:
                     raise RuntimeError("MonitoringHub.resource_msgs is there only between start() and close()")
+                # Deferred: multiprocessing's queues are for radios only (rarely used).
                 from parsl.multiprocessing import SpawnQueue
                 self._radio_queue = SpawnQueue()
                 self._radio_thread = threading.Thread(target=self._forward_radio_messages, daemon=True,
@@ -259,12 +288,12 @@ class MonitoringHub:
                 logger.error("Monitoring: a radio delivered %s, not a (MessageType, dict) pair; dropped",
                              text if len(text) < 200 else type(message).__name__)
                 continue
-            self.send(message_type, payload)
+            self._sink.send(message_type, payload)
 
     def _close_radio_queue(self) -> None:
         with self._radio_lock:
             q, thread = self._radio_queue, self._radio_thread
-        if q is None:
+        if q is None or thread is None:      # (made together in resource_msgs)
             return
         q.put(_RADIO_QUEUE_END)
         thread.join(60)
@@ -279,12 +308,21 @@ class MonitoringHub:
                 return
             self._closed = True
         atexit.unregister(self.close)
-        self._close_radio_queue()       # radios' receivers are shut down by now (DFK cleanup)
+        # The executors are shut down by now (DFK cleanup): what their radios received is
+        # on the queue once the receivers stop.
+        for receiver in self._radio_receivers:
+            try:
+                receiver.shutdown()
+            except Exception:
+                logger.exception("shutting down a monitoring radio failed")
+        self._radio_receivers = []
+        self._close_radio_queue()
         now = datetime.datetime.now()
-        self._put((MessageType.WORKFLOW_INFO, {
+        self._sink.send(MessageType.WORKFLOW_INFO, {
             "run_id": self.run_id, "time_completed": now,
-            "workflow_duration": (now - self._time_began).total_seconds()}))
-        self.router.close()      # drains the queue; the writer process writes the rest and exits
+            "workflow_duration": (now - self._time_began).total_seconds()})
+        if self.router is not None:      # (set whenever _started is)
+            self.router.close()      # drains the queue; the writer process writes the rest and exits
         if self._progress_view is not None:
             self._progress_view.close()
 

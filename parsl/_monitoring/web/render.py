@@ -165,7 +165,7 @@ def gantt(rows: List[dict], run_id: str, now: datetime.datetime, width: int = 11
                          f'height="{max(bar - 0.5, 0.8):.1f}" fill="{STATE_COLORS.get(state, "#888")}"/>')
         parts.append("</g></a>")
     parts.append(_axis_time_labels(t0, t1, left, plot_w, height - 8))
-    parts.append(f'<text x="4" y="14" font-size="10">task</text></svg>')
+    parts.append('<text x="4" y="14" font-size="10">task</text></svg>')
     return "".join(parts)
 
 

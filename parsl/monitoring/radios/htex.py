@@ -26,6 +26,8 @@ class HTEXRadio(RadioConfig):
 
 class HTEXRadioSender(MonitoringRadioSender):
     def send(self, message: object) -> None:
+        # At use: inside a worker this finds the running worker module (``worker.main``
+        # registers it under its name); elsewhere there is nothing to send through.
         from parsl._htex import worker
         if worker._result_file is None:
             logger.error("HTEXRadio: not inside an HTEX worker; monitoring message dropped")

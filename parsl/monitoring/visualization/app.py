@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 
+from parsl._monitoring.progress import follow_database
+
 
 def default_db_url() -> str:
     for path in ("monitoring.db", os.path.join("runinfo", "monitoring.db")):
@@ -38,9 +40,9 @@ def cli_run(argv=None) -> int:
     if "://" not in url:            # a bare path is friendlier than an error
         url = "sqlite:///" + os.path.abspath(url)
     if args.progress:
-        from parsl._monitoring.progress import follow_database
         return follow_database(url)
     try:
+        # Deferred: the web server needs SQLAlchemy, an optional extra (said below if missing).
         from parsl._monitoring.web.server import VisualizationServer
     except ImportError as e:
         print(f"parsl-visualize needs SQLAlchemy: pip install 'chervil[visualization]' ({e})", file=sys.stderr)

@@ -1,6 +1,5 @@
 """Nothing is lost when a monitored run ends normally or by Ctrl-C."""
 import os
-import signal
 import socket
 import sqlite3
 import subprocess

@@ -9,7 +9,7 @@ from parsl.providers import LocalProvider
 def test_a_failing_end_of_task_sample_leaves_results_alone(tmp_path):
     def break_monitoring_then(value):
         # Runs in the HTEX worker: from now on its end-of-task sample raises.
-        from parsl._monitoring.resources import TaskResourceMonitor
+        from parsl._sampling.sampler import TaskResourceMonitor
 
         def broken(self, executor_task_id):
             raise RuntimeError("a monitoring bug")

@@ -4,7 +4,6 @@ The cells are read from the notebook when the test runs.  The fast variant only 
 ``random.randint(1,15)`` second sleeps to 1-2 s; the ``slow`` variant runs them unchanged.
 Each ``fig.show()`` is captured instead of opening a browser.
 """
-import re
 
 import pytest
 

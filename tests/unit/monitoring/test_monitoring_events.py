@@ -1,18 +1,17 @@
 """BatchBuilder: events in, merged rows out (pure, no threads)."""
 import datetime
-import pickle
 import time
 
 from monitoring_fakes import FakeFuture, FakeRecord
 
-from parsl._monitoring.events import TASK_EVENT, BatchBuilder, dependency_ids, rows_as_dicts
+from parsl._monitoring.events import BatchBuilder, dependency_ids, rows_as_dicts
 from parsl.dataflow.states import States
 from parsl.monitoring.message_type import MessageType
 
 
 def feed(builder, rec, *states):
     for s in states:
-        builder.add((TASK_EVENT, rec, s, time.time(), rec.try_id, rec.fail_count))
+        builder.add((rec, s, time.time(), rec.try_id, rec.fail_count))
 
 
 def test_a_task_seen_start_to_end_in_one_batch_is_one_task_row():
@@ -198,11 +197,26 @@ def test_monitoring_never_triggers_lifted_attribute_access():
 
 
 def _through_the_writer_path(builder, items):
-    """What the router (compact, in the user process) and the writer process (add_wire) do."""
-    from parsl._monitoring.events import compact
-    wire = [compact(i) for i in items]          # the router reads the records when it flushes
-    for c in pickle.loads(pickle.dumps(wire)):
-        builder.add_wire(c)
+    """What the hub's sink and the kernel (queue), the router (compact, in the user process)
+    and the writer process (decode, add_wire) do.  ``items``: task events as the kernel
+    queues them, Parsl messages, or ("batch", label, bytes) for a worker batch."""
+    from parsl._monitoring.compact import compact_events
+    from parsl._monitoring.router import QueueSink
+    from parsl._sampling import records
+    queue = []
+    sink = QueueSink(queue.extend)
+    for i in items:
+        if isinstance(i[0], MessageType):
+            sink.send(*i)
+        elif i[0] == "batch":
+            sink.worker_batch(i[1], i[2])
+        else:
+            queue.extend(i)
+    flat = []
+    compact_events(flat, queue)             # the router reads the records when it flushes
+    _, data = records.encode_chunk(flat, False)
+    for item in records.decode_chunk(data):
+        builder.add_wire(item)
 
 
 def test_retried_try_keeps_its_worker_samples_although_the_record_moved_on():
@@ -212,7 +226,7 @@ def test_retried_try_keeps_its_worker_samples_although_the_record_moved_on():
     items = []
 
     def change(state):
-        items.append((TASK_EVENT, rec, state, time.time(), rec.try_id, rec.fail_count, rec.exec_fu))
+        items.append((rec, state, time.time(), rec.try_id, rec.fail_count, rec.exec_fu))
 
     change(States.pending)
     change(States.launched)
@@ -238,7 +252,7 @@ def test_retried_try_keeps_its_worker_samples_although_the_record_moved_on():
 
 
 def test_encoded_worker_batches_are_opened_in_the_writer_and_labelled():
-    from parsl._htex import protocol
+    from parsl._sampling import records
     b = BatchBuilder("r")
     rec = FakeRecord(8, executor="htex")
     rec.exec_fu = FakeFuture(8)
@@ -246,10 +260,9 @@ def test_encoded_worker_batches_are_opened_in_the_writer_and_labelled():
     msg = (MessageType.WORKER_TASK_INFO, {"executor_task_id": 3, "first_msg": True, "last_msg": True,
                                           "timestamp": 1000.0, "end_timestamp": 1000.1, "hostname": "n",
                                           "resource": {"timestamp": 1000.1, "psutil_process_cpu_percent": 1.0}})
-    batch_record = protocol.monitoring_batch([protocol.encode_value(0, protocol.OUTCOME_MONITORING, msg)])
-    payload = bytes(protocol.decode_result(batch_record)[2])
-    events = [(TASK_EVENT, rec, s, time.time(), 0, 0, rec.exec_fu) for s in (States.pending, States.launched)]
-    _through_the_writer_path(b, events + [("encoded", "htex", payload)])
+    payload = records.join_frames([records.encode_message(*msg)])
+    events = [(rec, s, time.time(), 0, 0, rec.exec_fu) for s in (States.pending, States.launched)]
+    _through_the_writer_path(b, events + [("batch", "htex", payload)])
     batch = b.take()
     assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == ["pending", "launched", "running", "running_ended"]
     assert rows_as_dicts("resource", batch.resource)[0]["task_id"] == 8 and rows_as_dicts("resource", batch.resource)[0]["psutil_process_cpu_percent"] == 1.0

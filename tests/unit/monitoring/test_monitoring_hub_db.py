@@ -52,19 +52,19 @@ def test_everything_queued_is_written_at_close_and_close_is_idempotent(hub_and_d
 
 def test_tasks_spread_over_many_batches_merge_into_one_row(tmp_path):
     from parsl._monitoring.db import Database
-    from parsl._monitoring.events import TASK_EVENT, BatchBuilder
+    from parsl._monitoring.events import BatchBuilder
     db = tmp_path / "m.db"
     store = Database(f"sqlite:///{db}")
     b = BatchBuilder("r")
     rec = FakeRecord(1, executor="htex")
     for s in (States.pending, States.launched):
-        b.add((TASK_EVENT, rec, s, 1000.0, 0, 0))
+        b.add((rec, s, 1000.0, 0, 0))
     store.write(b.take())
     b.add((MessageType.WORKER_TASK_INFO, {"task_id": 1, "try_id": 0, "first_msg": True,
                                           "hostname": "nodeA", "timestamp": 1001.0}))
     store.write(b.take())
     rec.time_returned = datetime.datetime.now()
-    b.add((TASK_EVENT, rec, States.exec_done, 1002.0, 0, 0))
+    b.add((rec, States.exec_done, 1002.0, 0, 0))
     store.write(b.take())
     # a second "running" report (e.g. a duplicate) must not move the start time
     b.add((MessageType.WORKER_TASK_INFO, {"task_id": 1, "try_id": 0, "first_msg": True,

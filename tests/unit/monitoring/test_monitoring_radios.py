@@ -105,11 +105,12 @@ def test_htex_radio_outside_a_worker_logs_and_drops(caplog):
 
 
 def test_the_hub_queue_forwards_messages_and_drops_the_rest(caplog):
+    from parsl._sampling.adapter import CallableSink
     from parsl.monitoring.monitoring import MonitoringHub
     hub = MonitoringHub()
     got = []
     hub._started = True                  # what start() sets; send is the hub's sink
-    hub.send = lambda t, p: got.append((t, p))
+    hub._sink = CallableSink(lambda t, p: got.append((t, p)))
     with caplog.at_level(logging.ERROR):
         q = hub.resource_msgs
         assert hub.resource_msgs is q    # one queue, made on first use

@@ -5,7 +5,8 @@ import threading
 
 import psutil
 
-from parsl._monitoring.resources import ProcessTreeSampler, TaskResourceMonitor, resource_fields
+from parsl._sampling.proc import ProcessTreeSampler
+from parsl._sampling.sampler import TaskResourceMonitor, resource_fields
 from parsl.monitoring.message_type import MessageType
 
 

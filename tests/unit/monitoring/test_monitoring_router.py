@@ -84,7 +84,7 @@ def test_the_writer_reads_each_chunks_burst_flag():
     try:
         for items, flags in (([1, 2], wp.BURST), ([], 0)):
             data = pickle.dumps(items)
-            os.write(w, wp.HEAD.pack(len(data), flags) + data)
+            os.write(w, wp.CHUNK_HEAD.pack(len(data), flags) + data)
         chunks = wp._Chunks(r)
         assert pickle.loads(chunks.get(None)) == [1, 2] and chunks.burst
         assert pickle.loads(chunks.get(None)) == [] and not chunks.burst

@@ -6,10 +6,12 @@ from concurrent.futures import Future
 
 from monitoring_fakes import FakeFuture, FakeRecord
 
+from parsl._base.monitoring_sink import MonitoringSink
 from parsl._htex import protocol
-from parsl._monitoring import task_end
-from parsl._monitoring.events import TASK_ENDS_EVENT, TASK_EVENT, BatchBuilder, rows_as_dicts
-from parsl._monitoring.resources import TaskResourceMonitor, running_task
+from parsl._monitoring.events import BatchBuilder, rows_as_dicts
+from parsl._sampling import records as task_end
+from parsl._sampling.records import Kind
+from parsl._sampling.sampler import TaskResourceMonitor, running_task
 from parsl.dataflow.states import States
 from parsl.monitoring.message_type import MessageType
 
@@ -52,16 +54,14 @@ def test_record_reads_back_as_the_message_task_finished_sends():
     record = mon.task_end(7)
     kind, hello = mon.hello()
     mon.close()
-    assert kind == task_end.WORKER_HELLO and len(record) == task_end.SIZE < 120
+    assert kind == task_end.WORKER_HELLO and len(record) == task_end.TASK_END_SIZE < 120
     sent = []
     mon2 = _monitor([_sample(110.0, 9.0, rss=2048)], sent)
     mon2.worker_key = mon.worker_key
     mon2.task_finished()
     mon2.close()
     ((_, expected),) = sent
-    reader = task_end.TaskEndReader()
-    reader.hello(hello)
-    ((mtype, got),) = reader.messages(record)
+    ((mtype, got),) = [task_end.task_end_message(f, hello) for f in task_end.iter_task_ends(record)]
     assert mtype is MessageType.WORKER_TASK_INFO
     expected["resource"]["psutil_process_memory_percent"] = got["resource"]["psutil_process_memory_percent"]
     assert got == expected
@@ -97,13 +97,12 @@ def test_writer_turns_records_into_status_try_and_resource_rows():
     rec = FakeRecord(3, executor="htex")
     rec.exec_fu = FakeFuture(3)
     rec.exec_fu.parsl_executor_task_id = 7
-    encoded = protocol.monitoring_batch([protocol.encode_value(0, protocol.OUTCOME_MONITORING, hello)])
-    b.add(("encoded", "htex", memoryview(encoded)[protocol._RESULT_HEAD.size:]))
+    b.add((Kind.WORKER_BATCH, "htex", task_end.join_frames([task_end.encode_message(*hello)])))
     for s in (States.pending, States.launched):
-        b.add((TASK_EVENT, rec, s, time.time(), 0, 0, rec.exec_fu))
+        b.add((rec, s, time.time(), 0, 0, rec.exec_fu))
     rec.time_returned = time.time()
-    b.add((TASK_EVENT, rec, States.exec_done, time.time(), 0, 0, rec.exec_fu))
-    b.add((TASK_ENDS_EVENT, "htex", record))      # arrives after the result it rode in
+    b.add((rec, States.exec_done, time.time(), 0, 0, rec.exec_fu))
+    b.add((Kind.TASK_ENDS, "htex", record))      # arrives after the result it rode in
     batch = b.take()
     status = rows_as_dicts("status", batch.status)
     assert [s["task_status_name"] for s in status] == ["pending", "launched", "exec_done", "running",
@@ -126,12 +125,12 @@ def test_a_record_before_its_try_is_known_waits_for_it():
     mon.close()
     b = BatchBuilder("r")
     b.add(hello)
-    b.add((TASK_ENDS_EVENT, "htex", record))
+    b.add((Kind.TASK_ENDS, "htex", record))
     assert b.take().resource == []
     rec = FakeRecord(3, executor="htex")
     rec.exec_fu = FakeFuture(3)
     rec.exec_fu.parsl_executor_task_id = 7
-    b.add((TASK_EVENT, rec, States.launched, time.time(), 0, 0, rec.exec_fu))
+    b.add((rec, States.launched, time.time(), 0, 0, rec.exec_fu))
     assert len(b.take().resource) == 1       # resolved as soon as the launch is known
 
 
@@ -146,7 +145,7 @@ def test_htex_gives_sinks_other_than_the_hub_parsl_messages():
     ex.monitoring_messages = lambda k, body: got.append((k, body))     # plain callable
     fut = Future()
     ex._tasks[7] = fut
-    ex._on_results([protocol.encode_value(0, protocol.OUTCOME_MONITORING, hello),
+    ex._on_results([protocol.encode_result(0, protocol.OUTCOME_MONITORING, task_end.encode_message(*hello)),
                     protocol.encode_result(7, protocol.OUTCOME_RESULT, pickle.dumps(42), record)])
     assert fut.result() == 42
     ((k, body),) = got
@@ -161,11 +160,16 @@ def test_htex_strips_the_records_and_hands_them_to_the_hub_unopened():
     mon.close()
     got = []
 
-    def sink(k, body):
-        raise AssertionError("the hub's task_ends should have been used")
-    sink.task_ends = lambda label, data: got.append((label, bytes(data)))
+    class HubSink(MonitoringSink):
+        def send(self, k, body):
+            raise AssertionError("the hub's task_ends should have been used")
+
+        worker_batch = send
+
+        def task_ends(self, label, data):
+            got.append((label, bytes(data)))
     ex = HighThroughputExecutor(label="hx")
-    ex.monitoring_messages = sink
+    ex.monitoring_messages = HubSink()
     futs = [Future(), Future()]
     ex._tasks[7], ex._tasks[8] = futs
     ex._on_results([protocol.encode_result(7, protocol.OUTCOME_EXCEPTION, pickle.dumps(_Wrapped()), record),
@@ -187,7 +191,7 @@ def _as_if_childless(monkeypatch, mon):
 
 
 def test_short_tasks_read_cpu_only_until_the_full_sample_is_old(monkeypatch):
-    from parsl._monitoring import resources
+    from parsl._sampling import sampler as resources
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
     _as_if_childless(monkeypatch, mon)
     full = []
@@ -224,7 +228,7 @@ def test_the_hub_knows_in_process_executors_from_the_config_before_the_kernel_re
 def test_a_cpu_only_end_sample_still_counts_a_reaped_child(monkeypatch):
     import subprocess
     import sys
-    from parsl._monitoring import resources
+    from parsl._sampling import sampler as resources
     monkeypatch.setattr(resources, "FULL_SAMPLE_EVERY", 3600.0)     # always the CPU-only sample
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
     _as_if_childless(monkeypatch, mon)
@@ -253,17 +257,15 @@ def test_with_resource_monitoring_off_tasks_still_report_start_and_end():
         mon.close()
     fields = task_end.TASK_END.unpack(record)
     assert fields[15] == task_end.NO_SAMPLE | task_end.FIRST_MSG and fields[2] <= fields[3]
-    reader = task_end.TaskEndReader()
-    reader.hello(hello[1])
-    ((_, msg),) = reader.messages(record)
+    ((_, msg),) = [task_end.task_end_message(f, hello[1]) for f in task_end.iter_task_ends(record)]
     assert msg["first_msg"] and msg["last_msg"] and "resource" not in msg
     b = BatchBuilder("r")
     b.add(hello)
     rec = FakeRecord(3, executor="htex")
     rec.exec_fu = FakeFuture(3)
     rec.exec_fu.parsl_executor_task_id = 7
-    b.add((TASK_EVENT, rec, States.launched, time.time(), 0, 0, rec.exec_fu))
-    b.add((TASK_ENDS_EVENT, "htex", record))
+    b.add((rec, States.launched, time.time(), 0, 0, rec.exec_fu))
+    b.add((Kind.TASK_ENDS, "htex", record))
     batch = b.take()
     assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == ["launched", "running",
                                                                                       "running_ended"]
@@ -275,7 +277,7 @@ def test_with_resource_monitoring_off_tasks_still_report_start_and_end():
 def test_tasks_ending_within_a_millisecond_of_the_last_read_pass_their_cpu_on(monkeypatch):
     """No counter is read for them (only the clock); the next task that reads the counters
     reports their CPU too, so the sum over tasks is what the worker spent."""
-    from parsl._monitoring import resources
+    from parsl._sampling import sampler as resources
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
     _as_if_childless(monkeypatch, mon)
     clock = [1000.0]
@@ -289,8 +291,10 @@ def test_tasks_ending_within_a_millisecond_of_the_last_read_pass_their_cpu_on(mo
         u = usage()
         u.ru_utime = cpu[0]
         return u
-    monkeypatch.setattr(resources, "_getrusage", getrusage)
-    monkeypatch.setattr(resources, "_times", lambda: (0.0, 0.0, 0.0, 0.0, 0.0))   # no children
+    from parsl._sampling import proc     # the full sample's light read (read_final) uses them too
+    for module in (resources, proc):
+        monkeypatch.setattr(module, "_getrusage", getrusage)
+        monkeypatch.setattr(module, "_times", lambda: (0.0, 0.0, 0.0, 0.0, 0.0))   # no children
     try:
         mon.begin(0)
         mon.task_end(0)                                     # a full sample: the base
@@ -317,7 +321,7 @@ def test_short_tasks_next_to_a_live_child_process_still_report(monkeypatch):
     # the context-switch delta went negative and packing it failed the task.
     import subprocess
     import sys
-    from parsl._monitoring import resources
+    from parsl._sampling import sampler as resources
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
     clock = [1000.0]
     monkeypatch.setattr(resources, "_time", lambda: clock[0])

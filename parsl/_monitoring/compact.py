@@ -1,53 +1,40 @@
-"""The monitoring wire between the workflow's process and the writer process.
+"""Task state changes and hub events as chunk items (``parsl._sampling.records``), in the
+user process (the hub's router thread).
 
-This half runs in the user process (the hub's router thread) and imports nothing heavy
-(no SQLAlchemy: its ~30,000 objects would burden every full garbage collection of the
-workflow's process).  ``compact_events`` turns queued events into one flat list of plain
-values per flush, reading from a task record only what is new in that state (static
-fields when the task is first pending, the executor's task id at launch and at the try's
-end, the outcome when it ends); ``split_wire`` cuts the list back into items in the
-writer process, where ``events.BatchBuilder`` turns them into rows.
+Imports nothing heavy (no SQLAlchemy: its ~30,000 objects would burden every full
+garbage collection of the workflow's process).  ``compact_events`` turns queued events
+into one flat list of plain values per flush, reading from a task record only what is
+new in that state (static fields when the task is first pending, the executor's task id
+at launch and at the try's end, the outcome when it ends).  The writer process cuts the
+list back into items (``records.decode_chunk``) and ``events.BatchBuilder`` turns them
+into rows.
 
-Hub items (``MonitoringHub``):
+Queued events (``MonitoringRouter.queue``: six entries each, added by one ``extend``):
 
-* ``(TASK_EVENT, record, state, epoch_ts, try_id, fail_count[, exec_fu])``: a state change.
-  ``try_id``, ``fail_count`` and ``exec_fu`` are taken at the moment of the change, since
-  the kernel keeps mutating the record (a retry replaces ``exec_fu``).
-* ``(MessageType, payload_dict)``: Parsl's messages (blocks, nodes, workflow, foreign tasks,
-  a worker's long-task reports).
-* ``(ENCODED_EVENT, executor_label, bytes)``: an HTEX manager's batch of pickled worker
-  messages, opened only in the writer.
-* ``(TASK_ENDS_EVENT, executor_label, bytes)``: packed end-of-task records
-  (``task_end.TASK_END``), read with one ``struct.iter_unpack``.
+* ``(task_record, new_state, epoch_ts, try_id, fail_count, exec_fu)``: a state change
+  (``parsl._base.monitoring_sink.TaskEvent``, as the kernel reports it);
+* ``(kind, a, b, None, None, None)`` with ``kind`` a ``records.Kind`` code:
+  ``(MESSAGE, message_type, payload)``, ``(WORKER_BATCH, executor_label, bytes)`` or
+  ``(TASK_ENDS, executor_label, bytes)``, put there by ``router.QueueSink``.
+
+Task records are read by duck typing (the fields of ``docs/ARCHITECTURE.md``'s task
+record), never through ``__getattr__``: an AppFuture lifts unknown attribute reads into
+new tasks, and monitoring must never create tasks.
 """
 from __future__ import annotations
 
 import os
-from enum import Enum
 from typing import Optional
 
-from parsl.dataflow.taskrecord import TaskRecord as _TaskRecord
+from parsl._sampling.records import FILE_KWARGS as _FILE_KWARGS
+from parsl._sampling.records import Kind
 
-TASK_EVENT = "task"
-ENCODED_EVENT = "encoded"
-TASK_ENDS_EVENT = "task_ends"
+#: queue entries per event
+WIDTH = 6
+PENDING, LAUNCHED, ENDED, STATE, MESSAGE = Kind.PENDING, Kind.LAUNCHED, Kind.ENDED, Kind.STATE, Kind.MESSAGE
 
 # States whose compact event carries the try's outcome.
 _ENDED = frozenset({"exec_done", "memo_done", "failed", "dep_fail", "fail_retryable"})
-
-# --- the wire format between the router and the writer --------------------------------------
-W_PENDING = 0   # (W_PENDING, task_id, ts, fail_count, label, func_name, memoize, time_invoked, depends, files)
-W_LAUNCHED = 1  # (W_LAUNCHED, task_id, ts, try_id, fail_count, label, executor_task_id)
-W_ENDED = 2     # (W_ENDED, task_id, state, ts, try_id, fail_count, label, time_returned, fail_cost,
-#                  from_memo, executor_task_id, fail_history, joins, hashsum)
-W_STATE = 3     # (W_STATE, task_id, state, ts, try_id, fail_count)
-W_MSG = 4       # (W_MSG, message_type_value, payload)
-W_ENCODED = 5   # (W_ENCODED, executor_label, bytes)
-W_TASK_ENDS = 6  # (W_TASK_ENDS, executor_label, bytes)
-#: fields per wire item, by code (the wire is one flat list)
-WIDTHS = {W_PENDING: 10, W_LAUNCHED: 7, W_ENDED: 14, W_STATE: 6, W_MSG: 3, W_ENCODED: 3, W_TASK_ENDS: 3}
-
-_FILE_KWARGS = ("inputs", "outputs", "stdin", "stdout", "stderr")
 
 
 # --- reading kernel objects without side effects ---------------------------------------------
@@ -148,21 +135,14 @@ def _etid(fu):
     return safe_attr(fu, "parsl_executor_task_id")
 
 
-def event_of(item) -> tuple:
-    """A hub item (see above) as the router's six-entry event."""
-    if item[0] == TASK_EVENT:
-        event = tuple(item[1:7])
-        if len(event) < 6:
-            event += (event[0].exec_fu,)
-        return event
-    return (item[0], item[1], item[2] if len(item) > 2 else None, None, None, None)
-
-
-def compact(item) -> tuple:
-    """One hub item as a wire tuple (user-process side: reads the task record)."""
+def compact(event) -> list:
+    """One queued event as its chunk item (user-process side: reads the task record).  A
+    task event may leave out ``exec_fu`` (the record's is taken then)."""
+    if event[0].__class__ is not int and len(event) < WIDTH:
+        event = tuple(event) + (event[0].exec_fu,)
     out: list = []
-    compact_events(out, event_of(item))
-    return tuple(out)
+    compact_events(out, tuple(event) + (None,) * (WIDTH - len(event)))
+    return out
 
 
 #: state -> what its wire item carries (one dict lookup per event instead of name tests)
@@ -179,27 +159,24 @@ def _kind(state) -> tuple:
 
 
 def compact_events(out: list, flat, on_error=None) -> None:
-    """Append the wire fields of queued events to the flat list ``out``.
+    """Append the chunk items of queued events (see above) to the flat list ``out``.
 
-    ``flat`` holds whole events back to back, six entries each (the router's queue):
-    ``record, state, epoch_ts, try_id, fail_count, exec_fu`` for a task state change, or
-    ``kind, a, b, ...`` for anything else.  Both sides are flat (one list of plain values
-    per flush, see ``WIDTHS``) so the user process allocates no tuple per event.  An event
-    that cannot be read is passed to ``on_error(event, exc)`` and skipped (re-raised when
-    there is no ``on_error``)."""
+    ``flat`` holds whole events back to back, ``WIDTH`` entries each (the router's queue).
+    Both sides are flat (one list of plain values per flush, see ``records.WIDTHS``) so the
+    user process allocates no tuple per event.  An event that cannot be read is passed to
+    ``on_error(event, exc)`` and skipped (re-raised when there is no ``on_error``)."""
     extend = out.extend
     kinds = _KINDS
     plain_classes = _PLAIN_CLASSES
     it = iter(flat)
     for rec, state, ts, try_id, fail_count, exec_fu in zip(it, it, it, it, it, it):
         try:
-            if rec.__class__ is not _TaskRecord and isinstance(rec, (str, Enum)):
-                if rec == TASK_ENDS_EVENT:
-                    extend((W_TASK_ENDS, state, ts))
-                elif rec == ENCODED_EVENT:
-                    extend((W_ENCODED, state, ts))
+            if rec.__class__ is int:          # a records.Kind code: not a task record
+                if rec == MESSAGE:
+                    # MessageType by value: the writer process need not unpickle an enum
+                    extend((MESSAGE, getattr(state, "value", state), ts))
                 else:
-                    extend((W_MSG, getattr(rec, "value", rec), state))
+                    extend((rec, state, ts))
                 continue
             kind, name = kinds.get(state) or _kind(state)
             # This loop runs for every event of a workflow: the executor's label and task id
@@ -220,12 +197,12 @@ def compact_events(out: list, flat, on_error=None) -> None:
             etid = (None if fu is None else getattr(fu, "parsl_executor_task_id", None)
                     if plain_classes.get(fu.__class__) else _etid(fu))
             if kind == _K_LAUNCHED:
-                extend((W_LAUNCHED, rec.id, ts, try_id, fail_count, label, etid))
+                extend((LAUNCHED, rec.id, ts, try_id, fail_count, label, etid))
             elif kind == _K_ENDED:
                 history = rec.fail_history
                 joins = rec.joins
                 hashsum = rec.hashsum
-                extend((W_ENDED, rec.id, name, ts, try_id, fail_count, label, rec.time_returned,
+                extend((ENDED, rec.id, name, ts, try_id, fail_count, label, rec.time_returned,
                         rec.fail_cost, bool(rec.from_memo), etid,
                         [str(x) for x in history] if history else None,
                         None if joins is None
@@ -238,21 +215,11 @@ def compact_events(out: list, flat, on_error=None) -> None:
                     files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
                     if not any(files):
                         files = None
-                extend((W_PENDING, rec.id, ts, fail_count, label, rec.func_name, rec.memoize,
+                extend((PENDING, rec.id, ts, fail_count, label, rec.func_name, rec.memoize,
                         rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files))
             else:
-                extend((W_STATE, rec.id, name, ts, try_id, fail_count))
+                extend((STATE, rec.id, name, ts, try_id, fail_count))
         except Exception as e:
             if on_error is None:
                 raise
             on_error((rec, state, ts, try_id, fail_count, exec_fu), e)
-
-
-def split_wire(flat: list):
-    """The wire tuples in a flat list made by ``compact_events`` (writer side)."""
-    i, n = 0, len(flat)
-    widths = WIDTHS
-    while i < n:
-        w = widths[flat[i]]
-        yield flat[i:i + w]
-        i += w
