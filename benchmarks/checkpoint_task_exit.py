@@ -53,7 +53,6 @@ def worker(variant, n):
 
 
 def main():
-    import argparse
     from _side_by_side import impls, median, run_json
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("-n", type=int, default=20000)

@@ -22,6 +22,7 @@ def main():
     ap.add_argument("--db", default=None)
     a = ap.parse_args()
     from monitoring_synthetic_db import make
+
     from parsl._monitoring.web.server import VisualizationServer
     db = a.db or f"/tmp/mon-{a.n}.db"
     if not os.path.exists(db):

@@ -13,7 +13,6 @@ running on the block, and from ``parsl.load`` to the first result.
 """
 import argparse
 import json
-import os
 import sys
 import tempfile
 import threading

@@ -12,8 +12,15 @@ import signal
 import subprocess
 from typing import IO, Any, Callable, List, Optional, Tuple
 
-from parsl._base.errors import (AppBadFormatting, AppException, AppTimeout, BadStdStreamFile,
-                                BashAppNoReturn, BashExitFailure, MissingOutputs)
+from parsl._base.errors import (
+    AppBadFormatting,
+    AppException,
+    AppTimeout,
+    BadStdStreamFile,
+    BashAppNoReturn,
+    BashExitFailure,
+    MissingOutputs,
+)
 from parsl._base.files import File
 
 

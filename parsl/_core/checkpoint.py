@@ -279,7 +279,7 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-_LIVE_WRITERS: "weakref.WeakSet[CheckpointWriter]" = weakref.WeakSet()
+_LIVE_WRITERS: weakref.WeakSet[CheckpointWriter] = weakref.WeakSet()
 
 
 def flush_all_writers() -> None:
@@ -305,6 +305,7 @@ def _at_exit() -> None:
 
 
 import atexit  # noqa: E402  (kept next to the hook it registers)
+
 atexit.register(_at_exit)
 
 

@@ -21,15 +21,15 @@ from concurrent.futures import Future
 from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Tuple, Type, cast
 
 from parsl._base.errors import ConfigurationError
+from parsl._base.monitoring_sink import MonitoringHubBase
 from parsl._base.task_states import States
 from parsl._core import registry
+from parsl._core.arguments import DataStager
 from parsl._core.config import Config
 from parsl._core.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER
-from parsl._core.arguments import DataStager
 from parsl._core.launch import TaskEngine
 from parsl._core.logs import set_file_logger
 from parsl._core.rundirs import make_rundir
-from parsl._base.monitoring_sink import MonitoringHubBase
 from parsl._core.task import AppFuture, StateEvent, TaskRecord
 from parsl._executors.base import ParslExecutor
 from parsl._executors.blocks import BlockProviderExecutor

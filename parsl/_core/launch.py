@@ -33,8 +33,7 @@ from parsl._base.errors import DependencyError, NoDataFlowKernelError
 from parsl._base.remote import RemoteExceptionWrapper
 from parsl._base.task_states import States
 from parsl._core.arguments import STD_KWARGS, ArgumentScanner
-from parsl._core.decisions import (PLAIN_FUTURES, dependency_failures, join_outcome, join_targets,
-                                   release, retry_or_fail)
+from parsl._core.decisions import PLAIN_FUTURES, dependency_failures, join_outcome, join_targets, release, retry_or_fail
 from parsl._core.logs import TRACE
 from parsl._core.memoizer import Memoizer
 from parsl._core.task import AppFuture, StateEvent, TaskRecord, describe_future, set_state
@@ -377,8 +376,9 @@ class TaskEngine(ArgumentScanner):
         if claimed:
             self._finish(rec, States.failed, None, _CANCEL)
             return True
-        # the thread pool's own flag: its queued calls can be withdrawn
-        if isinstance(ef, Future) and getattr(self.executors.get(rec.executor), "_chervil_cancellable", False):
+        # the executor says whether its queued calls can be withdrawn (the thread pool's can)
+        ex = self.executors.get(rec.executor)
+        if isinstance(ef, Future) and ex is not None and ex.cancels_queued_tasks:
             return ef.cancel() and rec.app_fu.cancelled()
         return False
 

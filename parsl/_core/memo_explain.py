@@ -10,8 +10,15 @@ from __future__ import annotations
 import marshal
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from parsl._core.memo import (all_fast, hash8, hash16, drop_ignored, function_identity, parameter_names,
-                              recorded_components)
+from parsl._core.memo import (
+    all_fast,
+    drop_ignored,
+    function_identity,
+    hash8,
+    hash16,
+    parameter_names,
+    recorded_components,
+)
 
 
 class Manifest(NamedTuple):

@@ -27,8 +27,13 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 from parsl._base.errors import ConfigurationError
 from parsl._base.futures import LightFuture as _Future
 from parsl._core import memo as _memo
-from parsl._core.checkpoint import (CHECKPOINT_DIRNAME, CheckpointWriter, get_all_checkpoints,
-                                    load_checkpoints, parse_period)
+from parsl._core.checkpoint import (
+    CHECKPOINT_DIRNAME,
+    CheckpointWriter,
+    get_all_checkpoints,
+    load_checkpoints,
+    parse_period,
+)
 from parsl._core.logs import TRACE as _TRACE
 from parsl._core.memo_explain import Manifest, MemoIndex, MissReason, describe_call
 from parsl._core.task import TaskRecord

@@ -23,8 +23,7 @@ import logging
 import time
 from concurrent.futures import Future
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED
-from typing import (TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple,
-                    Union, cast)
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, Union, cast
 
 from parsl._base.errors import InternalConsistencyError
 from parsl._base.futures import DataFuture, LightFuture

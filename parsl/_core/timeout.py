@@ -63,5 +63,4 @@ def timeout(func: Callable[..., Any], walltime: float) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return _run_with_walltime(func, walltime, args, kwargs)
-    setattr(wrapper, "__chervil_walltime__", walltime)
     return wrapper

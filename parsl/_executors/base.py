@@ -24,9 +24,13 @@ class ParslExecutor(metaclass=ABCMeta):
     dfk: Any = None
     storage_access: Optional[List[Any]] = None
     working_dir: Optional[str] = None
-    #: True for executors whose workers share the submit side's memory (threads):
-    #: the DFK may then skip serialization-related work.
-    _chervil_in_process = False
+    #: True for executors that run tasks in this process (threads): monitoring then reads
+    #: their tries' start and end from the kernel instead of waiting for worker reports.
+    runs_in_process: bool = False
+    #: True when ``Future.cancel()`` on a future this executor returned withdraws a task
+    #: that has not started (the thread pool's queued calls); the DFK then offers
+    #: ``AppFuture.cancel()`` for launched tasks too.
+    cancels_queued_tasks: bool = False
 
     def __enter__(self) -> ParslExecutor:
         return self

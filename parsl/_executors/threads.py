@@ -26,8 +26,8 @@ class ThreadPoolExecutor(ParslExecutor):
     (as Parsl does), then joins them.
     """
 
-    _chervil_in_process = True
-    _chervil_cancellable = True
+    runs_in_process = True
+    cancels_queued_tasks = True
 
     def __init__(self, label: str = "threads", max_threads: Optional[int] = 2,
                  thread_name_prefix: str = "", storage_access: Optional[List[Any]] = None,

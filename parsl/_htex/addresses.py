@@ -28,7 +28,7 @@ def address_by_route() -> str:
 
 def address_by_query(timeout: float = 30) -> str:
     """This host's public address as seen by ipify.org."""
-    import urllib.request   # deferred: rarely used, and it pulls in http/ssl (~20 ms)
+    import urllib.request  # deferred: rarely used, and it pulls in http/ssl (~20 ms)
     with urllib.request.urlopen("https://api.ipify.org", timeout=min(timeout, 5)) as r:
         return r.read().decode().strip()
 
@@ -40,7 +40,7 @@ def address_by_hostname() -> str:
 
 def address_by_interface(ifname: str) -> str:
     """The IPv4 address of a network interface, e.g. ``address_by_interface('eth0')``."""
-    import psutil   # deferred: import parsl.addresses stays light (psutil ~10 ms)
+    import psutil  # deferred: import parsl.addresses stays light (psutil ~10 ms)
     addrs = psutil.net_if_addrs()
     if ifname not in addrs:
         raise ValueError(f"no network interface {ifname!r}; this host has {sorted(addrs)}")
@@ -52,7 +52,7 @@ def address_by_interface(ifname: str) -> str:
 
 def get_all_addresses() -> Set[str]:
     """Every address of this host worth advertising to workers (IPv4 and IPv6)."""
-    import psutil   # deferred: see address_by_interface
+    import psutil  # deferred: see address_by_interface
     found: Set[str] = set()
     for ifname, addrs in psutil.net_if_addrs().items():
         for a in addrs:

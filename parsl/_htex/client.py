@@ -57,12 +57,12 @@ class Setting:
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj: Optional["HTEXClient"], objtype: Optional[type] = None) -> Any:
+    def __get__(self, obj: Optional[HTEXClient], objtype: Optional[type] = None) -> Any:
         if obj is None:
             return self
         return getattr(obj._settings, self.name)
 
-    def __set__(self, obj: "HTEXClient", value: Any) -> None:
+    def __set__(self, obj: HTEXClient, value: Any) -> None:
         obj._settings = obj._settings.replace(**{self.name: value})
 
 
@@ -161,7 +161,7 @@ class HTEXClient(BlockProviderExecutor):
         self.logdir = os.path.join(run_dir, s.label)
         os.makedirs(self.logdir, exist_ok=True)
         if s.encrypted:
-            from parsl._htex import curve   # deferred with the interchange (zmq.auth)
+            from parsl._htex import curve  # deferred with the interchange (zmq.auth)
             self.cert_dir = curve.create_certificates(os.path.join(self.logdir, "certificates"))
         if s.address is None:
             self.all_addresses = ",".join(sorted_for_probing(get_all_addresses()))

@@ -34,11 +34,9 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from parsl._base.errors import VersionMismatch
-from parsl._htex import binding
+from parsl._htex import binding, protocol
 from parsl._htex import lane as lanes
-from parsl._htex import protocol
-from parsl._htex.matching import (SUSPECT_GRACE_S, ManagerRecord, choose_dispatch, find_lost_managers,
-                                  plan_recalls)
+from parsl._htex.matching import SUSPECT_GRACE_S, ManagerRecord, choose_dispatch, find_lost_managers, plan_recalls
 from parsl._htex.selectors import ManagerSelector
 
 logger = logging.getLogger(__name__)
@@ -213,7 +211,7 @@ class Interchange:
         finally:
             lock.release()
 
-    def call(self, fn: Callable[["Interchange"], object], timeout: float = 10.0):
+    def call(self, fn: Callable[[Interchange], object], timeout: float = 10.0):
         """Run ``fn(self)`` on the interchange thread and return its result."""
         fut: Future = Future()
         # On the interchange thread itself (a result callback asking for connected_managers())
@@ -370,7 +368,7 @@ class Interchange:
         if listener is not None and lanes.is_same_host_peer(m.fd):
             sock.send_multipart([m.uid, *protocol.lane_offer_message(listener.port, listener.token)])
 
-    def _serve_listener(self, listener: "lanes.LaneListener", fd: int) -> None:
+    def _serve_listener(self, listener: lanes.LaneListener, fd: int) -> None:
         poller = self._poller
         if fd == listener.fd:
             for new_fd in listener.accept():

@@ -39,10 +39,9 @@ from zmq.utils.monitor import recv_monitor_message
 from parsl._base.errors import WorkerLost
 from parsl._base.remote import RemoteExceptionWrapper
 from parsl._base.version import VERSION
-from parsl._htex import curve
+from parsl._htex import curve, placement, protocol
 from parsl._htex import lane as lanes
 from parsl._htex.addresses import tcp_url
-from parsl._htex import placement, protocol
 from parsl._htex.settings import ManagerSettings
 
 logger = logging.getLogger("parsl.htex.manager")

@@ -44,7 +44,8 @@ import sys
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from parsl._base.version import VERSION
-from parsl._sampling.records import TASK_END_SIZE, join_frames, split_frames
+from parsl._sampling.records import TASK_END_SIZE as TASK_END_SIZE  # the result's blob size, re-exported
+from parsl._sampling.records import join_frames, split_frames
 
 #: Bumped whenever a message layout changes; checked at registration.
 #: 4: registration as JSON (was a pickle); lane framing and worker configuration here.
@@ -240,7 +241,7 @@ class Registration(NamedTuple):
     @classmethod
     def create(cls, *, uid: str, block_id: str, worker_count: int, prefetch_capacity: int,
                start_time: float, os: str, hostname: str, dir: str, cpu_count: Optional[int],
-               total_memory: Optional[int], pid: int, parsl_version: str = VERSION) -> "Registration":
+               total_memory: Optional[int], pid: int, parsl_version: str = VERSION) -> Registration:
         v = version_info(parsl_version)
         return cls(python_v=v["python_v"], parsl_v=v["parsl_v"], protocol=v["protocol"], uid=uid,
                    block_id=str(block_id), worker_count=worker_count, prefetch_capacity=prefetch_capacity,
@@ -388,5 +389,5 @@ class WorkerConfig(NamedTuple):
         return json.dumps(self._asdict())
 
     @classmethod
-    def decode(cls, text: str) -> "WorkerConfig":
+    def decode(cls, text: str) -> WorkerConfig:
         return cls(**json.loads(text))

@@ -101,7 +101,7 @@ class HTEXSettings:
                         max_workers_per_node: Optional[Union[int, float]],
                         available_accelerators: Union[int, Sequence[str]],
                         worker_port_range: Sequence[int], interchange_port_range: Sequence[int],
-                        stacklevel: int = 2, **parameters: Any) -> "HTEXSettings":
+                        stacklevel: int = 2, **parameters: Any) -> HTEXSettings:
         """Settings from HighThroughputExecutor's keyword arguments, old spellings included.
 
         ``stacklevel`` counts from the caller of this function (its warnings name the user's
@@ -127,7 +127,7 @@ class HTEXSettings:
                           stacklevel=stacklevel + 1)
         return settings
 
-    def replace(self, **changes: Any) -> "HTEXSettings":
+    def replace(self, **changes: Any) -> HTEXSettings:
         return dataclasses.replace(self, **changes)
 
     def workers_per_node(self, cores: Optional[float], mem_gb: Optional[float]) -> int:
@@ -136,7 +136,7 @@ class HTEXSettings:
             max_workers_per_node=self.max_workers_per_node, cores=cores, cores_per_worker=self.cores_per_worker,
             mem_gb=mem_gb, mem_per_worker=self.mem_per_worker, accelerators=self.available_accelerators)
 
-    def launch_values(self, block_id: str, run: "LaunchContext") -> Dict[str, Any]:
+    def launch_values(self, block_id: str, run: LaunchContext) -> Dict[str, Any]:
         """The placeholders a ``launch_cmd`` template may use (Parsl's names, both eras)."""
         mw = self.max_workers_per_node
         worker_limit = "" if mw == math.inf else f"--max_workers_per_node={mw}"
@@ -162,7 +162,7 @@ class HTEXSettings:
             "resource_monitoring": "" if interval is None else f"--resource_monitoring_interval={interval}",
         }
 
-    def launch_command(self, block_id: str, run: "LaunchContext") -> str:
+    def launch_command(self, block_id: str, run: LaunchContext) -> str:
         """The manager's command line for one block.  KeyError names an unknown placeholder."""
         template = self.launch_cmd or DEFAULT_LAUNCH_CMD
         # Parsl's own templates write {{block_id}} (they format twice): accept both.

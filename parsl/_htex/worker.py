@@ -77,7 +77,7 @@ def _die_with_parent(parent_pid) -> None:
     """Linux: have the kernel SIGKILL us when the manager dies, even if user code holds the
     GIL so the lifeline thread cannot run (belt and braces for the lifeline)."""
     try:
-        import ctypes   # deferred: only here, and a platform may lack it
+        import ctypes  # deferred: only here, and a platform may lack it
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
     except Exception:
@@ -92,7 +92,7 @@ def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
     except Exception:
         pass
     try:
-        import cloudpickle   # deferred: only for values plain pickle refuses (worker start-up cost)
+        import cloudpickle  # deferred: only for values plain pickle refuses (worker start-up cost)
         return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5),
                                       task_end)
     except Exception as e:
@@ -108,7 +108,7 @@ def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
         data = pickle.dumps(wrapper, protocol=5)
     except Exception:
         try:
-            import cloudpickle   # deferred: see _dump_result
+            import cloudpickle  # deferred: see _dump_result
             data = cloudpickle.dumps(wrapper, protocol=5)
         except Exception as e:  # the exception itself does not pickle: send its text
             try:
@@ -122,7 +122,7 @@ def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
 def _monitoring_fault(task_id: int) -> bytes:
     """The end-of-task sample failed: log it (to stderr, which the block keeps) and send
     the result without one; the task's own outcome stands."""
-    import traceback   # deferred: only on a monitoring fault
+    import traceback  # deferred: only on a monitoring fault
     print(f"parsl htex worker: monitoring's end-of-task sample of task {task_id} failed "
           f"(the task's result is unaffected):\n{traceback.format_exc()}", file=sys.stderr, flush=True)
     return b""

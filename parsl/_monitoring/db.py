@@ -25,8 +25,19 @@ from datetime import datetime as _datetime
 from typing import Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
-from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Float, Index, Integer,
-                        MetaData, PrimaryKeyConstraint, Table, Text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 

@@ -16,8 +16,11 @@ import time
 from typing import Dict, Iterable, List, Optional
 
 from parsl._base.message_type import MessageType
-from parsl._monitoring.compact import compact, state_name
-from parsl._monitoring.compact import dependency_ids  # noqa: F401  (re-exported)
+from parsl._monitoring.compact import (
+    compact,
+    dependency_ids,  # noqa: F401  (re-exported)
+    state_name,
+)
 from parsl._monitoring.db import FIRST_WINS, TABLES, Batch, table_columns
 from parsl._sampling import records as _rec
 from parsl._sampling.records import FILE_KWARGS as _FILE_KWARGS

@@ -56,7 +56,7 @@ class ProgressView:
         self._t0 = time.monotonic()
         self._closed = False
 
-    def start(self) -> "ProgressView":
+    def start(self) -> ProgressView:
         self._thread = threading.Thread(target=self._run, name="parsl-progress", daemon=True)
         self._thread.start()
         return self

@@ -112,6 +112,7 @@ def write_with_retries(database, batch, attempts: int = 50) -> bool:
     logged and the batch dropped (monitoring must never take the workflow down)."""
     # Deferred: the database modules are for the writer process only (see the docstring).
     import sqlite3
+
     from sqlalchemy.exc import OperationalError
     delay = 0.1
     for _ in range(attempts):

@@ -1,13 +1,13 @@
 """Errors raised by apps, at Parsl's import path ``parsl.app.errors``."""
 from parsl._base.errors import (  # noqa: F401
-    ParslAppError,
-    AppException,
     AppBadFormatting,
-    BashExitFailure,
+    AppException,
     AppTimeout,
-    BashAppNoReturn,
-    MissingOutputs,
     BadStdStreamFile,
+    BashAppNoReturn,
+    BashExitFailure,
+    MissingOutputs,
+    ParslAppError,
 )
 from parsl._base.remote import RemoteExceptionWrapper, wrap_error  # noqa: F401
 

@@ -1,6 +1,6 @@
 """SSH channels were removed from Parsl (2024.11); constructing one says what to use instead."""
-from parsl.channels.base import Channel
 from parsl._base.errors import ConfigurationError
+from parsl.channels.base import Channel
 
 _ADVICE = ("{name} is not supported: Parsl removed SSH channels in 2024.11 and Chervil does not "
            "implement them. Run the Parsl script on the remote login node itself (or use a batch "

@@ -1,10 +1,10 @@
 """Errors of the dataflow kernel, at Parsl's import path ``parsl.dataflow.errors``."""
 from parsl._base.errors import (  # noqa: F401
-    DataFlowException,
     BadCheckpoint,
-    PropagatedException,
+    DataFlowException,
     DependencyError,
     JoinError,
+    PropagatedException,
 )
 
 __all__ = ['DataFlowException', 'BadCheckpoint', 'PropagatedException', 'DependencyError', 'JoinError']

@@ -1,11 +1,11 @@
 """Executor errors, at Parsl's import path ``parsl.executors.errors``."""
 from parsl._base.errors import (  # noqa: F401
-    ExecutorError,
+    BadMessage,
     BadStateException,
-    UnsupportedFeatureError,
+    ExecutorError,
     InvalidResourceSpecification,
     ScalingFailed,
-    BadMessage,
+    UnsupportedFeatureError,
 )
 
 __all__ = ['ExecutorError', 'BadStateException', 'UnsupportedFeatureError', 'InvalidResourceSpecification', 'ScalingFailed', 'BadMessage']

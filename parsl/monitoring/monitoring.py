@@ -121,13 +121,13 @@ class MonitoringHub(MonitoringHubBase):
 
         self.run_id: Optional[str] = None
         self.url: Optional[str] = None
-        self.router: Optional["MonitoringRouter"] = None
+        self.router: Optional[MonitoringRouter] = None
         self._sink: MonitoringSink = _NOT_STARTED
         self._events: Optional[Callable[[TaskEvent], None]] = None
         self._radio_receivers: list = []
         self._run_dir: Optional[str] = None
         self._dfk = None
-        self._progress_view: Optional["ProgressView"] = None
+        self._progress_view: Optional[ProgressView] = None
         self._started = False
         self._closed = False
         self._close_lock = threading.Lock()
@@ -171,7 +171,7 @@ class MonitoringHub(MonitoringHubBase):
             # The writer process must find the same file whatever its working directory.
             url = "sqlite:///" + os.path.abspath(url[len("sqlite:///"):])
         self.url = url
-        in_process = [label for label, ex in _executors_of(dfk) if getattr(ex, "_chervil_in_process", False)]
+        in_process = [label for label, ex in _executors_of(dfk) if ex.runs_in_process]
         log_path = os.path.join(run_dir, "database_manager.log") if run_dir else None
         client = WriterProcessClient(url, self.run_id, in_process_executors=in_process, log_path=log_path)
         # The writer opens the database and creates the schema before any task: a bad URL
@@ -208,7 +208,7 @@ class MonitoringHub(MonitoringHubBase):
             "rundir": os.path.abspath(run_dir) if run_dir else None,
             "tasks_failed_count": 0, "tasks_completed_count": 0})
         if self.progress:
-            from parsl._monitoring.progress import ProgressView   # deferred: optional view
+            from parsl._monitoring.progress import ProgressView  # deferred: optional view
             self._progress_view = ProgressView(self.task_counts, stream=sys.stderr)
             self._progress_view.start()
         logger.debug("Monitoring to %s (run %s)", url, self.run_id)

@@ -322,7 +322,7 @@ class VisualizationServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/"
 
-    def start(self) -> "VisualizationServer":
+    def start(self) -> VisualizationServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="parsl-visualize", daemon=True)
         self._thread.start()
         return self

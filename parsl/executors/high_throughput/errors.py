@@ -1,10 +1,10 @@
 """HighThroughputExecutor errors, at Parsl's import path."""
 from parsl._base.errors import (  # noqa: F401
-    ManagerLost,
-    WorkerLost,
-    VersionMismatch,
-    CommandClientTimeoutError,
     CommandClientBadError,
+    CommandClientTimeoutError,
+    ManagerLost,
+    VersionMismatch,
+    WorkerLost,
     WorkerPoolError,
 )
 

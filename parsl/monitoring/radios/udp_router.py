@@ -102,7 +102,7 @@ def _serve(ready, exit_event, queue, bind, port, hmac_key, hmac_digest, logdir, 
     while not exit_event.is_set():
         try:
             data = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             continue
         except OSError as e:          # e.g. an ICMP error reported on the socket: keep listening
             log.error("receive failed: %s", e)

@@ -192,7 +192,6 @@ def test_unkeyable_argument_fails_the_task_with_a_clear_error(dfk):
 
 
 def test_miss_reason_is_logged(dfk, caplog):
-    import logging
 
     @python_app(cache=True)
     def logged(x):

@@ -7,10 +7,10 @@ import traceback
 import cloudpickle
 import pytest
 
-from _htex_helpers import htex, manager_pids  # noqa: F401  (fixture)
 from parsl.executors.errors import InvalidResourceSpecification
 from parsl.providers import LocalProvider
 
+from _htex_helpers import htex, manager_pids  # noqa: F401  (fixture)
 from waiting import wait_until
 
 pytestmark = pytest.mark.htex
@@ -142,8 +142,8 @@ def test_version_mismatch_puts_executor_in_bad_state(htex):
 
 
 def test_scale_out_and_in_blocks(htex):
-    from parsl.jobs.states import JobState
     from parsl.executors.high_throughput.manager_selector import BlockIdManagerSelector
+    from parsl.jobs.states import JobState
     ex = htex(provider=LocalProvider(init_blocks=1, max_blocks=2), manager_selector=BlockIdManagerSelector())
     assert ex.scale_out_facade(1) == ["1"]
     pids = manager_pids(ex, count=2)

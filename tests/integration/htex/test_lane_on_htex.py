@@ -5,10 +5,10 @@ import sys
 import cloudpickle
 import pytest
 
-from _htex_helpers import htex  # noqa: F401
 from parsl._htex import lane as lanes
 from parsl._htex import protocol
 
+from _htex_helpers import htex  # noqa: F401
 from waiting import wait_until
 
 pytestmark = pytest.mark.htex

@@ -10,9 +10,9 @@ import cloudpickle
 import psutil
 import pytest
 
-from _htex_helpers import all_gone, htex, manager_pids, worker_pids  # noqa: F401
 from parsl.executors.high_throughput.errors import ManagerLost, WorkerLost
 
+from _htex_helpers import all_gone, htex, manager_pids, worker_pids  # noqa: F401
 from waiting import wait_until
 
 pytestmark = pytest.mark.htex

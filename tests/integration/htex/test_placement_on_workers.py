@@ -5,9 +5,9 @@ import sys
 import cloudpickle
 import pytest
 
-from _htex_helpers import htex  # noqa: F401
 from parsl.providers import LocalProvider
 
+from _htex_helpers import htex  # noqa: F401
 from waiting import wait_until
 
 pytestmark = pytest.mark.htex

@@ -6,7 +6,6 @@ Only loopback-range addresses (127.79.x.0/24) are used, as in
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -14,11 +13,11 @@ import time
 import cloudpickle
 import pytest
 
-from _htex_helpers import all_gone, htex, manager_pids  # noqa: F401
 from parsl.executors.high_throughput.errors import ManagerLost
 from parsl.launchers import WrappedLauncher
 from parsl.providers import LocalProvider
 
+from _htex_helpers import all_gone, htex, manager_pids  # noqa: F401
 from waiting import wait_until
 
 pytestmark = [pytest.mark.htex, pytest.mark.netns]

@@ -7,6 +7,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import parsl  # noqa: E402
+
 from kernel_helpers import threads_config  # noqa: E402
 
 

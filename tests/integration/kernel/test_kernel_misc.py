@@ -15,7 +15,6 @@ from parsl.executors.threads import ThreadPoolExecutor
 
 from kernel_helpers import DEADLINE, threads_config
 
-
 # -- ThreadPoolExecutor ---------------------------------------------------------------------
 
 def test_thread_pool_parameters():

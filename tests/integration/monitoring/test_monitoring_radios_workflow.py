@@ -16,6 +16,7 @@ def test_radios_carry_task_messages_into_the_database(tmp_path):
     def report(radio, hostname):
         # What a user's task (or a third-party executor's worker) does with a radio.
         import time
+
         from parsl.monitoring.message_type import MessageType
         radio.create_sender().send((MessageType.NODE_INFO, {"hostname": hostname, "uid": hostname,
                                                             "timestamp": time.time()}))

@@ -42,6 +42,7 @@ def shots(tmp_path):
 @pytest.fixture
 def site(tmp_path):
     from monitoring_synthetic_db import make
+
     from parsl._monitoring.web.server import VisualizationServer
     db = tmp_path / "m.db"
     make(str(db), 300, running=True, run_id="run-live")

@@ -100,6 +100,7 @@ def test_launch_cmd_placeholders_are_checked():
 
 def test_a_running_block_whose_manager_never_connects_is_warned_about_once(monkeypatch, caplog):
     import logging
+
     from parsl.executors.high_throughput import executor as htex_module
     from parsl.executors.status_handling import BlockProviderExecutor
     ex = HighThroughputExecutor(label="h", address="10.9.8.7")

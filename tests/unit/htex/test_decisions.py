@@ -1,6 +1,5 @@
 """Interchange and scaling decisions: dispatch, recall, loss, scale-in choice, selectors."""
-from parsl._htex.matching import (ManagerRecord, choose_dispatch, find_lost_managers,
-                                  pipeline_extra, plan_recalls)
+from parsl._htex.matching import ManagerRecord, choose_dispatch, find_lost_managers, pipeline_extra, plan_recalls
 from parsl._htex.protocol import Registration
 from parsl.executors.high_throughput.executor import choose_blocks_to_scale_in
 from parsl.executors.high_throughput.manager_selector import BlockIdManagerSelector, RandomManagerSelector

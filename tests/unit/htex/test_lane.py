@@ -122,6 +122,7 @@ def test_the_lane_can_be_switched_off(monkeypatch):
 
 def _manager_with_lane():
     import zmq
+
     from parsl._htex.manager import Manager
     from parsl._htex.settings import ManagerSettings
     m = Manager(ManagerSettings(addresses=("127.0.0.1",), port=1, uid="m1", block_id="0", worker_count=1))

@@ -6,8 +6,7 @@ import shlex
 
 import pytest
 
-from parsl._htex.settings import (DEFAULT_LAUNCH_CMD, HTEXSettings, LaunchContext, NodeFacts,
-                                  manager_settings_from_argv)
+from parsl._htex.settings import DEFAULT_LAUNCH_CMD, HTEXSettings, LaunchContext, NodeFacts, manager_settings_from_argv
 
 
 def _settings(**kw):

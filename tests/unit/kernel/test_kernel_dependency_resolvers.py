@@ -2,9 +2,13 @@
 import concurrent.futures as cf
 from dataclasses import is_dataclass
 
-from parsl.dataflow.dependency_resolvers import (DEEP_DEPENDENCY_RESOLVER, SHALLOW_DEPENDENCY_RESOLVER,
-                                                 DependencyResolver, deep_traverse_to_gather,
-                                                 deep_traverse_to_unwrap)
+from parsl.dataflow.dependency_resolvers import (
+    DEEP_DEPENDENCY_RESOLVER,
+    SHALLOW_DEPENDENCY_RESOLVER,
+    DependencyResolver,
+    deep_traverse_to_gather,
+    deep_traverse_to_unwrap,
+)
 
 
 def done(value):

@@ -6,8 +6,15 @@ from concurrent.futures import CancelledError
 
 import pytest
 
-from parsl.app.errors import (AppTimeout, BadStdStreamFile, BashAppNoReturn, BashExitFailure, MissingOutputs,
-                              RemoteExceptionWrapper, wrap_error)
+from parsl.app.errors import (
+    AppTimeout,
+    BadStdStreamFile,
+    BashAppNoReturn,
+    BashExitFailure,
+    MissingOutputs,
+    RemoteExceptionWrapper,
+    wrap_error,
+)
 from parsl.dataflow.errors import DependencyError, JoinError, PropagatedException
 from parsl.errors import OptionalModuleMissing, ParslError
 

@@ -123,9 +123,9 @@ def test_result_that_cannot_be_unpickled_names_file(tmp_path):
     path = write(tmp_path / "c", [(KEY, 1)])
     # Append a well-formed frame whose pickle refers to a module that does not exist.
     import struct
+    import sys
     import types
     import zlib
-    import sys
     mod = types.ModuleType("vanishing_module_for_test")
 
     class Gone:

@@ -37,7 +37,7 @@ class FakeFuture:
 def fake_dfk(tmp_path, executors=("threads",), in_process=("threads",)):
     execs = {}
     for label in executors:
-        execs[label] = types.SimpleNamespace(label=label, _chervil_in_process=label in in_process)
+        execs[label] = types.SimpleNamespace(label=label, runs_in_process=label in in_process)
     run_dir = os.path.join(str(tmp_path), "runinfo", "000")
     os.makedirs(run_dir, exist_ok=True)
     return types.SimpleNamespace(run_id="run-1", run_dir=run_dir, config=None, workflow_name=None,

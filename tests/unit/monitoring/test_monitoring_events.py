@@ -2,11 +2,11 @@
 import datetime
 import time
 
-from monitoring_fakes import FakeFuture, FakeRecord
-
 from parsl._monitoring.events import BatchBuilder, dependency_ids, rows_as_dicts
 from parsl.dataflow.states import States
 from parsl.monitoring.message_type import MessageType
+
+from monitoring_fakes import FakeFuture, FakeRecord
 
 
 def feed(builder, rec, *states):

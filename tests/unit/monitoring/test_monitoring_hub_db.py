@@ -4,11 +4,12 @@ import sqlite3
 import threading
 
 import pytest
-from monitoring_fakes import FakeFuture, FakeRecord, fake_dfk, run_task
 
 from parsl.dataflow.states import States
 from parsl.errors import ConfigurationError
 from parsl.monitoring import MessageType, MonitoringHub
+
+from monitoring_fakes import FakeFuture, FakeRecord, fake_dfk, run_task
 
 
 def writer_threads():

@@ -1,10 +1,9 @@
 """The terminal progress line (pure formatting, and the view's thread ownership)."""
 import io
 import threading
-
-from parsl._monitoring.progress import ProgressView, format_line
 import types
 
+from parsl._monitoring.progress import ProgressView, format_line
 from parsl.dataflow.states import States
 from parsl.monitoring.monitoring import MonitoringHub
 

@@ -79,6 +79,7 @@ def test_close_sends_what_a_hold_kept():
 def test_the_writer_reads_each_chunks_burst_flag():
     import os
     import pickle
+
     from parsl._monitoring import writer_process as wp
     r, w = os.pipe()
     try:

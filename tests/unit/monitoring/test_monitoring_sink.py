@@ -5,13 +5,14 @@ import time
 import types
 
 import pytest
-from monitoring_fakes import FakeFuture, FakeRecord, fake_dfk
 
 from parsl._base.monitoring_sink import MonitoringHubBase, MonitoringSink
 from parsl._sampling import records
 from parsl._sampling.adapter import CallableSink, as_sink
 from parsl.dataflow.states import States
 from parsl.monitoring import MessageType, MonitoringHub
+
+from monitoring_fakes import FakeFuture, FakeRecord, fake_dfk
 
 
 class _Radio:

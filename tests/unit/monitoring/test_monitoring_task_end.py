@@ -4,8 +4,6 @@ import pickle
 import time
 from concurrent.futures import Future
 
-from monitoring_fakes import FakeFuture, FakeRecord
-
 from parsl._base.monitoring_sink import MonitoringSink
 from parsl._htex import protocol
 from parsl._monitoring.events import BatchBuilder, rows_as_dicts
@@ -14,6 +12,8 @@ from parsl._sampling.records import Kind
 from parsl._sampling.sampler import TaskResourceMonitor, running_task
 from parsl.dataflow.states import States
 from parsl.monitoring.message_type import MessageType
+
+from monitoring_fakes import FakeFuture, FakeRecord
 
 
 def _sample(wall, cpu, rss=1000, children=0, status="running"):
@@ -216,18 +216,20 @@ def test_short_tasks_read_cpu_only_until_the_full_sample_is_old(monkeypatch):
 
 def test_the_hub_knows_in_process_executors_from_the_config_before_the_kernel_registers_them():
     import types
+
     from parsl.executors import HighThroughputExecutor, ThreadPoolExecutor
     from parsl.monitoring.monitoring import _executors_of
     threads, htex = ThreadPoolExecutor(label="t"), HighThroughputExecutor(label="h")
     dfk = types.SimpleNamespace(config=types.SimpleNamespace(executors=[threads, htex]), executors={})
     got = dict(_executors_of(dfk))
     assert got == {"t": threads, "h": htex}
-    assert [label for label, ex in got.items() if ex._chervil_in_process] == ["t"]
+    assert [label for label, ex in got.items() if ex.runs_in_process] == ["t"]
 
 
 def test_a_cpu_only_end_sample_still_counts_a_reaped_child(monkeypatch):
     import subprocess
     import sys
+
     from parsl._sampling import sampler as resources
     monkeypatch.setattr(resources, "FULL_SAMPLE_EVERY", 3600.0)     # always the CPU-only sample
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
@@ -291,7 +293,7 @@ def test_tasks_ending_within_a_millisecond_of_the_last_read_pass_their_cpu_on(mo
         u = usage()
         u.ru_utime = cpu[0]
         return u
-    from parsl._sampling import proc     # the full sample's light read (read_final) uses them too
+    from parsl._sampling import proc  # the full sample's light read (read_final) uses them too
     for module in (resources, proc):
         monkeypatch.setattr(module, "_getrusage", getrusage)
         monkeypatch.setattr(module, "_times", lambda: (0.0, 0.0, 0.0, 0.0, 0.0))   # no children
@@ -321,6 +323,7 @@ def test_short_tasks_next_to_a_live_child_process_still_report(monkeypatch):
     # the context-switch delta went negative and packing it failed the task.
     import subprocess
     import sys
+
     from parsl._sampling import sampler as resources
     mon = TaskResourceMonitor(lambda *a: None, 1.0, hostname="h")
     clock = [1000.0]
