@@ -1,5 +1,5 @@
 """Helpers for the caching/checkpointing benchmarks: run a script under Chervil and under
-reference Parsl (``/work/peers/parsl-venv`` or ``benchmarks/.peers/parsl-venv``),
+reference Parsl (``$PARSL_REF_PYTHON`` or ``benchmarks/.peers/parsl-venv``),
 alternating, and collect the JSON line each run prints."""
 import json
 import os
@@ -14,8 +14,7 @@ CHERVIL_PY = os.path.join(ROOT, ".venv", "bin", "python")
 
 def reference_python():
     for cand in (os.environ.get("PARSL_REF_PYTHON"),
-                 os.path.join(HERE, ".peers", "parsl-venv", "bin", "python"),
-                 "/work/peers/parsl-venv/bin/python"):
+                 os.path.join(HERE, ".peers", "parsl-venv", "bin", "python")):
         if cand and os.path.exists(cand):
             return cand
     return None

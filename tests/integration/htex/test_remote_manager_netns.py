@@ -1,7 +1,6 @@
 """A manager on "another host": a network namespace joined to this one by a veth pair.
 
-Only loopback-range addresses (127.79.x.0/24) are used, as in
-``shared/reference/infra/netns-demo.sh``: the kernel accepts 127/8 on a device when
+Only loopback-range addresses (127.79.x.0/24) are used: the kernel accepts 127/8 on a device when
 ``route_localnet=1`` is set on it, and a /32 in the local table points the peer at the veth.
 """
 import os
