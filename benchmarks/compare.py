@@ -3,13 +3,16 @@
     python benchmarks/compare.py                 # the default entries, 3 repeats each
     python benchmarks/compare.py --only 'threads' --repeat 5
     python benchmarks/compare.py --list
+    python benchmarks/compare.py --before-python ../old-checkout/.venv/bin/python   # A/B of two Chervils
 
 Reference Parsl is installed from PyPI into its own virtual environment
 (``benchmarks/.peers/parsl-venv``) the first time; Chervil runs from this project's
 interpreter. Each entry runs reference and Chervil alternately, so both see the same
 machine load. The workload scripts in ``suite/`` use only Parsl's public API.
 Results go to ``benchmarks/results/latest.json`` and a markdown table to stdout, with
-each issue's target and whether it is met.
+each issue's target and whether it is met. ``--before-python`` names the interpreter of
+another Chervil (an older checkout with its own editable install): it runs in the same
+rotation, and the tables show its figures and ratios beside this one's.
 """
 import argparse
 import json
@@ -97,6 +100,8 @@ def main():
     p.add_argument("--timeout", type=int, default=300)
     p.add_argument("--ref-python", default=None, help="reference Parsl interpreter (default: install one)")
     p.add_argument("--ours-python", default=sys.executable)
+    p.add_argument("--before-python", default=None,
+                   help="another Chervil's interpreter, run alternately too (before/after comparisons)")
     p.add_argument("--std-python", default="python3")
     p.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
     p.add_argument("--list", action="store_true")
@@ -107,10 +112,13 @@ def main():
             print(e[0])
         return
     ref_py = a.ref_python or ensure_reference_venv()
-    results = {"ours": {}, "ref": {}, "meta": {"started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                             "ours_python": a.ours_python, "ref_python": ref_py}}
+    results = {"ours": {}, "ref": {}, "before": {},
+               "meta": {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "ours_python": a.ours_python,
+                        "ref_python": ref_py, "before_python": a.before_python}}
     for name, kind, script, args in entries:
         sides = [("std", a.std_python)] if kind == "std" else [("ref", ref_py), ("ours", a.ours_python)]
+        if a.before_python and kind != "std":
+            sides.append(("before", a.before_python))
         runs = {s: [] for s, _ in sides}
         for _ in range(a.repeat):
             for side, py in sides:  # alternate, so both see the same load
@@ -118,7 +126,7 @@ def main():
                                                      script, args, a.timeout))
         for side in runs:
             agg = run_suite.aggregate(runs[side])
-            key = "ours" if side in ("ours", "std") else "ref"
+            key = "ours" if side in ("ours", "std") else side
             results[key][name] = {"cmd": f"{script} {args}", "runs": runs[side], "agg": agg}
         field, hb = HEADLINE.get(name.split("/")[0], (None, True))
         o, r = med(results["ours"].get(name), field), med(results["ref"].get(name), field)
@@ -130,23 +138,47 @@ def main():
     report(results)
 
 
+def _fmt(x, spec):
+    return "" if x is None else format(x, spec)
+
+
 def report(results):
-    ours, ref = results["ours"], results["ref"]
-    print("\n| entry | field | Chervil | reference Parsl | ratio (>1 = Chervil better) |")
-    print("|---|---|---|---|---|")
+    ours, ref, before = results["ours"], results["ref"], results.get("before") or {}
+    if before:
+        print("\n| entry | field | Chervil | before | reference Parsl | ratio | ratio before |")
+        print("|---|---|---|---|---|---|---|")
+    else:
+        print("\n| entry | field | Chervil | reference Parsl | ratio (>1 = Chervil better) |")
+        print("|---|---|---|---|---|")
     for name in ours:
         field, hb = HEADLINE.get(name.split("/")[0], (None, True))
         o, r = med(ours.get(name), field), med(ref.get(name), field)
+        if o is None:
+            print(f"| {name} | {field} | – | – | – |")
+            continue
         rt = ratio_for(field, hb, o, r)
-        print(f"| {name} | {field} | {o:.4g} | {'' if r is None else f'{r:.4g}'} | "
-              f"{'' if rt is None else f'{rt:.1f}x'} |" if o is not None else f"| {name} | {field} | – | – | – |")
-    print("\n| target | measured | met |")
+        if before:
+            b = med(before.get(name), field)
+            rb = ratio_for(field, hb, b, r) if b is not None else None
+            print(f"| {name} | {field} | {o:.4g} | {_fmt(b, '.4g')} | {_fmt(r, '.4g')} | "
+                  f"{_fmt(rt, '.1f')}x | {_fmt(rb, '.1f')}x |")
+        else:
+            print(f"| {name} | {field} | {o:.4g} | {_fmt(r, '.4g')} | {_fmt(rt, '.1f')}x |")
+    for label, side in (("", ours), (" (before)", before)):
+        if side:
+            _report_targets(side, ref, ours, label)
+
+
+def _report_targets(ours, ref, stdlib, label):
+    """The targets met by ``ours``; stdlib baselines (kind 'x_base') are read from ``stdlib``."""
+    print(f"\n| target{label} | measured | met |")
     print("|---|---|---|")
     for entry, field, kind, value, what in TARGETS:
         o = med(ours.get(entry), field)
         if o is None:
             continue
-        hb = HEADLINE.get(entry.split("/")[0], (None, True))[1] if field != "drain_s" and field != "cleanup_s" else False
+        lower_better = field in ("drain_s", "cleanup_s")
+        hb = False if lower_better else HEADLINE.get(entry.split("/")[0], (None, True))[1]
         if kind == "abs_max":
             met, shown = o <= value, f"{o:.4g}"
         elif kind == "x_ref":
@@ -156,7 +188,7 @@ def report(results):
                 continue
             met, shown = rt >= value, f"{rt:.1f}x"
         else:
-            base = med(ours.get(kind.split(":", 1)[1]), field)
+            base = med(stdlib.get(kind.split(":", 1)[1]), field)
             if base is None:
                 continue
             rt = o / base
