@@ -97,7 +97,10 @@ def run_local(a):
     out_s = sampler.first(t0, lambda act, con: act >= a.max_blocks)
     conn_s = sampler.first(t0, lambda act, con: con >= a.max_blocks)
     in_s = sampler.first(t_done, lambda act, con: act <= a.min_blocks)
-    per = lambda s: None if s is None else round(s / a.period, 2)
+
+    def per(s):
+        return None if s is None else round(s / a.period, 2)
+
     return {"bench": "scaling_local", "impl": impl(), "strategy": a.strategy, "period_s": a.period,
             "max_idletime_s": a.idletime, "tasks": a.tasks, "peak_active_blocks": peak,
             "to_max_blocks_s": rnd(out_s), "to_max_blocks_periods": per(out_s),

@@ -7,4 +7,6 @@ from parsl._base.errors import (  # noqa: F401
     ParslError,
 )
 
-__all__ = ['ParslError', 'ConfigurationError', 'OptionalModuleMissing', 'InternalConsistencyError', 'NoDataFlowKernelError']
+__all__ = [
+    'ParslError', 'ConfigurationError', 'OptionalModuleMissing', 'InternalConsistencyError', 'NoDataFlowKernelError',
+]

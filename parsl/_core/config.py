@@ -73,7 +73,8 @@ class Config:
             raise ConfigurationError(f"Executors must have unique labels; duplicated: {dups}. "
                                      "Give each executor its own label=...")
         if "_parsl_internal" in labels:
-            raise ConfigurationError("The executor label '_parsl_internal' is reserved for the kernel; pick another label")
+            raise ConfigurationError(
+                "The executor label '_parsl_internal' is reserved for the kernel; pick another label")
         self._executors = tuple(executors)
 
         if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
@@ -94,7 +95,8 @@ class Config:
         if isinstance(usage_tracking, bool):
             usage_tracking = 1 if usage_tracking else 0
         if not isinstance(usage_tracking, int) or not 0 <= usage_tracking <= 3:
-            raise _bad("usage_tracking", usage_tracking, "usage_tracking is an int from 0 to 3 (Chervil never sends anything)")
+            raise _bad("usage_tracking", usage_tracking,
+                       "usage_tracking is an int from 0 to 3 (Chervil never sends anything)")
         if not isinstance(internal_tasks_max_threads, int) or internal_tasks_max_threads < 1:
             raise _bad("internal_tasks_max_threads", internal_tasks_max_threads, "an int >= 1")
         if not isinstance(run_dir, str) or not run_dir:

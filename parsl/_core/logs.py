@@ -21,7 +21,8 @@ logging.addLevelName(TRACE, "TRACE")
 
 
 def set_stream_logger(name: str = "parsl", level: int = logging.DEBUG,
-                      format_string: Optional[str] = None, stream: Optional[io.TextIOBase] = None) -> Callable[[], None]:
+                      format_string: Optional[str] = None,
+                      stream: Optional[io.TextIOBase] = None) -> Callable[[], None]:
     """Log ``name`` (and concurrent.futures) to a stream; returns a function that undoes it."""
     handler = logging.StreamHandler(stream)
     handler.setLevel(level)

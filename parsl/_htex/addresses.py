@@ -54,7 +54,7 @@ def get_all_addresses() -> Set[str]:
     """Every address of this host worth advertising to workers (IPv4 and IPv6)."""
     import psutil  # deferred: see address_by_interface
     found: Set[str] = set()
-    for ifname, addrs in psutil.net_if_addrs().items():
+    for addrs in psutil.net_if_addrs().values():
         for a in addrs:
             if a.family in (socket.AF_INET, socket.AF_INET6):
                 addr = a.address.split("%", 1)[0]

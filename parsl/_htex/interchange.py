@@ -292,7 +292,7 @@ class Interchange:
             self._stop_managers(sock)
             self._sock = None
             self._endpoint.close(linger_ms=200)   # let the STOP messages out
-            for fn, fut in self._calls:
+            for _fn, fut in self._calls:
                 fut.set_exception(RuntimeError("the interchange has stopped"))
             self._poller = None
             lock.release()

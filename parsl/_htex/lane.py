@@ -199,7 +199,8 @@ class LaneListener:
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
         self.fd = self.sock.fileno()
-        self.greeting: Dict[int, Tuple[socket.socket, bytearray]] = {}    # fd -> (socket, bytearray) of connections before their hello
+        # fd -> (socket, bytearray) of connections before their hello
+        self.greeting: Dict[int, Tuple[socket.socket, bytearray]] = {}
 
     def accept(self) -> List[int]:
         """Accept waiting connections; returns their fds (watch them for the hello)."""

@@ -51,7 +51,7 @@ def _epoch_text_formatter():
         if sec != cache[0]:
             cache[1] = strftime("%Y-%m-%d %H:%M:%S.", localtime(sec))
             cache[0] = sec
-        return cache[1] + "%06d" % us
+        return cache[1] + f"{us:06d}"
 
     return epoch_text
 

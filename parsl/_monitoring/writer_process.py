@@ -216,7 +216,7 @@ def main(argv=None) -> None:
     except Exception as e:
         if ready is not None:
             os.write(ready, f"{type(e).__name__}: {e}".replace("\n", " ").encode()[:4000] + b"\n")
-        raise SystemExit(1)
+        raise SystemExit(1) from e
     if ready is not None:
         os.write(ready, b"ok\n")
         os.close(ready)

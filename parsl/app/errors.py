@@ -11,4 +11,7 @@ from parsl._base.errors import (  # noqa: F401
 )
 from parsl._base.remote import RemoteExceptionWrapper, wrap_error  # noqa: F401
 
-__all__ = ['ParslAppError', 'AppException', 'AppBadFormatting', 'BashExitFailure', 'AppTimeout', 'BashAppNoReturn', 'MissingOutputs', 'BadStdStreamFile', 'RemoteExceptionWrapper', 'wrap_error']
+__all__ = [
+    'ParslAppError', 'AppException', 'AppBadFormatting', 'BashExitFailure', 'AppTimeout', 'BashAppNoReturn',
+    'MissingOutputs', 'BadStdStreamFile', 'RemoteExceptionWrapper', 'wrap_error',
+]

@@ -8,4 +8,7 @@ from parsl._base.errors import (  # noqa: F401
     UnsupportedFeatureError,
 )
 
-__all__ = ['ExecutorError', 'BadStateException', 'UnsupportedFeatureError', 'InvalidResourceSpecification', 'ScalingFailed', 'BadMessage']
+__all__ = [
+    'ExecutorError', 'BadStateException', 'UnsupportedFeatureError', 'InvalidResourceSpecification', 'ScalingFailed',
+    'BadMessage',
+]

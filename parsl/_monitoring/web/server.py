@@ -225,7 +225,7 @@ def _dag(conn, run_id, by: str):
         app_of = {t: app or "" for t, app, _, _ in rows}
         idx = {a: i for i, a in enumerate(apps)}
         counts = {}
-        for t, app, _, deps in rows:
+        for _t, app, _, deps in rows:
             for d in (deps or "").split(","):
                 if d and int(d) in app_of:
                     key = (idx[app_of[int(d)]], idx[app or ""])

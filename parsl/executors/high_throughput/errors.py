@@ -8,4 +8,7 @@ from parsl._base.errors import (  # noqa: F401
     WorkerPoolError,
 )
 
-__all__ = ['ManagerLost', 'WorkerLost', 'VersionMismatch', 'CommandClientTimeoutError', 'CommandClientBadError', 'WorkerPoolError']
+__all__ = [
+    'ManagerLost', 'WorkerLost', 'VersionMismatch', 'CommandClientTimeoutError', 'CommandClientBadError',
+    'WorkerPoolError',
+]

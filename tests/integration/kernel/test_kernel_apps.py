@@ -142,7 +142,7 @@ def test_unknown_label_fails_the_call_naming_the_known_ones(dfk):
 
 def test_resource_specification_is_refused_by_threads(dfk):
     @python_app
-    def f(parsl_resource_specification={}):
+    def f(parsl_resource_specification={}):  # noqa: B006 - Parsl's documented app-signature idiom
         return 1
     fut = f(parsl_resource_specification={"cores": 2})
     with pytest.raises(InvalidResourceSpecification, match="cores"):

@@ -163,7 +163,8 @@ def test_manager_uses_the_lane_for_results_only_after_the_interchange_ack():
         peer.setblocking(False)
         with pytest.raises(BlockingIOError):
             peer.recv(100)
-        peer.sendall(protocol.encode_lane_message(protocol.LANE_ACK, [m.lane_token]) + protocol.encode_lane_message(b"T", [b"task"]))
+        peer.sendall(protocol.encode_lane_message(protocol.LANE_ACK, [m.lane_token])
+                     + protocol.encode_lane_message(b"T", [b"task"]))
         while not m.queue:
             m._serve_lane(zmq.POLLIN)
         assert m.lane_ready and list(m.queue) == [b"task"]

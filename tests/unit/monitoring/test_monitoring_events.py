@@ -103,9 +103,11 @@ def test_worker_messages_resolved_through_executor_task_id_even_if_early():
     batch = b.take()
     feed(b, rec, States.exec_done)
     batch2 = b.take()
-    names = [s["task_status_name"] for s in rows_as_dicts("status", batch.status) + rows_as_dicts("status", batch2.status)]
+    names = [s["task_status_name"]
+             for s in rows_as_dicts("status", batch.status) + rows_as_dicts("status", batch2.status)]
     assert "running" in names
-    assert rows_as_dicts("resource", batch.resource)[0]["task_id"] == 7 and rows_as_dicts("resource", batch.resource)[0]["try_id"] == 2
+    assert (rows_as_dicts("resource", batch.resource)[0]["task_id"] == 7
+            and rows_as_dicts("resource", batch.resource)[0]["try_id"] == 2)
     running = [r for r in rows_as_dicts("task", batch.tasks) if r.get("task_time_running")]
     assert running and running[0]["hostname"] == "h1"
     assert [t for t in rows_as_dicts("try", batch.tries) if t.get("block_id") == "0"]
@@ -143,10 +145,12 @@ def test_block_node_and_foreign_task_messages():
                                    "unknown_key": 1}))
     b.add((MessageType.TASK_INFO, {"task_id": 9, "task_func_name": "ext", "task_status_name": "pending"}))
     batch = b.take()
-    assert rows_as_dicts("block", batch.block)[0]["status"] == "PENDING" and rows_as_dicts("block", batch.block)[0]["job_id"] == "1234"
+    assert (rows_as_dicts("block", batch.block)[0]["status"] == "PENDING"
+            and rows_as_dicts("block", batch.block)[0]["job_id"] == "1234")
     assert rows_as_dicts("node", batch.node)[0]["reg_time"] == rows_as_dicts("node", batch.node)[0]["timestamp"]
     assert "unknown_key" not in rows_as_dicts("node", batch.node)[0]
-    assert rows_as_dicts("task", batch.tasks)[0]["task_func_name"] == "ext" and rows_as_dicts("status", batch.status)[0]["task_id"] == 9
+    assert (rows_as_dicts("task", batch.tasks)[0]["task_func_name"] == "ext"
+            and rows_as_dicts("status", batch.status)[0]["task_id"] == 9)
 
 
 def test_dependency_ids_accepts_futures_records_and_ints():
@@ -171,7 +175,8 @@ def test_one_combined_worker_message_gives_running_ended_and_a_sample():
     batch = b.take()
     names = [s["task_status_name"] for s in rows_as_dicts("status", batch.status)]
     assert names == ["pending", "launched", "running", "running_ended", "exec_done"]
-    assert rows_as_dicts("resource", batch.resource)[0]["task_id"] == 4 and rows_as_dicts("resource", batch.resource)[0]["hostname"] == "w"
+    assert (rows_as_dicts("resource", batch.resource)[0]["task_id"] == 4
+            and rows_as_dicts("resource", batch.resource)[0]["hostname"] == "w")
     assert rows_as_dicts("task", batch.tasks)[0]["task_status_name"] == "exec_done"
 
 
@@ -264,5 +269,7 @@ def test_encoded_worker_batches_are_opened_in_the_writer_and_labelled():
     events = [(rec, s, time.time(), 0, 0, rec.exec_fu) for s in (States.pending, States.launched)]
     _through_the_writer_path(b, events + [("batch", "htex", payload)])
     batch = b.take()
-    assert [s["task_status_name"] for s in rows_as_dicts("status", batch.status)] == ["pending", "launched", "running", "running_ended"]
-    assert rows_as_dicts("resource", batch.resource)[0]["task_id"] == 8 and rows_as_dicts("resource", batch.resource)[0]["psutil_process_cpu_percent"] == 1.0
+    assert ([s["task_status_name"] for s in rows_as_dicts("status", batch.status)]
+            == ["pending", "launched", "running", "running_ended"])
+    assert (rows_as_dicts("resource", batch.resource)[0]["task_id"] == 8
+            and rows_as_dicts("resource", batch.resource)[0]["psutil_process_cpu_percent"] == 1.0)

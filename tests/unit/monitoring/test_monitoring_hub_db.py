@@ -155,7 +155,8 @@ def test_old_database_gains_missing_columns(tmp_path):
 
 def test_a_database_that_cannot_be_opened_fails_load_naming_the_url(tmp_path):
     hub = MonitoringHub(logging_endpoint="nosuchdialect://somewhere/db")
-    with pytest.raises(ConfigurationError, match="logging_endpoint='nosuchdialect://somewhere/db'.*could not be opened"):
+    with pytest.raises(ConfigurationError,
+                       match="logging_endpoint='nosuchdialect://somewhere/db'.*could not be opened"):
         hub.start(fake_dfk(tmp_path))
     hub.close()
 
