@@ -153,7 +153,7 @@ class ArgumentScanner:
         outputs = kwargs.get("outputs")
         if inhibit:
             if outputs:
-                app_fu._outputs = [DataFuture(app_fu, f, tid=rec.id)  # type: ignore[no-untyped-call]
+                app_fu._outputs = [DataFuture(app_fu, f, tid=rec.id)
                                    for f in outputs if isinstance(f, File)]
             return func
         # a local output is shared with the task as-is only when no provider will rewrite it
@@ -193,7 +193,7 @@ class ArgumentScanner:
         stage_fut = dm.stage_out(copy, label, app_fu)
         self._track_stage_out(stage_fut, app_fu)
         func = dm.replace_task_stage_out(copy, func, label)
-        data_fut = DataFuture(stage_fut if stage_fut is not None else app_fu, f,  # type: ignore[no-untyped-call]
+        data_fut = DataFuture(stage_fut if stage_fut is not None else app_fu, f,
                               tid=rec.id)
         return copy, data_fut, func
 

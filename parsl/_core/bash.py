@@ -30,14 +30,14 @@ def _std_target(spec: Any, default_mode: str) -> Tuple[Optional[str], Optional[s
         return None, None
     if isinstance(spec, tuple):
         if len(spec) != 2:
-            raise BadStdStreamFile(f"stdout/stderr tuple must be (path, mode), got {spec!r}")  # type: ignore[no-untyped-call]
+            raise BadStdStreamFile(f"stdout/stderr tuple must be (path, mode), got {spec!r}")
         return os.fspath(spec[0]), spec[1]
     if isinstance(spec, File):
         return spec.filepath, "w"
     try:
         return os.fspath(spec), default_mode
     except TypeError:
-        raise BadStdStreamFile(f"stdout/stderr must be a path, (path, mode) or File, got {spec!r}") from None  # type: ignore[no-untyped-call]
+        raise BadStdStreamFile(f"stdout/stderr must be a path, (path, mode) or File, got {spec!r}") from None
 
 
 def _open_std(spec: Any) -> Tuple[Optional[IO[str]], Optional[str]]:
@@ -50,13 +50,13 @@ def _open_std(spec: Any) -> Tuple[Optional[IO[str]], Optional[str]]:
             os.makedirs(d, exist_ok=True)
         return open(path, mode), path
     except OSError as e:
-        raise BadStdStreamFile(f"cannot open {path!r} with mode {mode!r}: {e}") from e  # type: ignore[no-untyped-call]
+        raise BadStdStreamFile(f"cannot open {path!r} with mode {mode!r}: {e}") from e
 
 
 def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
     """Kill the command and everything it started (its own session, and any stragglers)."""
     try:
-        import psutil  # type: ignore[import-untyped]  # deferred: only a timed-out command needs it, and it costs start-up time
+        import psutil  # deferred: only a timed-out command needs it, and it costs start-up time
         try:
             children = psutil.Process(proc.pid).children(recursive=True)
         except psutil.Error:
@@ -85,12 +85,12 @@ def remote_side_bash_executor(func: Callable[..., Any], *args: Any, **kwargs: An
         command = func(*args, **kwargs)
     except AttributeError as e:
         if command_is_missing(e):
-            raise BashAppNoReturn(f"bash_app {func_name} raised {e!r} before returning a command") from e  # type: ignore[no-untyped-call]
+            raise BashAppNoReturn(f"bash_app {func_name} raised {e!r} before returning a command") from e
         raise AppBadFormatting(f"bash_app {func_name} could not format its command: {e!r}") from e
     except IndexError as e:
         raise AppBadFormatting(f"bash_app {func_name} could not format its command: {e!r}") from e
     if not isinstance(command, str):
-        raise BashAppNoReturn(  # type: ignore[no-untyped-call]
+        raise BashAppNoReturn(
             f"bash_app {func_name} must return the command line as a str, but returned "
             f"{type(command).__name__} ({command!r:.80}); did you forget a 'return'?")
 
@@ -127,7 +127,7 @@ def remote_side_bash_executor(func: Callable[..., Any], *args: Any, **kwargs: An
             stderr.close()
 
     if returncode != 0:
-        raise BashExitFailure(func_name, returncode, stdout_path, stderr_path)  # type: ignore[no-untyped-call]
+        raise BashExitFailure(func_name, returncode, stdout_path, stderr_path)
 
     missing: List[Any] = []
     for f in kwargs.get("outputs") or ():
@@ -139,7 +139,7 @@ def remote_side_bash_executor(func: Callable[..., Any], *args: Any, **kwargs: An
         if not os.path.exists(path):
             missing.append(f)
     if missing:
-        raise MissingOutputs(f"bash_app {func_name} exited 0 but did not create "  # type: ignore[no-untyped-call]
+        raise MissingOutputs(f"bash_app {func_name} exited 0 but did not create "
                              f"{', '.join(map(str, (getattr(m, 'filepath', m) for m in missing)))}", missing)
     return returncode
 

@@ -94,7 +94,7 @@ Record = Tuple[str, bytes, Any]   # (key hex, encoded manifest, result)
 
 
 def _bad(message: str) -> BadCheckpoint:
-    return BadCheckpoint(message)  # type: ignore[no-untyped-call]
+    return BadCheckpoint(message)
 
 
 def encode_frame(items: Sequence[Record]) -> Tuple[bytes, int]:
@@ -111,7 +111,7 @@ def encode_frame(items: Sequence[Record]) -> Tuple[bytes, int]:
     try:
         payload = pickle.dumps((keys, manifests, results), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
-        import cloudpickle  # type: ignore[import-untyped]  # deferred: only for results plain pickle refuses
+        import cloudpickle  # deferred: only for results plain pickle refuses
         keep = []
         for item in items:
             try:

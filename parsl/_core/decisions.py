@@ -102,7 +102,7 @@ def join_outcome(inner: Any, tid: int) -> Tuple[Any, Optional[JoinError]]:
             if e is not None:
                 failures.append((e, describe_future(f)))
     if failures:
-        return None, JoinError(failures, tid)  # type: ignore[no-untyped-call]
+        return None, JoinError(failures, tid)
     if isinstance(inner, Future):
         return inner.result(), None
     return [f.result() for f in futs], None

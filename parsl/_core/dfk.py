@@ -153,7 +153,7 @@ class DataFlowKernel(TaskEngine):
                     raise ConfigurationError(f"An executor labelled {ex.label!r} is already loaded")
                 ex.run_id = self.run_id
                 ex.run_dir = self.run_dir
-                ex.dfk = self  # type: ignore[assignment]  # the base class declares it None until set
+                ex.dfk = self  # the base class declares it None until set
                 if isinstance(self.monitoring, MonitoringHubBase):
                     self.monitoring.attach_executor(ex)    # its sink, and its radio's receiver
                 elif self.monitoring is not None:

@@ -194,7 +194,7 @@ class TaskEngine(ArgumentScanner):
         """Replace futures by their results; on failed dependencies fail the task. True = go on."""
         failures = dependency_failures(rec.depends)
         if failures:
-            exc = DependencyError(failures, rec.id)  # type: ignore[no-untyped-call]
+            exc = DependencyError(failures, rec.id)
             if logger.isEnabledFor(logging.INFO):
                 logger.info("Task %s (%s) failed: %s", rec.id, rec.func_name, exc)
             self._finish(rec, States.dep_fail, None, exc)

@@ -391,7 +391,7 @@ def _register(cls: Any, func: Optional[Encoder] = None) -> Any:
 
 # Users extend id_for_memo with @id_for_memo.register(T); a registration for a fast-path
 # type must take that type off the fast path, so registering goes through _register.
-id_for_memo.register = _register
+id_for_memo.register = _register  # type: ignore[method-assign]  # wrapping singledispatch on purpose (see above)
 
 
 def drop_ignored(func: Callable[..., Any], func_name: str, args: Sequence[Any], kwargs: Dict[str, Any],

@@ -65,8 +65,8 @@ def explain(obj: Any) -> Optional[MissReason]:
 
 
 def _done(value: Any) -> Future[Any]:
-    fut = _Future()  # type: ignore[no-untyped-call]
-    fut.set_result(value)  # type: ignore[no-untyped-call]
+    fut = _Future()
+    fut.set_result(value)
     return fut
 
 
@@ -214,7 +214,7 @@ class BasicMemoizer(Memoizer):
                 return _done(results[key])
             entry = self._in_flight.get(key)
             if entry is not None and entry.task_id != task.id:
-                waiter: Future[Any] = _Future()  # type: ignore[no-untyped-call]
+                waiter: Future[Any] = _Future()
                 entry.waiters.append(waiter)
                 logger.debug("Task %s waits for identical task %s (cache key %s)",
                              task.id, entry.task_id, key)

@@ -23,7 +23,7 @@ import logging
 import time
 from concurrent.futures import Future
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, Union, cast
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Sequence, Tuple, Union, cast
 
 from parsl._base.errors import InternalConsistencyError
 from parsl._base.futures import DataFuture, LightFuture
@@ -230,18 +230,8 @@ class AppFuture(LightFuture):
 
     __slots__ = ("task_record", "_outputs")
 
-    if TYPE_CHECKING:  # LightFuture's methods, as the kernel uses them (no runtime definitions)
-        def done(self) -> bool: ...
-        def cancelled(self) -> bool: ...
-        def result(self, timeout: Optional[float] = None) -> Any: ...
-        def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]: ...
-        def add_done_callback(self, fn: Callable[[Future[Any]], object]) -> None: ...
-        def set_result(self, result: Any) -> None: ...
-        def set_exception(self, exception: Optional[BaseException]) -> None: ...
-        def _cancel_now(self) -> None: ...
-
     def __init__(self, task_record: TaskRecord) -> None:
-        LightFuture.__init__(self)  # type: ignore[no-untyped-call]
+        LightFuture.__init__(self)
         self.task_record = task_record
         self._outputs: Optional[List[DataFuture]] = None
 
@@ -289,7 +279,7 @@ class AppFuture(LightFuture):
 
     def __repr__(self) -> str:
         rec = self.task_record
-        base = LightFuture.__repr__(self)[:-1]  # type: ignore[no-untyped-call]
+        base = LightFuture.__repr__(self)[:-1]
         return f"{base} task_id={rec.id} func={rec.func_name}>"
 
     # -- lifted operators -------------------------------------------------------
