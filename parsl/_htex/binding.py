@@ -20,9 +20,11 @@ class RouterEndpoint:
     thread as it exits (or by ``bind`` when binding fails).
     """
 
-    def __init__(self, ctx: zmq.Context, sock: zmq.Socket, port: int, auth: Optional[curve.Authenticator]):
-        self.ctx = ctx
-        self.sock = sock
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], sock: zmq.Socket[bytes], port: int,
+                 auth: Optional[curve.Authenticator]):
+        # each is None once close() has closed it
+        self.ctx: Optional[zmq.Context[zmq.Socket[bytes]]] = ctx
+        self.sock: Optional[zmq.Socket[bytes]] = sock
         self.port = port
         self._auth = auth
 
@@ -43,7 +45,7 @@ def bind(address: Optional[str], port: Optional[int], port_range: Tuple[int, int
          cert_dir: Optional[str]) -> RouterEndpoint:
     """Bind a ROUTER on ``address`` (None: every interface, IPv6 too when the host has it)
     at ``port``, or at a free port in ``port_range``.  RuntimeError says what to change."""
-    ctx = zmq.Context()
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     sock = ctx.socket(zmq.ROUTER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.SNDHWM, 0)

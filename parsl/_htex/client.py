@@ -215,7 +215,9 @@ class HTEXClient(BlockProviderExecutor):
     # -- submit ------------------------------------------------------------------------
     def submit(self, func: Callable, resource_specification: Optional[Dict[str, Any]], *args, **kwargs) -> Future:
         if self._executor_bad_state.is_set():
-            raise self._executor_exception
+            exc = self._executor_exception
+            assert exc is not None      # set_bad_state_and_fail_all sets it before the event
+            raise exc
         if self.interchange is None or self._shut_down:
             raise ExecutorError(self, "submit() called before start() or after shutdown()")
         priority = None
@@ -228,7 +230,8 @@ class HTEXClient(BlockProviderExecutor):
             priority = resource_specification.get("priority")
         task_id = next(self._task_counter)
         fut = LightFuture()
-        fut.parsl_executor_task_id = task_id
+        # Parsl's convention: an executor tags its futures with its own task id (monitoring reads it)
+        fut.parsl_executor_task_id = task_id  # type: ignore[attr-defined]
         record = protocol.encode_task(task_id, self._serialize_function(func),
                                       self._serialize_arguments(args, kwargs))
         self._tasks[task_id] = fut

@@ -8,9 +8,13 @@ ZAP authenticator so that only holders of the client key can connect.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Optional
 
 import zmq
 import zmq.auth
+
+if TYPE_CHECKING:
+    from zmq.auth.thread import ThreadAuthenticator
 
 
 def create_certificates(cert_dir: str) -> str:
@@ -49,11 +53,12 @@ def configure_client(sock: zmq.Socket, cert_dir: str) -> None:
 class Authenticator:
     """Owns the ZAP handler thread that checks client keys.  ``close()`` is idempotent."""
 
-    def __init__(self, ctx: zmq.Context, cert_dir: str):
-        from zmq.auth.thread import ThreadAuthenticator
-        self._auth = ThreadAuthenticator(ctx)
-        self._auth.start()
-        self._auth.configure_curve(domain="*", location=cert_dir)
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], cert_dir: str):
+        from zmq.auth.thread import ThreadAuthenticator  # deferred: only encrypted executors run a ZAP thread
+        auth = ThreadAuthenticator(ctx)
+        self._auth: Optional[ThreadAuthenticator] = auth    # None once closed
+        auth.start()
+        auth.configure_curve(domain="*", location=cert_dir)
 
     def close(self) -> None:
         auth, self._auth = self._auth, None

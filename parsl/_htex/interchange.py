@@ -28,7 +28,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Tuple
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
@@ -42,6 +42,8 @@ from parsl._htex.selectors import ManagerSelector
 logger = logging.getLogger(__name__)
 
 _INF = math.inf
+#: A task waiting for a manager: (priority, task id, record); a heap orders them.
+_Queued = Tuple[float, int, bytes]
 #: How long a submitting thread waits for the interchange thread to finish its loop
 #: iteration before queueing the task for it instead (see Interchange._submit_direct).
 DIRECT_SUBMIT_WAIT_S = 0.0005
@@ -96,19 +98,19 @@ class Interchange:
         self.version = protocol.version_info()
 
         self.managers: Dict[bytes, ManagerRecord] = {}
-        self._pending: list = []                 # heap of (priority, task_id, record)
-        self._incoming: deque = deque()          # from submit(): (priority, task_id, record)
-        self._priorities: Dict[int, float] = {}  # task id -> priority, for tasks that set one
-        self._calls: deque = deque()             # from call(): (fn, future)
+        self._pending: List[_Queued] = []                 # heap of (priority, task_id, record)
+        self._incoming: Deque[_Queued] = deque()          # from submit(): (priority, task_id, record)
+        self._priorities: Dict[int, float] = {}           # task id -> priority, for tasks that set one
+        self._calls: Deque[Tuple[Callable[[Interchange], object], Future[Any]]] = deque()   # from call()
         self._bell_r, self._bell_w = os.pipe()
         os.set_blocking(self._bell_r, False)
         self._rung = False
-        self._ident = None
+        self._ident: Optional[int] = None      # the interchange thread's, while it runs
         self._recall_due = False
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
         self._endpoint: Optional[binding.RouterEndpoint] = None
-        self._sock: Optional[zmq.Socket] = None
+        self._sock: Optional[zmq.Socket[bytes]] = None    # the endpoint's ROUTER, while the thread runs
         self._closed = False
         self._poller: Optional[zmq.Poller] = None
         self._lane_listener: Optional[lanes.LaneListener] = None
@@ -190,7 +192,8 @@ class Interchange:
         if not lock.acquire(timeout=DIRECT_SUBMIT_WAIT_S):
             return False
         try:
-            if self._pending or self._incoming or self._stopping or self._poller is None:
+            poller = self._poller
+            if self._pending or self._incoming or self._stopping or poller is None:
                 return False
             ready = {uid for uid, m in self.managers.items() if m.free > 0}
             if not ready:
@@ -198,14 +201,14 @@ class Interchange:
             order = self.selector.sort_managers(ready, self.managers)
             m = self.managers.get(order[0]) if order else None
             conn = m.lane if m is not None else None
-            if conn is None:
+            if m is None or conn is None:
                 return False
             m.tasks.add(item[1])
             m.idle_since = None
             if conn.send(protocol.TASKS, (item[2],)):
                 # The rest is written when the socket drains; the sleeping poller must
                 # start over to watch for that.
-                self._poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)
+                poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)
                 self._ring()
             return True
         finally:
@@ -213,7 +216,7 @@ class Interchange:
 
     def call(self, fn: Callable[[Interchange], object], timeout: float = 10.0):
         """Run ``fn(self)`` on the interchange thread and return its result."""
-        fut: Future = Future()
+        fut: Future[Any] = Future()
         # On the interchange thread itself (a result callback asking for connected_managers())
         # waiting would deadlock; not started or stopped: nothing runs concurrently.
         if self._thread is None or not self._thread.is_alive() or threading.get_ident() == self._ident:
@@ -223,11 +226,22 @@ class Interchange:
         return fut.result(timeout)
 
     # -- the loop (interchange thread only) ---------------------------------------------
+    def _router(self) -> zmq.Socket[bytes]:     # the managers' ROUTER: from start() to the end of _run()
+        if self._sock is None:
+            raise RuntimeError("the interchange is not running")
+        return self._sock
+
+    def _live_poller(self) -> zmq.Poller:       # the loop's poller: only while _run() runs
+        if self._poller is None:
+            raise RuntimeError("the interchange is not running")
+        return self._poller
+
     def _run(self) -> None:
         lock = self._lock
         lock.acquire()      # released only while sleeping in poll() and at the very end
         self._ident = threading.get_ident()
-        sock = self._sock
+        sock, endpoint = self._sock, self._endpoint
+        assert sock is not None and endpoint is not None, "start() binds before starting the thread"
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(self._bell_r, zmq.POLLIN)
@@ -246,7 +260,7 @@ class Interchange:
                 timeout = max(0.0, next_sweep - time.monotonic())
                 lock.release()
                 try:
-                    ready = poller.poll(timeout * 1000)
+                    ready = poller.poll(int(timeout * 1000))   # what pyzmq does with a float
                 finally:
                     lock.acquire()
                 for target, event in ready:
@@ -291,7 +305,7 @@ class Interchange:
             monitor.close(linger=0)
             self._stop_managers(sock)
             self._sock = None
-            self._endpoint.close(linger_ms=200)   # let the STOP messages out
+            endpoint.close(linger_ms=200)   # let the STOP messages out
             for _fn, fut in self._calls:
                 fut.set_exception(RuntimeError("the interchange has stopped"))
             self._poller = None
@@ -370,6 +384,7 @@ class Interchange:
 
     def _serve_listener(self, listener: lanes.LaneListener, fd: int) -> None:
         poller = self._poller
+        assert poller is not None, "called from _run()'s loop only"
         if fd == listener.fd:
             for new_fd in listener.accept():
                 poller.register(new_fd, zmq.POLLIN)
@@ -380,7 +395,7 @@ class Interchange:
         if not finished:
             return
         poller.unregister(fd)
-        if conn is None:
+        if conn is None or uid is None:     # uid is None exactly when conn is
             logger.warning("refused a lane connection without a valid hello")
             return
         m = self.managers.get(uid)
@@ -404,7 +419,7 @@ class Interchange:
         if conn is None:
             return False
         if event & zmq.POLLOUT and not conn.flush():
-            self._poller.register(conn.fd, zmq.POLLIN)
+            self._live_poller().register(conn.fd, zmq.POLLIN)
         if not event & (zmq.POLLIN | zmq.POLLERR):
             return False
         try:
@@ -415,7 +430,7 @@ class Interchange:
             self._drop_lane(m)
             if m.uid in self.managers and m.suspect_since is None:
                 m.suspect_since = time.monotonic()
-                self._sock.send_multipart([m.uid, protocol.PING])
+                self._router().send_multipart([m.uid, protocol.PING])
                 return True
             return False
         results: List = []
@@ -469,7 +484,7 @@ class Interchange:
                 # PING tells them apart (a live one answers within SUSPECT_GRACE_S).
                 if m.fd == fd and m.suspect_since is None:
                     m.suspect_since = time.monotonic()
-                    self._sock.send_multipart([m.uid, protocol.PING])
+                    self._router().send_multipart([m.uid, protocol.PING])
                     found = True
         return found
 
@@ -496,7 +511,7 @@ class Interchange:
         plan = choose_dispatch(len(self._pending), [self.managers[u] for u in order])
         pending = self._pending
         pop = heapq.heappop
-        send = self._sock.send_multipart
+        send = self._router().send_multipart
         for m, n in plan:
             frames = [m.uid, protocol.TASKS]
             ids = m.tasks
@@ -509,7 +524,7 @@ class Interchange:
             if conn is None:
                 send(frames)
             elif conn.send(protocol.TASKS, frames[2:]):
-                self._poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
+                self._live_poller().register(conn.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
 
     def _forget(self, task_ids) -> None:
         if self._priorities:
@@ -519,19 +534,19 @@ class Interchange:
     def _recall(self) -> None:
         for m, n in plan_recalls(list(self.managers.values())):
             m.recalling = True
-            self._sock.send_multipart([m.uid] + protocol.recall_message(n))
+            self._router().send_multipart([m.uid] + protocol.recall_message(n))
 
     def _sweep(self, now: float) -> None:
         for m in find_lost_managers(self.managers.values(), now, self.heartbeat_threshold):
             logger.error("manager %s (block %s) silent for %.1fs: declaring it lost with %d task(s)",
                          m.uid.decode(), m.block_id, now - m.last_heard, len(m.tasks))
-            self._sock.send_multipart([m.uid] + protocol.stop_message("declared lost"))
+            self._router().send_multipart([m.uid] + protocol.stop_message("declared lost"))
             self._remove_manager(m)
             self._forget(m.tasks)
             self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
         for m in list(self.managers.values()):
             if m.draining and not m.tasks:
-                self._sock.send_multipart([m.uid, protocol.DRAINED])
+                self._router().send_multipart([m.uid, protocol.DRAINED])
                 self._remove_manager(m)
 
     def _stop_managers(self, sock) -> None:
@@ -575,7 +590,7 @@ class Interchange:
             if m.block_id == str(block_id):
                 m.active = False
                 held.append(m.uid.decode())
-                self._sock.send_multipart([m.uid] + protocol.stop_message("block scaled in"))
+                self._router().send_multipart([m.uid] + protocol.stop_message("block scaled in"))
                 self._remove_manager(m)
                 if m.tasks:
                     self._forget(m.tasks)

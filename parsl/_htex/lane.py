@@ -44,7 +44,7 @@ def new_token() -> bytes:
     return os.urandom(protocol.LANE_TOKEN_BYTES)
 
 
-def check_hello(buf: bytes, token: bytes) -> Tuple[Optional[bytes], int]:
+def check_hello(buf: protocol.Buffer, token: bytes) -> Tuple[Optional[bytes], int]:
     """(uid, bytes used) once a whole hello is in ``buf``; (None, 0) while incomplete.
 
     Raises ValueError for anything that is not a hello carrying ``token`` (compared in
@@ -204,7 +204,7 @@ class LaneListener:
 
     def accept(self) -> List[int]:
         """Accept waiting connections; returns their fds (watch them for the hello)."""
-        fds = []
+        fds: List[int] = []
         while True:
             try:
                 conn, _ = self.sock.accept()

@@ -107,20 +107,24 @@ class Manager:
         self.queue: Deque[bytes] = deque()
         self.workers: Dict[int, WorkerProcess] = {}     # rank -> worker
         self.by_fd: Dict[int, WorkerProcess] = {}        # result/task fd -> worker
-        self.lifeline_r, self.lifeline_w = os.pipe()
+        lifeline_r, lifeline_w = os.pipe()
+        self.lifeline_r = lifeline_r
+        self.lifeline_w: Optional[int] = lifeline_w    # None once close() has closed it
         os.set_inheritable(self.lifeline_r, False)
         self.upstream: List[bytes] = []
         #: workers' monitoring records, sent as ONE batch record ahead of the next results
         #: (same socket, so they always arrive before the results they describe).
         self.monitoring: List[bytes] = []
-        self.ctx = None
-        self.sock = None
+        #: The ZMQ context and DEALER socket to the interchange: set by _connect(), cleared by close().
+        self.ctx: Optional[zmq.Context[zmq.Socket[bytes]]] = None
+        self.sock: Optional[zmq.Socket[bytes]] = None
         #: The direct lane to the interchange (same host only): tasks and results bypass ZMQ.
         self.lane: Optional[lanes.LaneConnection] = None
         self.lane_token: Optional[bytes] = None
         #: Results go on the lane only after the interchange's ACK proved it is the right peer.
         self.lane_ready = False
-        self.poller = None
+        #: Set by run() (tests set it directly); None before, so _start_worker leaves the registering to run().
+        self.poller: Optional[zmq.Poller] = None
         self.running = True
         self.draining = False
         self.failed = False
@@ -155,10 +159,12 @@ class Manager:
         return w
 
     def _worker_died(self, w: WorkerProcess) -> None:
+        poller = self.poller
+        assert poller is not None, "workers are read only from run()'s loop"
         w.alive = False
         for fd in (w.result_fd, w.task_fd):
             try:
-                self.poller.unregister(fd)
+                poller.unregister(fd)
             except KeyError:
                 pass
             self.by_fd.pop(fd, None)
@@ -242,11 +248,13 @@ class Manager:
             w.outbuf.clear()
             return
         del w.outbuf[:n]
+        poller = self.poller
+        assert poller is not None, "workers are fed only from run()'s loop"
         if w.outbuf:
-            self.poller.register(w.task_fd, zmq.POLLOUT)
+            poller.register(w.task_fd, zmq.POLLOUT)
         else:
             try:
-                self.poller.unregister(w.task_fd)
+                poller.unregister(w.task_fd)
             except KeyError:
                 pass
 
@@ -279,46 +287,54 @@ class Manager:
         return found[0]
 
     def _connect(self, addr: str) -> None:
-        self.ctx = zmq.Context()
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.IDENTITY, self.uid.encode())
-        self.sock.setsockopt(zmq.LINGER, 0)
+        ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self.ctx = ctx
+        sock = self.sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.IDENTITY, self.uid.encode())
+        sock.setsockopt(zmq.LINGER, 0)
         # Never block on send: with the interchange gone a full queue would otherwise stop
         # this loop before it notices the silence and exits (heartbeat_threshold).
-        self.sock.setsockopt(zmq.SNDHWM, 0)
-        self.sock.setsockopt(zmq.RCVHWM, 0)
+        sock.setsockopt(zmq.SNDHWM, 0)
+        sock.setsockopt(zmq.RCVHWM, 0)
         if ":" in addr:
-            self.sock.setsockopt(zmq.IPV6, 1)
+            sock.setsockopt(zmq.IPV6, 1)
         if self.cert_dir:
-            curve.configure_client(self.sock, self.cert_dir)
-        self.sock.connect(tcp_url(addr, self.port))
+            curve.configure_client(sock, self.cert_dir)
+        sock.connect(tcp_url(addr, self.port))
         logger.info("connected to interchange at %s:%d", addr, self.port)
 
     def _send(self, frames: List[bytes]) -> None:
         lane = self.lane
         if lane is not None and self.lane_ready and frames[0] == protocol.RESULTS:
             if lane.send(protocol.RESULTS, frames[1:]):
-                self.poller.register(lane.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
+                poller = self.poller
+                assert poller is not None, "a lane is opened only from run()'s loop"
+                poller.register(lane.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
             return
-        self.sock.send_multipart(frames)
+        sock = self.sock
+        assert sock is not None, "run() connects before anything is sent"
+        sock.send_multipart(frames)
 
     # -- the direct lane (lane.py) ----------------------------------------------------
     def _open_lane(self, port: int, token: bytes) -> None:
         if self.lane is not None or not lanes.enabled():
             return
+        poller = self.poller
+        assert poller is not None, "lane offers arrive only in run()'s loop"
         try:
-            self.lane = lanes.connect(port, token, self.uid.encode())
+            lane = self.lane = lanes.connect(port, token, self.uid.encode())
             self.lane_token = token
         except OSError as e:   # tasks and results simply stay on ZMQ
             logger.warning("could not open the direct lane to the interchange (port %d): %s", port, e)
             return
-        self.poller.register(self.lane.fd, zmq.POLLIN)
+        poller.register(lane.fd, zmq.POLLIN)
         logger.info("direct lane to the interchange open (port %d)", port)
 
     def _serve_lane(self, event: int) -> None:
-        lane = self.lane
+        lane, poller = self.lane, self.poller
+        assert lane is not None and poller is not None, "run()'s loop serves the lane only while it is open"
         if event & zmq.POLLOUT and not lane.flush():
-            self.poller.register(lane.fd, zmq.POLLIN)
+            poller.register(lane.fd, zmq.POLLIN)
         if not event & (zmq.POLLIN | zmq.POLLERR):
             return
         try:
@@ -332,7 +348,7 @@ class Manager:
             if kind == protocol.TASKS and self.lane_ready:
                 self.queue.extend(records)
             elif kind == protocol.LANE_ACK and not self.lane_ready and records \
-                    and hmac.compare_digest(records[0], self.lane_token):
+                    and self.lane_token is not None and hmac.compare_digest(records[0], self.lane_token):
                 self.lane_ready = True
             else:
                 logger.warning("unexpected message %r on the direct lane (not our interchange?): closing it", kind)
@@ -389,15 +405,17 @@ class Manager:
         for rank in range(self.worker_count):
             self._start_worker(rank)
         self._connect(addr)
-        self.poller = zmq.Poller()
-        self.poller.register(self.sock, zmq.POLLIN)
-        for w in self.workers.values():
-            self.poller.register(w.result_fd, zmq.POLLIN)
+        sock = self.sock
+        assert sock is not None     # _connect() set it
+        poller = self.poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        for worker in self.workers.values():
+            poller.register(worker.result_fd, zmq.POLLIN)
         # A closed TCP connection (the user process exited or was killed: the kernel sends
         # FIN/RST) is noticed at once through the socket monitor; silence (a cut network)
         # still takes heartbeat_threshold.
-        monitor = self.sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
-        self.poller.register(monitor, zmq.POLLIN)
+        monitor = sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        poller.register(monitor, zmq.POLLIN)
         self._send(protocol.registration_message(self.registration()))
         now = time.monotonic()
         heard_once = False          # disconnects before the interchange answered do not count
@@ -407,7 +425,6 @@ class Manager:
         next_heartbeat = now + self.heartbeat_period
         drain_at = now + self.drain_period if self.drain_period else None
         upstream_since = None
-        sock = self.sock
         try:
             while self.running:
                 now = time.monotonic()
@@ -416,7 +433,7 @@ class Manager:
                                        upstream_since + UPSTREAM_DELAY_S if upstream_since else next_heartbeat,
                                        disconnected_at + closed_grace if disconnected_at else next_heartbeat)
                               - now)
-                events = self.poller.poll(timeout * 1000)
+                events = poller.poll(int(timeout * 1000))   # what pyzmq does with a float
                 for fd, ev in events:
                     if fd is monitor:
                         while monitor.poll(0):
@@ -468,7 +485,7 @@ class Manager:
                     self.draining = True
                     self._send([protocol.DRAIN])
         finally:
-            self.sock.disable_monitor()
+            sock.disable_monitor()
             monitor.close(linger=0)
             self.close()
 

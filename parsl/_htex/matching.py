@@ -95,7 +95,7 @@ def plan_recalls(managers: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord,
     """
     idle = sum(max(0, m.worker_count - len(m.tasks)) for m in managers
                if m.active and not m.draining)
-    plan = []
+    plan: List[Tuple[ManagerRecord, int]] = []
     if idle <= 0:
         return plan
     for m in sorted(managers, key=lambda m: m.worker_count - len(m.tasks)):  # most excess first

@@ -52,7 +52,7 @@ def validate_cpu_affinity(spec: str) -> None:
 
 
 def parse_affinity_list(spec: str) -> List[List[int]]:
-    groups = []
+    groups: List[List[int]] = []
     for part in spec[len("list:"):].split(":"):
         cores: List[int] = []
         for item in part.split(","):

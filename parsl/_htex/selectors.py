@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import random
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Set
+from typing import List, Mapping, Set
 
 
 class ManagerSelector(metaclass=ABCMeta):
     @abstractmethod
-    def sort_managers(self, ready_managers: Set[bytes], manager_info: Dict[bytes, object]) -> List[bytes]:
+    def sort_managers(self, ready_managers: Set[bytes], manager_info: Mapping[bytes, object]) -> List[bytes]:
         """Return the ready managers in the order they should receive tasks."""
 
     def __repr__(self):
