@@ -15,7 +15,7 @@ The byte layouts named here (``worker_batch``, ``task_ends``) are defined in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 #: One task state change as the kernel reports it: ``(task_record, new_state, epoch_seconds,
 #: try_id, fail_count, exec_fu)``.  ``try_id``, ``fail_count`` and ``exec_fu`` are taken at
@@ -30,7 +30,7 @@ class MonitoringSink(ABC):
     __slots__ = ()
 
     @abstractmethod
-    def send(self, message_type: Any, payload: dict) -> None:
+    def send(self, message_type: Any, payload: Dict[str, Any]) -> None:
         """One Parsl message: a ``MessageType`` and a dict of the columns it fills."""
 
     @abstractmethod
@@ -42,7 +42,7 @@ class MonitoringSink(ABC):
     def task_ends(self, executor_label: str, data: bytes) -> None:
         """Packed end-of-task records (``records.TASK_END``, back to back)."""
 
-    def __call__(self, message_type: Any, payload: dict) -> None:
+    def __call__(self, message_type: Any, payload: Dict[str, Any]) -> None:
         """Parsl's form of ``executor.monitoring_messages``: a callable."""
         self.send(message_type, payload)
 

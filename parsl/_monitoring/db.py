@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime as _datetime
-from typing import Dict, Iterable, List, Optional
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Union
 
 import sqlalchemy as sa
 from sqlalchemy import (
@@ -38,6 +38,12 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+    _Upsert = Union[SqliteInsert, PostgresInsert]
 
 metadata = MetaData()
 
@@ -289,16 +295,18 @@ class Database:
         self.engine = make_engine(self.url)
         create_schema(self.engine)
         self._dialect = self.engine.dialect.name
-        self._upserts = {}
+        self._upserts: Dict[str, _Upsert] = {}     # table name -> its INSERT .. ON CONFLICT
 
-    def _upsert_stmt(self, table: Table):
+    def _upsert_stmt(self, table: Table) -> Optional[_Upsert]:
         stmt = self._upserts.get(table.name)
         if stmt is None and self._dialect in ("sqlite", "postgresql"):
+            ins: _Upsert
             if self._dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+                ins = sqlite_insert(table)
             else:
-                from sqlalchemy.dialects.postgresql import insert
-            ins = insert(table)
+                from sqlalchemy.dialects.postgresql import insert as postgres_insert
+                ins = postgres_insert(table)
             keys = [c.name for c in table.primary_key.columns]
             # NULL in a new row means "not known in this batch": keep the stored value.
             sets = {}

@@ -42,8 +42,8 @@ class ProgressView:
     """Owns one daemon thread that redraws the line every ``period`` seconds; ``close()``
     draws the final line and joins it (idempotent)."""
 
-    def __init__(self, counts: Mapping[str, int] | Callable[[], Mapping[str, int]], stream: TextIO = None,
-                 period: float = 0.5, quiet_period: float = 5.0):
+    def __init__(self, counts: Mapping[str, int] | Callable[[], Mapping[str, int]],
+                 stream: Optional[TextIO] = None, period: float = 0.5, quiet_period: float = 5.0):
         self._read = counts if callable(counts) else (lambda: dict(counts))
         self.stream = stream or sys.stderr
         self.period = period
@@ -51,7 +51,7 @@ class ProgressView:
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self._last_line = None
+        self._last_line: Optional[str] = None
         self._last_write = 0.0
         self._t0 = time.monotonic()
         self._closed = False
@@ -93,8 +93,8 @@ class ProgressView:
         self.draw(final=True)
 
 
-def follow_database(url: str, period: float = 1.0, stream: TextIO = None, run_id: Optional[str] = None,
-                    until_done: bool = True) -> int:
+def follow_database(url: str, period: float = 1.0, stream: Optional[TextIO] = None,
+                    run_id: Optional[str] = None, until_done: bool = True) -> int:
     """Show the progress of a workflow (the newest, unless ``run_id``) read from its database."""
     import sqlalchemy as sa
     engine = sa.create_engine(url)

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import sqlalchemy as sa
@@ -22,7 +22,8 @@ from parsl._monitoring.web.outputs import LIMIT, tail
 
 logger = logging.getLogger("parsl.monitoring.visualization")
 
-ROUTES = []
+#: (path pattern, page function(conn, query, *groups) -> body), in the order they are tried
+ROUTES: List[Tuple[re.Pattern[str], Callable[..., Any]]] = []
 
 
 def route(pattern):
@@ -224,7 +225,7 @@ def _dag(conn, run_id, by: str):
         rows = q.dependencies(conn, run_id)
         app_of = {t: app or "" for t, app, _, _ in rows}
         idx = {a: i for i, a in enumerate(apps)}
-        counts = {}
+        counts: Dict[Tuple[int, int], int] = {}
         for _t, app, _, deps in rows:
             for d in (deps or "").split(","):
                 if d and int(d) in app_of:
@@ -314,7 +315,9 @@ class VisualizationServer:
         self.engine = make_read_engine(db_url)
         self.httpd = ThreadingHTTPServer((host, port), make_handler(self.engine))
         self.httpd.daemon_threads = True
-        self.host, self.port = self.httpd.server_address[:2]
+        bound_host, self.port = self.httpd.server_address[:2]
+        # always a str for AF_INET/AF_INET6; the type also allows bytes
+        self.host = bound_host if isinstance(bound_host, str) else bytes(bound_host).decode()
         self._thread: Optional[threading.Thread] = None
         self._closed = False
 

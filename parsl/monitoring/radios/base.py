@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from typing import Optional
 
 
 class MonitoringRadioReceiver(metaclass=ABCMeta):
@@ -25,7 +26,8 @@ class RadioConfig(metaclass=ABCMeta):
         from a pickled copy of this config)."""
 
     @abstractmethod
-    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: Optional[str] = None, resource_msgs=None, *,
+                        ip: Optional[str] = None) -> MonitoringRadioReceiver:
         """Start receiving into ``resource_msgs`` (a multiprocessing queue, such as the hub's
         ``resource_msgs``), and record in this config what senders need to reach the
         receiver.  Both arguments may be given by position (Parsl's older radios) or by
@@ -53,7 +55,8 @@ class QueueRadio(RadioConfig):
             raise RuntimeError(f"{type(self).__name__}.create_sender() needs create_receiver() first")
         return self.sender_class(self._queue)
 
-    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: Optional[str] = None, resource_msgs=None, *,
+                        ip: Optional[str] = None) -> MonitoringRadioReceiver:
         need_queue(self, resource_msgs)
         self._queue = resource_msgs
         return self.receiver_class()

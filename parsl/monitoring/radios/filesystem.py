@@ -33,7 +33,8 @@ class FilesystemRadio(RadioConfig):
             raise RuntimeError("FilesystemRadio.create_sender() needs create_receiver() first (it sets the run_dir)")
         return FilesystemRadioSender(run_dir=self.run_dir)
 
-    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: Optional[str] = None, resource_msgs=None, *,
+                        ip: Optional[str] = None) -> MonitoringRadioReceiver:
         need_queue(self, resource_msgs)
         if not run_dir:
             raise TypeError("FilesystemRadio.create_receiver() needs run_dir: messages are files under "

@@ -4,6 +4,7 @@ workers always report; the class exists so configurations that name it work."""
 from __future__ import annotations
 
 import logging
+from typing import Optional
 
 from parsl.monitoring.radios.base import MonitoringRadioReceiver, MonitoringRadioSender, RadioConfig
 
@@ -17,7 +18,8 @@ class HTEXRadio(RadioConfig):
     def create_sender(self) -> MonitoringRadioSender:
         return HTEXRadioSender()
 
-    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: Optional[str] = None, resource_msgs=None, *,
+                        ip: Optional[str] = None) -> MonitoringRadioReceiver:
         return HTEXRadioReceiver()      # the executor forwards what arrives on its channel
 
     def __repr__(self) -> str:
@@ -32,8 +34,10 @@ class HTEXRadioSender(MonitoringRadioSender):
         if worker._result_file is None:
             logger.error("HTEXRadio: not inside an HTEX worker; monitoring message dropped")
             return
+        message_type: object
+        payload: object
         try:
-            message_type, payload = message
+            message_type, payload = message  # type: ignore[misc]  # any object: a bad one is caught below
         except (TypeError, ValueError):
             logger.error("HTEXRadio: a message is a (MessageType, dict) pair; dropped %r", message)
             return

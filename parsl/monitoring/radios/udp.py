@@ -49,7 +49,8 @@ class UDPRadio(RadioConfig):
         return UDPRadioSender(self.address or "127.0.0.1", self.port, hmac_key=self.hmac_key,
                               hmac_digest=self.hmac_digest)
 
-    def create_receiver(self, run_dir: str = None, resource_msgs=None, *, ip: str = None) -> MonitoringRadioReceiver:
+    def create_receiver(self, run_dir: Optional[str] = None, resource_msgs=None, *,
+                        ip: Optional[str] = None) -> MonitoringRadioReceiver:
         need_queue(self, resource_msgs)
         receiver = start_udp_receiver(monitoring_messages=resource_msgs, port=self.port, logdir=run_dir,
                                       debug=self.debug, atexit_timeout=self.atexit_timeout,
