@@ -38,8 +38,10 @@ def main(argv=None) -> int:
     except CommandLineError as e:
         print(f"process_worker_pool.py: {e}", file=sys.stderr)
         return 2
-    os.makedirs(settings.logdir, exist_ok=True)
-    logging.basicConfig(filename=os.path.join(settings.logdir, "manager.log"),
+    logdir = settings.logdir
+    assert logdir is not None       # the command line always gives one (--logdir has a default)
+    os.makedirs(logdir, exist_ok=True)
+    logging.basicConfig(filename=os.path.join(logdir, "manager.log"),
                         level=logging.DEBUG if settings.debug else logging.INFO,
                         format="%(asctime)s %(name)s:%(lineno)d %(levelname)s %(message)s")
     # The version read here, at Parsl's public path, is the one this manager registers with.
