@@ -15,7 +15,7 @@ The byte layouts named here (``worker_batch``, ``task_ends``) are defined in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 #: One task state change as the kernel reports it: ``(task_record, new_state, epoch_seconds,
 #: try_id, fail_count, exec_fu)``.  ``try_id``, ``fail_count`` and ``exec_fu`` are taken at
@@ -28,6 +28,11 @@ class MonitoringSink(ABC):
     never blocks on the database (the data is queued)."""
 
     __slots__ = ()
+
+    def sampling_interval(self) -> Optional[float]:
+        """Seconds between a running task's resource samples in an executor's workers;
+        None: workers report only each task's start and end."""
+        return None
 
     @abstractmethod
     def send(self, message_type: Any, payload: Dict[str, Any]) -> None:

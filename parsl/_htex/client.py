@@ -195,11 +195,10 @@ class HTEXClient(BlockProviderExecutor):
         # With a MonitoringHub, workers report each task's start and end, and sample its
         # resources unless resource monitoring is off (-1: reports only; see
         # parsl._sampling.sampler).  No hub: None (workers report nothing).
-        if self.monitoring_messages is None:
+        sink = self._sink()
+        if sink is None:
             return None
-        # getattr: the DFK and its hub are the kernel's; an executor may run without either.
-        hub = getattr(self.dfk, "monitoring", None)
-        interval = getattr(hub, "worker_sampling_interval", None)
+        interval = sink.sampling_interval()
         if interval is None or not self.monitor_resources():
             return -1
         return float(interval)

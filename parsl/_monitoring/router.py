@@ -44,10 +44,14 @@ class QueueSink(MonitoringSink):
     """What executors send to (``executor.monitoring_messages``): every call is one
     ``extend`` of the router's queue by one event, opened only in the writer process."""
 
-    __slots__ = ("_ext",)
+    __slots__ = ("_ext", "_interval")
 
-    def __init__(self, extend):
+    def __init__(self, extend, sampling_interval: Optional[float] = None):
         self._ext = extend
+        self._interval = sampling_interval
+
+    def sampling_interval(self) -> Optional[float]:
+        return self._interval
 
     def send(self, message_type: Any, payload: dict) -> None:
         self._ext((Kind.MESSAGE, message_type, payload, None, None, None))
@@ -66,7 +70,7 @@ class MonitoringRouter:
     """Owns the router thread and the writer process.  ``put`` is thread-safe; ``close`` is
     idempotent."""
 
-    def __init__(self, client, flush_period: float = 0.5):
+    def __init__(self, client, flush_period: float = 0.5, sampling_interval: Optional[float] = None):
         self.client = client
         self.flush_period = flush_period
         #: events, WIDTH entries each; a list, not a deque: the flush takes everything
@@ -82,7 +86,7 @@ class MonitoringRouter:
         self._thread: Optional[threading.Thread] = None
         self.sent_chunks = 0
         #: the ``MonitoringSink`` that feeds this router's queue
-        self.sink = QueueSink(self.queue.extend)
+        self.sink = QueueSink(self.queue.extend, sampling_interval)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="parsl-monitoring-router", daemon=True)

@@ -185,7 +185,8 @@ class MonitoringHub(MonitoringHubBase):
                                      f"could not be opened: {e}") from None
         if self.logging_endpoint is None:
             _link_in_cwd(url[len("sqlite:///"):])
-        self.router = MonitoringRouter(client, flush_period=self.flush_period)
+        self.router = MonitoringRouter(client, flush_period=self.flush_period,
+                                       sampling_interval=self.worker_sampling_interval)
         # Each event is six entries added to the router's queue by ONE extend (atomic under
         # the GIL); the argument tuple dies at once, so events waiting for the next flush
         # add nothing for the cycle collector to walk (queued tuples made monitoring's GC
