@@ -145,9 +145,7 @@ class CheckpointWriter:
         self.fsync = fsync
         self.delay = delay
         self.flush_at_close = flush_at_close
-        self.records_written = 0
         self.records_skipped = 0
-        self.frames_written = 0
         self._pending: Deque[Record] = deque()
         self._lock = threading.Lock()          # serialises flush/close; never held by add()
         self._fd: Optional[int] = None
@@ -201,10 +199,7 @@ class CheckpointWriter:
             view = view[n:]
         if self.fsync and data:
             os.fsync(fd)
-        written = len(items) - skipped if items else 0
-        self.records_written += written
-        self.frames_written += 1 if data else 0
-        return written
+        return len(items) - skipped if items else 0
 
     def _open(self) -> int:
         if self._fd is None:

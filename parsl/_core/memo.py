@@ -43,9 +43,6 @@ from parsl._base.futures import DataFuture
 
 Encoder = Callable[..., bytes]
 
-# Bump when the key encoding changes: old checkpoints then simply miss (and say why).
-KEY_VERSION = b"chervil-memo/1\0"
-
 # Keyword arguments that name things an app *writes*: keyed by name, never by content.
 OUTPUT_KWARGS = ("outputs", "stdout", "stderr")
 

@@ -179,7 +179,6 @@ Index("block_run_idx", BLOCK.c.run_id, BLOCK.c.block_id)
 Index("workflow_began_idx", WORKFLOW.c.time_began)
 
 TABLES = {t.name: t for t in (WORKFLOW, TASK, TRY, STATUS, RESOURCE, NODE, BLOCK)}
-COLUMN_NAMES = {name: frozenset(c.name for c in t.columns) for name, t in TABLES.items()}
 #: the columns a row tuple holds, in order (all but an autoincrement key)
 _ROW_COLUMNS = {name: tuple(c.name for c in t.columns if not (c.primary_key and c.autoincrement is True))
                 for name, t in TABLES.items()}

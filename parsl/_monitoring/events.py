@@ -75,20 +75,6 @@ def to_text(value) -> Optional[str]:
     return None
 
 
-def to_datetime(value):
-    """Timestamps arrive as datetime, epoch seconds or ISO text; as a datetime (or None)."""
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    if isinstance(value, (int, float)):
-        return datetime.datetime.fromtimestamp(value)
-    if isinstance(value, str):
-        try:
-            return datetime.datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 # --- the writer side ------------------------------------------------------------------------
 def _index(table: str) -> Dict[str, int]:
     return {c: i for i, c in enumerate(table_columns(table))}

@@ -84,7 +84,6 @@ class MonitoringRouter:
         self._sent_burst = False
         self._closing = False
         self._thread: Optional[threading.Thread] = None
-        self.sent_chunks = 0
         #: the ``MonitoringSink`` that feeds this router's queue
         self.sink = QueueSink(self.queue.extend, sampling_interval)
 
@@ -111,7 +110,6 @@ class MonitoringRouter:
             self._sent_burst = burst
             try:
                 self.client.send(items, burst)
-                self.sent_chunks += 1
             except OSError as e:
                 logger.error("Monitoring writer process is gone (%s); %d events not recorded", e, len(items))
 
