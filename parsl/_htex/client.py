@@ -24,12 +24,12 @@ import time
 from concurrent.futures import Future
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from parsl._base.errors import BadMessage, ExecutorError, InvalidResourceSpecification, ManagerLost
+from parsl._base.errors import BadMessage, ExecutorError, ManagerLost
 from parsl._base.futures import LightFuture
 from parsl._base.job_states import JobState, JobStatus
 from parsl._base.message_type import MessageType
 from parsl._executors.blocks import BlockProviderExecutor
-from parsl._htex import placement, protocol
+from parsl._htex import placement, protocol, resources
 from parsl._htex.addresses import get_all_addresses, sorted_for_probing
 from parsl._htex.matching import choose_blocks_to_scale_in
 from parsl._htex.protocol import TASK_END_SIZE
@@ -40,7 +40,6 @@ from parsl._sampling.records import join_frames
 
 logger = logging.getLogger(__name__)
 
-_ACCEPTED_RESOURCE_KEYS = frozenset({"priority"})
 #: A block its provider reports RUNNING for this long with no manager connected gets one
 #: warning (it is not failed: a slow node may still start; but a silent hang is the
 #: worst case for a user: wrong address, a worker_init that blocks, a firewall).
@@ -212,6 +211,15 @@ class HTEXClient(BlockProviderExecutor):
                                 f"{sorted(self._settings.launch_values(block_id, run))}") from None
 
     # -- submit ------------------------------------------------------------------------
+    def validate_resource_spec(self, resource_specification: Optional[Dict[str, Any]]) -> None:
+        """Raise ``InvalidResourceSpecification`` if a task may not ask for this.
+
+        Only ``priority`` (a number; smaller runs first), or, in MPI mode, the MPI keys
+        (``num_nodes``, ``num_ranks``, ``ranks_per_node``, ``launcher_options``) and
+        ``priority``.  ``submit`` checks every task's specification the same way.
+        """
+        resources.validate(resource_specification, self._settings.enable_mpi_mode)
+
     def submit(self, func: Callable, resource_specification: Optional[Dict[str, Any]], *args, **kwargs) -> Future:
         if self._executor_bad_state.is_set():
             exc = self._executor_exception
@@ -219,14 +227,7 @@ class HTEXClient(BlockProviderExecutor):
             raise exc
         if self.interchange is None or self._shut_down:
             raise ExecutorError(self, "submit() called before start() or after shutdown()")
-        priority = None
-        if resource_specification:
-            unknown = set(resource_specification) - _ACCEPTED_RESOURCE_KEYS
-            if unknown:
-                raise InvalidResourceSpecification(
-                    unknown, f"HighThroughputExecutor accepts only {sorted(_ACCEPTED_RESOURCE_KEYS)} in "
-                             f"parsl_resource_specification; got unknown keys {sorted(unknown)}")
-            priority = resource_specification.get("priority")
+        priority = resources.validate(resource_specification, self._settings.enable_mpi_mode)
         task_id = next(self._task_counter)
         fut = LightFuture()
         # Parsl's convention: an executor tags its futures with its own task id (monitoring reads it)

@@ -101,6 +101,7 @@ class Interchange:
         self._pending: List[_Queued] = []                 # heap of (priority, task_id, record)
         self._incoming: Deque[_Queued] = deque()          # from submit(): (priority, task_id, record)
         self._priorities: Dict[int, float] = {}           # task id -> priority, for tasks that set one
+        self._pipelined = True      # until the first task with a priority (ManagerRecord.stop_pipelining)
         self._calls: Deque[Tuple[Callable[[Interchange], object], Future[Any]]] = deque()   # from call()
         self._bell_r, self._bell_w = os.pipe()
         os.set_blocking(self._bell_r, False)
@@ -180,20 +181,20 @@ class Interchange:
     def _submit_direct(self, item) -> bool:
         """Write one task straight to a manager's lane from the calling thread.
 
-        Only when nothing is queued (so priorities and order cannot be bypassed) and the
-        chosen manager has a lane; False means nothing was done and the task goes the usual
-        way.  Waiting a little for the lock pays: the interchange thread holds it for one
-        loop iteration (often it is just finishing the one that completed the caller's
-        previous task), and waking it up afterwards costs more.  The wait is bounded because
-        the caller may hold a lock of its own that a result callback on the interchange
-        thread is waiting for; an unbounded wait would deadlock.
+        Only when nothing is queued (so order cannot be bypassed), the task has no priority
+        (the first one ends pipelining: _take_incoming) and the chosen manager has a lane;
+        False: nothing was done, the task goes the usual way.  Waiting a little for the lock
+        pays: the interchange thread holds it for one loop iteration (often finishing the one
+        that completed the caller's previous task), and waking it up costs more.  The wait is
+        bounded: the caller may hold a lock of its own that a result callback on the
+        interchange thread is waiting for; an unbounded wait would deadlock.
         """
         lock = self._lock
         if not lock.acquire(timeout=DIRECT_SUBMIT_WAIT_S):
             return False
         try:
             poller = self._poller
-            if self._pending or self._incoming or self._stopping or poller is None:
+            if self._pending or self._incoming or self._stopping or poller is None or item[0] != _INF:
                 return False
             ready = {uid for uid, m in self.managers.items() if m.free > 0}
             if not ready:
@@ -465,7 +466,7 @@ class Interchange:
         old = self.managers.get(uid)
         if old is not None:
             self._drop_lane(old)
-        record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic())
+        record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic(), self._pipelined)
         record.fd = fd
         self._offer_lane(sock, record)
         self._recall_due = True
@@ -489,9 +490,11 @@ class Interchange:
         return found
 
     def _take_incoming(self) -> None:
-        incoming = self._incoming
-        pending = self._pending
-        push = heapq.heappush
+        if self._pipelined and self._priorities:
+            self._pipelined = False
+            for m in self.managers.values():
+                m.stop_pipelining()
+        incoming, pending, push = self._incoming, self._pending, heapq.heappush
         while incoming:
             push(pending, incoming.popleft())
 
@@ -509,9 +512,7 @@ class Interchange:
             return
         order = self.selector.sort_managers(ready, self.managers)
         plan = choose_dispatch(len(self._pending), [self.managers[u] for u in order])
-        pending = self._pending
-        pop = heapq.heappop
-        send = self._router().send_multipart
+        pending, pop, send = self._pending, heapq.heappop, self._router().send_multipart
         for m, n in plan:
             frames = [m.uid, protocol.TASKS]
             ids = m.tasks

@@ -36,7 +36,7 @@ class ManagerRecord:
                  "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
                  "suspect_since", "lane")
 
-    def __init__(self, uid: bytes, registration: Registration, now: float):
+    def __init__(self, uid: bytes, registration: Registration, now: float, pipelined: bool = True):
         self.uid = uid
         #: The registration as a plain dict, for reports (connected_managers, monitoring).
         self.info: Dict[str, Any] = registration.as_dict()
@@ -44,7 +44,7 @@ class ManagerRecord:
         self.worker_count = registration.worker_count
         #: workers + prefetch_capacity: what the manager asked for.
         self.committed = registration.max_capacity
-        self.max_capacity = self.committed + pipeline_extra(self.worker_count)
+        self.max_capacity = self.committed + (pipeline_extra(self.worker_count) if pipelined else 0)
         self.recalling = False
         self.fd: Optional[int] = None            # the TCP connection it registered on
         #: Tasks and results go here instead of ZMQ once the manager opened it (lane.py).
@@ -55,6 +55,14 @@ class ManagerRecord:
         self.idle_since: Optional[float] = now
         self.active = True
         self.draining = False
+
+    def stop_pipelining(self) -> None:
+        """Hold no more than the manager asked for (workers + prefetch_capacity).
+
+        Once tasks give priorities, they must wait in the interchange's priority queue, as
+        in Parsl, not in a manager's first-come queue; tasks it already holds stay there.
+        """
+        self.max_capacity = self.committed
 
     @property
     def free(self) -> int:

@@ -10,6 +10,7 @@ from parsl.config import Config
 from parsl.dataflow.futures import AppFuture
 from parsl.errors import ConfigurationError, NoDataFlowKernelError
 from parsl.executors import ThreadPoolExecutor
+
 from waiting import wait_until
 
 DEADLINE = 30
