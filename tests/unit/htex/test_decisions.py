@@ -18,6 +18,18 @@ def test_capacity_includes_pipeline_beyond_workers_and_prefetch():
     assert m.max_capacity == 3 + pipeline_extra(2)
 
 
+def test_without_pipelining_a_manager_holds_only_what_it_asked_for():
+    # tasks that give priorities wait in the interchange's priority queue, as in Parsl
+    m = mgr("a", workers=2, prefetch=1, tasks={1, 2, 3, 4})
+    m.stop_pipelining()
+    assert m.max_capacity == 3
+    assert choose_dispatch(5, [m]) == []                # holding more than that: gets nothing
+    late = ManagerRecord(b"b", Registration.create(
+        uid="b", block_id="0", worker_count=2, prefetch_capacity=0, start_time=0.0, os="Linux",
+        hostname="h", dir="/", cpu_count=2, total_memory=1, pid=1), 0.0, pipelined=False)
+    assert late.free == 2
+
+
 def test_dispatch_fills_in_selector_order_and_stops_when_empty():
     a, b = mgr("a"), mgr("b")
     cap = a.free
