@@ -28,6 +28,14 @@ _LAZY = {
     "set_file_logger": ("parsl.log_utils", "set_file_logger"),
 }
 
+# Parsl's `import parsl` imports these subpackages, so scripts use `parsl.executors.X` after a
+# bare `import parsl`; here each is imported on first attribute access instead (PEP 562).
+_SUBMODULES = frozenset({
+    "addresses", "app", "channels", "concurrent", "config", "configs", "data_provider", "dataflow",
+    "errors", "executors", "jobs", "launchers", "log_utils", "monitoring", "multiprocessing",
+    "providers", "serialize", "usage_tracking", "utils", "version",
+})
+
 __all__ = [
     "python_app", "bash_app", "join_app", "Config", "File", "DataFlowKernel", "DataFlowKernelLoader",
     "ThreadPoolExecutor", "HighThroughputExecutor", "MonitoringHub", "set_stream_logger",
@@ -64,14 +72,16 @@ def wait_for_current_tasks():
 
 
 def __getattr__(name):
+    import importlib
+    if name in _SUBMODULES:
+        return importlib.import_module(f"parsl.{name}")  # the import sets the attribute
     spec = _LAZY.get(name)
     if spec is None:
         raise AttributeError(f"module 'parsl' has no attribute {name!r}")
-    import importlib
     value = getattr(importlib.import_module(spec[0]), spec[1])
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

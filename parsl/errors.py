@@ -1,6 +1,7 @@
 """The root of Chervil's error hierarchy, at Parsl's import path (defined in ``parsl._base.errors``)."""
 from parsl._base.errors import (  # noqa: F401
     ConfigurationError,
+    ConfigurationTypeError,
     InternalConsistencyError,
     NoDataFlowKernelError,
     OptionalModuleMissing,
@@ -8,5 +9,6 @@ from parsl._base.errors import (  # noqa: F401
 )
 
 __all__ = [
-    'ParslError', 'ConfigurationError', 'OptionalModuleMissing', 'InternalConsistencyError', 'NoDataFlowKernelError',
+    'ParslError', 'ConfigurationError', 'ConfigurationTypeError', 'OptionalModuleMissing',
+    'InternalConsistencyError', 'NoDataFlowKernelError',
 ]

@@ -8,6 +8,7 @@ public name catches it. Every error keeps its constructor arguments in ``self.ar
 Exception
 ├── ParslError                              parsl.errors
 │   ├── ConfigurationError
+│   │   └── ConfigurationTypeError (also TypeError)
 │   ├── OptionalModuleMissing
 │   ├── InternalConsistencyError
 │   ├── NoDataFlowKernelError
@@ -64,6 +65,14 @@ class ParslError(Exception):
 
 class ConfigurationError(ParslError):
     """A configuration value is wrong; the message names the field and the fix."""
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """A configuration value has the wrong type.
+
+    Also a ``TypeError``: Parsl type-checks its configuration classes, so scripts written for
+    it catch ``TypeError`` there; a ``ConfigurationError`` for everyone else.
+    """
 
 
 class OptionalModuleMissing(ParslError):
@@ -564,8 +573,8 @@ class BadLauncher(TypeError):
 
 # Where Parsl's users import each class: set as its __module__ (see the docstring).
 _PUBLIC_HOMES = {
-    "parsl.errors": (ParslError, ConfigurationError, OptionalModuleMissing, InternalConsistencyError,
-                     NoDataFlowKernelError),
+    "parsl.errors": (ParslError, ConfigurationError, ConfigurationTypeError, OptionalModuleMissing,
+                     InternalConsistencyError, NoDataFlowKernelError),
     "parsl.app.errors": (ParslAppError, AppException, AppBadFormatting, BashExitFailure, AppTimeout,
                          BashAppNoReturn, MissingOutputs, BadStdStreamFile),
     "parsl.dataflow.errors": (DataFlowException, BadCheckpoint, PropagatedException, DependencyError,

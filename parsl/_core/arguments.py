@@ -38,6 +38,21 @@ class DataStager(Protocol):
     def local_outputs_untouched(self, executor_label: str) -> bool: ...
 
 
+def output_file(value: Any, app_name: str) -> File:
+    """An ``outputs`` entry that is not a File: a path (``str`` or ``os.PathLike``) becomes a
+    ``File`` (the user guide's ``outputs=['output.txt']``); anything else is refused here, at
+    the call, rather than dropped (Parsl fails at the call too, with an AttributeError)."""
+    if isinstance(value, str):
+        return File(value)
+    if isinstance(value, os.PathLike):
+        path = os.fspath(value)
+        if isinstance(path, str):
+            # a path is a local file even where it would read as a URL ("a:b")
+            return File("file:" + path) if ":" in path.split("/", 1)[0] else File(path)
+    raise TypeError(f"outputs of app {app_name!r} must be Files or paths (str or os.PathLike), "
+                    f"not {type(value).__name__}: {value!r}")
+
+
 class ArgumentScanner:
     """Finds a task's dependencies and hooks its files up to the data manager."""
 
@@ -164,10 +179,8 @@ class ArgumentScanner:
             for f in outputs:
                 if isinstance(f, DataFuture):
                     f = f.file_obj
-                if not isinstance(f, File):
-                    # Parsl only stages Files; other values pass through untouched
-                    task_outputs.append(f)
-                    continue
+                elif not isinstance(f, File):
+                    f = output_file(f, rec.func_name)
                 copy, data_fut, func = self._stage_out_one(rec, f, func, local_shared)
                 data_futs.append(data_fut)
                 task_outputs.append(copy)

@@ -278,7 +278,8 @@ class TaskEngine(ArgumentScanner):
         if exc is None:
             self._finish(rec, States.memo_done, hit.result(), None)
         else:
-            self._finish(rec, States.failed, None, exc)
+            # a replayed failure: not retried, a retry would replay it again
+            self._fail_now(rec, exc)
 
     def _memo_wait_done(self, rec: TaskRecord, hit: Future[Any]) -> None:
         # An identical task was in flight: take its result; if it failed, run this one ourselves.

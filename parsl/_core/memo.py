@@ -106,6 +106,37 @@ def id_for_memo(obj: Any, output_ref: bool = False) -> bytes:
     raise UnmemoizableArgumentError(type(obj))
 
 
+def memo_bytes(obj: Any, output_ref: bool = False) -> bytes:
+    """``id_for_memo(obj)`` as bytes, whatever a user's registration returned.
+
+    Parsl's own tests and users' code register encodings that return a ``str`` (``file.url``)
+    or another value; those are encoded deterministically here: ``str`` as UTF-8, other
+    bytes-like values as their bytes, anything else through ``id_for_memo`` like an argument.
+    """
+    encoded = id_for_memo(obj, output_ref)
+    if type(encoded) is bytes:
+        return encoded
+    return _coerce(encoded, obj)
+
+
+def _coerce(encoded: Any, obj: Any) -> bytes:
+    if isinstance(encoded, bytes):
+        return bytes(encoded)
+    if isinstance(encoded, str):
+        return b"s:" + encoded.encode("utf-8", "surrogatepass")
+    if isinstance(encoded, (bytearray, memoryview)):
+        return b"b:" + bytes(encoded)
+    kind = type(obj).__qualname__
+    if encoded is None:
+        # Encoding None would make every value of the type equal: wrong cache hits.
+        raise TypeError(f"the id_for_memo registration for {kind} returned None; it must return bytes "
+                        f"(or a str) identifying the value (a missing return statement?)")
+    if type(encoded) is type(obj):
+        raise TypeError(f"the id_for_memo registration for {kind} returned a {kind}; it must return "
+                        f"bytes (or a str, or plain values) identifying the value")
+    return b"v:" + memo_bytes(encoded)
+
+
 def _scalar(obj: Any, output_ref: bool = False) -> bytes:
     return marshal.dumps(obj, 2)
 
@@ -118,14 +149,14 @@ for _t in (str, int, float, bool, bytes, complex, type(None)):
 @id_for_memo.register(tuple)
 def _sequence(obj: Any, output_ref: bool = False) -> bytes:
     tag = b"[" if type(obj) is list else b"("
-    return tag + _framed([id_for_memo(x, output_ref) for x in obj])
+    return tag + _framed([memo_bytes(x, output_ref) for x in obj])
 
 
 @id_for_memo.register(dict)
 def _mapping(obj: Any, output_ref: bool = False) -> bytes:
     # Sorted by encoded key, not by key: mixed key types cannot be compared, and insertion
     # order must not matter (Parsl #235: dicts in a different order gave misses).
-    items = sorted((id_for_memo(k), id_for_memo(v, output_ref)) for k, v in obj.items())
+    items = sorted((memo_bytes(k), memo_bytes(v, output_ref)) for k, v in obj.items())
     return b"{" + _framed([p for kv in items for p in kv])
 
 
@@ -133,7 +164,7 @@ def _mapping(obj: Any, output_ref: bool = False) -> bytes:
 @id_for_memo.register(frozenset)
 def _set(obj: Any, output_ref: bool = False) -> bytes:
     # Set iteration order depends on the per-process string hash seed: sort the encodings.
-    return b"<" + _framed(sorted(id_for_memo(x, output_ref) for x in obj))
+    return b"<" + _framed(sorted(memo_bytes(x, output_ref) for x in obj))
 
 
 def _function(obj: Any, output_ref: bool = False) -> bytes:
@@ -162,7 +193,7 @@ def _data_future(obj: Any, output_ref: bool = False) -> bytes:
     f = getattr(obj, "file_obj", None) or getattr(obj, "_file_obj", None)
     if f is None:
         raise UnmemoizableArgumentError(type(obj))
-    return id_for_memo(f, output_ref)
+    return memo_bytes(f, output_ref)
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,8 +314,8 @@ def normalised_body(func: Callable[..., Any]) -> bytes:
     which also ignore comments and line numbers.
     """
     if isinstance(func, functools.partial):
-        return b"partial:" + _framed([normalised_body(func.func), id_for_memo(func.args),
-                                      id_for_memo(func.keywords or {})])
+        return b"partial:" + _framed([normalised_body(func.func), memo_bytes(func.args),
+                                      memo_bytes(func.keywords or {})])
     code = getattr(func, "__code__", None)
     if code is None:
         # builtins, C functions, callable objects: their qualified name is all we can know
@@ -452,7 +483,7 @@ def _components(func: Callable[..., Any], args: Sequence[Any], kwargs: Dict[str,
 
 def _encode(value: Any, output_ref: bool, label: str) -> bytes:
     try:
-        return id_for_memo(value, output_ref)
+        return memo_bytes(value, output_ref)
     except UnmemoizableArgumentError as e:
         if e.where:
             raise

@@ -9,8 +9,7 @@ How Chervil differs from Parsl, on purpose (see docs/checkpoint-format.md):
   * the key covers the app's body (normalised: comments, formatting and the docstring do not
     count), so editing an app recomputes it, as the tutorial says;
   * ``File`` arguments work, keyed by content (outputs by name);
-  * two identical calls in flight at once run once;
-  * failures are not cached: an identical later call runs again;
+  * two identical calls in flight at once run once (if the first fails, the others run);
   * every miss of a ``cache=True`` app records why in ``task_record['memo_miss_reason']``;
   * checkpoints are an append-only, checksummed log that a crash cannot truncate, and with a
     checkpoint mode set and no ``checkpoint_files``, earlier runs' checkpoints are loaded.
@@ -67,6 +66,12 @@ def explain(obj: Any) -> Optional[MissReason]:
 def _done(value: Any) -> Future[Any]:
     fut = _Future()
     fut.set_result(value)
+    return fut
+
+
+def _failed(exception: BaseException) -> Future[Any]:
+    fut = _Future()
+    fut.set_exception(exception)
     return fut
 
 
@@ -152,6 +157,7 @@ class BasicMemoizer(Memoizer):
         self.run_dir: Optional[str] = None
         self.loaded = 0                                   # results loaded from checkpoints
         self._results: Dict[str, Any] = {}                # key -> result (dict ops are GIL-atomic)
+        self._failures: Dict[str, BaseException] = {}     # key -> exception, for this run only
         self._lock = threading.Lock()                     # guards the three below
         self._in_flight: Dict[str, _InFlight] = {}
         self._manifests: Dict[str, Manifest] = {}         # of in-flight leaders, by key
@@ -212,6 +218,11 @@ class BasicMemoizer(Memoizer):
         with self._lock:
             if key in results:  # it completed while we took the lock
                 return _done(results[key])
+            failure = self._failures.get(key)
+            if failure is not None:
+                # As Parsl: a failed call fails again, with the very same exception object,
+                # for the rest of the run (failures are never checkpointed).
+                return _failed(failure)
             entry = self._in_flight.get(key)
             if entry is not None and entry.task_id != task.id:
                 waiter: Future[Any] = _Future()
@@ -249,6 +260,8 @@ class BasicMemoizer(Memoizer):
         if key is None or not self.memoize:
             return
         self._results[key] = result
+        if self._failures:
+            self._failures.pop(key, None)
         waiters: Sequence[Future[Any]] = ()
         manifest = None
         with self._lock:
@@ -265,13 +278,15 @@ class BasicMemoizer(Memoizer):
             f.set_result(result)
 
     def update_memo_exception(self, task: TaskRecord, exception: BaseException) -> None:
-        # Failures are not cached (Parsl replays them for the rest of the run): a later
-        # identical call runs again. Calls that waited for this one are told it failed; the
-        # DFK then runs each of them itself.
+        # The failure is replayed to later identical calls for the rest of the run (as in
+        # Parsl; never checkpointed). Calls that waited for this one are told it failed; the
+        # DFK then runs each of them itself, as Parsl would have run them.
         key = task.hashsum
-        if key is None:
+        if key is None or not self.memoize:
             return
         with self._lock:
+            if key not in self._results:
+                self._failures[key] = exception
             entry = self._in_flight.get(key)
             if entry is None or entry.task_id != task.id:
                 return

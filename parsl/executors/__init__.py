@@ -1,4 +1,5 @@
 """Executors at Parsl's import path; the heavy ones load on first use."""
+from parsl._base.lazy import submodule_getattr
 from parsl.executors.base import ParslExecutor
 
 _LAZY = {
@@ -15,11 +16,4 @@ _LAZY = {
 __all__ = ["ParslExecutor", *_LAZY]
 
 
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'parsl.executors' has no attribute {name!r}")
-    import importlib
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = submodule_getattr(__name__, _LAZY)

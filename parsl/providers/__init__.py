@@ -1,4 +1,5 @@
 """Providers at Parsl's import path.  Imported lazily so ``import parsl.providers`` is cheap."""
+from parsl._base.lazy import submodule_getattr
 from parsl.providers.base import ExecutionProvider
 
 _LAZY = {
@@ -19,11 +20,4 @@ _LAZY = {
 __all__ = ["ExecutionProvider", *_LAZY]
 
 
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'parsl.providers' has no attribute {name!r}")
-    import importlib
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = submodule_getattr(__name__, _LAZY)
