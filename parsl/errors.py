@@ -1,5 +1,6 @@
 """The root of Chervil's error hierarchy, at Parsl's import path (defined in ``parsl._base.errors``)."""
 from parsl._base.errors import (  # noqa: F401
+    CapturedGlobalWarning,
     ConfigurationError,
     ConfigurationTypeError,
     InternalConsistencyError,
@@ -11,4 +12,5 @@ from parsl._base.errors import (  # noqa: F401
 __all__ = [
     'ParslError', 'ConfigurationError', 'ConfigurationTypeError', 'OptionalModuleMissing',
     'InternalConsistencyError', 'NoDataFlowKernelError',
+    'CapturedGlobalWarning',
 ]

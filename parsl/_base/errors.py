@@ -571,14 +571,17 @@ class BadLauncher(TypeError):
         return f"Bad launcher {self.launcher!r}: a parsl.launchers.Launcher instance is required{hint}"
 
 
+class CapturedGlobalWarning(UserWarning):
+    """A python_app assigns to a global: on a worker in another process, only its copy changes."""
+
+
 # Where Parsl's users import each class: set as its __module__ (see the docstring).
 _PUBLIC_HOMES = {
     "parsl.errors": (ParslError, ConfigurationError, ConfigurationTypeError, OptionalModuleMissing,
-                     InternalConsistencyError, NoDataFlowKernelError),
+                     InternalConsistencyError, NoDataFlowKernelError, CapturedGlobalWarning),
     "parsl.app.errors": (ParslAppError, AppException, AppBadFormatting, BashExitFailure, AppTimeout,
                          BashAppNoReturn, MissingOutputs, BadStdStreamFile),
-    "parsl.dataflow.errors": (DataFlowException, BadCheckpoint, PropagatedException, DependencyError,
-                              JoinError),
+    "parsl.dataflow.errors": (DataFlowException, BadCheckpoint, PropagatedException, DependencyError, JoinError),
     "parsl.executors.errors": (ExecutorError, BadStateException, UnsupportedFeatureError,
                                InvalidResourceSpecification, ScalingFailed, BadMessage),
     "parsl.executors.high_throughput.errors": (ManagerLost, WorkerLost, VersionMismatch,

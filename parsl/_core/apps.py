@@ -5,13 +5,22 @@ keywords, wraps the function (walltime, the keyword filter, the bash runner) and
 it to the kernel: the app's own ``data_flow_kernel``, else the loaded one, looked up at
 call time in ``parsl._core.registry``. Public at ``parsl.app.app``, ``parsl.app.python``
 and ``parsl.app.bash``.
+
+``python_app`` warns (``CapturedGlobalWarning``, once per function, at decoration) when the
+function's code assigns to a global: on HTEX the function and the globals of ``__main__`` it
+uses are shipped by value, so such a change stays on the worker.
 """
 from __future__ import annotations
 
+import dis
 import functools
 import inspect
+import types
+import warnings
+import weakref
 from typing import Any, Callable, Dict, FrozenSet, List, Literal, Mapping, Optional, Sequence, Union
 
+from parsl._base.errors import CapturedGlobalWarning
 from parsl._core import registry
 from parsl._core.bash import remote_side_bash_executor
 from parsl._core.task import AppFuture, Kernel
@@ -164,15 +173,68 @@ class BashApp(AppBase):
                                   app_kwargs=invocation_kwargs)
 
 
+_GLOBAL_WRITES = frozenset(("STORE_GLOBAL", "DELETE_GLOBAL"))
+#: code objects already checked (each function is warned about once, however often decorated)
+_checked: weakref.WeakSet[types.CodeType] = weakref.WeakSet()
+
+
+def assigned_globals(code: types.CodeType) -> List[str]:
+    """The global names that ``code`` (or a function, lambda or comprehension in it) assigns
+    to or deletes: what a ``global`` statement followed by an assignment compiles to."""
+    names = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        if c.co_names:  # a write names its global in co_names: no names, nothing to scan
+            for ins in dis.get_instructions(c):
+                if ins.opname in _GLOBAL_WRITES:
+                    names.add(str(ins.argval))
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return sorted(names)
+
+
+def warn_captured_globals(func: Func, stacklevel: int) -> None:
+    """Warn, once per function, if ``func`` assigns to a global (see the module docstring)."""
+    try:
+        inner = inspect.unwrap(func)
+    except ValueError:
+        inner = func
+    code = getattr(inner, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        return
+    try:
+        if code in _checked:
+            return
+        _checked.add(code)
+    except TypeError:  # pragma: no cover - code objects take weak references in CPython
+        pass
+    names = assigned_globals(code)
+    if not names:
+        return
+    listed = ", ".join(repr(n) for n in names)
+    name = getattr(inner, "__name__", repr(inner))
+    warnings.warn(
+        f"app {name!r} assigns to the global name{'s' if len(names) > 1 else ''} {listed}. "
+        "When the app runs outside this process (HighThroughputExecutor and other executors "
+        "whose workers are separate processes), it works on a copy of the globals it uses, so "
+        "the change stays on the worker and this script never sees it. Return the new value "
+        "from the app (or pass the value in as an argument) instead. To silence this: "
+        "warnings.filterwarnings('ignore', category=parsl.errors.CapturedGlobalWarning)",
+        CapturedGlobalWarning, stacklevel=stacklevel + 1)
+
+
 def python_app(function: Optional[Func] = None, data_flow_kernel: Optional[Kernel] = None,
                cache: bool = False, executors: Executors = "all",
                ignore_for_cache: Optional[List[str]] = None) -> Any:
     """Decorate a function so that calling it runs it as a task and returns an AppFuture."""
-    def decorator(func: Func) -> PythonApp:
+    def decorator(func: Func, _stacklevel: int = 2) -> PythonApp:
+        # Warn at the user's decorator line: @python_app goes through python_app (one frame
+        # more), @python_app(...) calls this directly.
+        warn_captured_globals(func, _stacklevel)
         return PythonApp(func, data_flow_kernel=data_flow_kernel, cache=cache,
                          executors=executors, ignore_for_cache=ignore_for_cache)
     if function is not None:
-        return decorator(function)
+        return decorator(function, 3)
     return decorator
 
 
