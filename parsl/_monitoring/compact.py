@@ -26,7 +26,8 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from parsl._sampling.records import FILE_KWARGS as _FILE_KWARGS
+from parsl._base.files import File
+from parsl._base.futures import DataFuture, LightFuture
 from parsl._sampling.records import Kind
 
 #: queue entries per event
@@ -89,15 +90,12 @@ def dependency_ids(depends) -> Optional[str]:
 
 
 def _file_text(value) -> Optional[str]:
-    """How a task's file argument reads in the task table (as Parsl records it): a path as
-    given (``os.PathLike`` through ``fspath``, bytes decoded), a ``File`` as its URL, a
-    ``(path, mode)`` stdout/stderr pair as its path, a list as comma-separated items."""
+    """``stdin``/``stdout``/``stderr`` as Parsl records them: a path as given (``os.PathLike``
+    through ``fspath``, bytes decoded), a ``File`` as its URL, a ``(path, mode)`` pair as its
+    path; ``None`` when not given."""
     if value is None:
         return None
-    if isinstance(value, (list, tuple)) and not (len(value) == 2 and isinstance(value[1], str)
-                                                 and value[1] in ("w", "a")):
-        return ", ".join(_file_text(v) or "" for v in value) or None
-    if isinstance(value, tuple):        # (path, mode) for stdout/stderr
+    if isinstance(value, tuple) and value:      # (path, mode)
         value = value[0]
     if isinstance(value, str):
         return value
@@ -112,10 +110,59 @@ def _file_text(value) -> Optional[str]:
         except TypeError:
             return str(value)
         return os.fsdecode(path) if isinstance(path, bytes) else path
-    path = safe_attr(value, "filepath")
-    if path is None and safe_attr(value, "tid") is not None:
-        return f"<task {safe_attr(value, 'tid')}>"
-    return str(path if path is not None else value)
+    return str(value)
+
+
+_NO_KWARGS: dict = {}
+
+#: values whose repr is the same in Chervil and Parsl and reaches no user code
+_PLAIN = frozenset({int, float, str, bytes, bool, type(None), complex})
+
+
+def _py_repr(value, depth: int = 0) -> str:
+    """``repr(value)`` as it reads in Parsl: Parsl's reprs for a ``File``, an ``AppFuture``
+    and a ``DataFuture`` (Chervil's own carry more), Python's for the rest; containers
+    element by element, as ``str(list)`` does."""
+    cls = value.__class__
+    if cls in _PLAIN:
+        return repr(value)
+    if depth > 50:
+        return "..."
+    if cls is list:
+        return "[" + ", ".join([_py_repr(v, depth + 1) for v in value]) + "]"
+    if cls is tuple:
+        if len(value) == 1:
+            return "(" + _py_repr(value[0], depth + 1) + ",)"
+        return "(" + ", ".join([_py_repr(v, depth + 1) for v in value]) + ")"
+    if cls is dict:
+        return "{" + ", ".join([f"{_py_repr(k, depth + 1)}: {_py_repr(v, depth + 1)}"
+                                for k, v in value.items()]) + "}"
+    if isinstance(value, File):
+        extra = "" if value.local_path is None else f" local_path={value.local_path}"
+        return (f"<File at {id(value):#x} url={value.url} scheme={value.scheme} netloc={value.netloc}"
+                f" path={value.path} filename={value.filename}{extra}>")
+    if isinstance(value, DataFuture):
+        done = "done" if value.done() else "not done"
+        return (f"<parsl.app.futures.DataFuture object at {id(value):#x} representing"
+                f" {_py_repr(value.file_obj, depth + 1)} {done}>")
+    if isinstance(value, LightFuture):
+        return LightFuture.__repr__(value)      # concurrent.futures' form, as Parsl's AppFuture
+    return repr(value)
+
+
+def _args_text(value) -> str:
+    """``inputs``/``outputs`` as Parsl records them: ``str()`` of the argument as the task
+    was submitted (``'None'`` when the app has none)."""
+    if value is None:
+        return "None"
+    if value.__class__ is str:
+        return value
+    if isinstance(value, File):
+        try:
+            return value.filepath
+        except ValueError:
+            return value.url
+    return _py_repr(value)
 
 
 #: future class -> True when a plain getattr is safe on it (no ``__getattr__`` hook)
@@ -209,12 +256,10 @@ def compact_events(out: list, flat, on_error=None) -> None:
                         else dependency_ids(joins if isinstance(joins, (list, tuple)) else [joins]),
                         None if hashsum is None else str(hashsum)))
             elif kind == _K_PENDING and try_id == 0:
-                kwargs = rec.kwargs
-                files = None
-                if kwargs:
-                    files = tuple(_file_text(kwargs.get(k)) for k in _FILE_KWARGS)
-                    if not any(files):
-                        files = None
+                kwargs = rec.kwargs or _NO_KWARGS
+                get = kwargs.get
+                files = (_args_text(get("inputs")), _args_text(get("outputs")), _file_text(get("stdin")),
+                         _file_text(get("stdout")), _file_text(get("stderr")))
                 extend((PENDING, rec.id, ts, fail_count, label, rec.func_name, rec.memoize,
                         rec.time_invoked, dependency_ids(rec.depends) if rec.depends else None, files))
             else:

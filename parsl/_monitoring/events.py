@@ -261,8 +261,10 @@ class BatchBuilder:
         row[T_FUNC] = func_name
         if depends is not None:
             row[T_DEPENDS] = depends
+        elif row[T_DEPENDS] is None:
+            row[T_DEPENDS] = ""                 # Parsl: '' for a task that waits on none
         if memoize is not None:
-            row[T_MEMO] = str(bool(memoize))
+            row[T_MEMO] = "1" if memoize else "0"   # as Parsl's column holds its boolean
         invoked = to_text(time_invoked) or when
         if row[T_INVOKED] is None:
             row[T_INVOKED] = invoked

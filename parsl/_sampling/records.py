@@ -55,7 +55,8 @@ class Kind:
 #: fields per chunk item, kind code included, by kind
 WIDTHS = {Kind.PENDING: 10, Kind.LAUNCHED: 7, Kind.ENDED: 14, Kind.STATE: 6, Kind.MESSAGE: 3,
           Kind.WORKER_BATCH: 3, Kind.TASK_ENDS: 3}
-#: the task arguments a PENDING item carries as text, in this order
+#: the task arguments a PENDING item carries as text, in this order (as Parsl's task table
+#: holds them; ``_monitoring.compact`` builds them in this order)
 FILE_KWARGS = ("inputs", "outputs", "stdin", "stdout", "stderr")
 
 # --- user process -> writer process --------------------------------------------------------

@@ -1,5 +1,6 @@
 """BatchBuilder: events in, merged rows out (pure, no threads)."""
 import datetime
+import re
 import time
 
 from parsl._monitoring.events import BatchBuilder, dependency_ids, rows_as_dicts
@@ -198,7 +199,9 @@ def test_monitoring_never_triggers_lifted_attribute_access():
     feed(b, rec, States.pending, States.launched, States.exec_done)
     row = rows_as_dicts("task", b.take().tasks)[0]
     assert lifted == []
-    assert row["task_inputs"] == "<task 1>, <task 2>" and row["task_depends"] == "1"
+    assert re.fullmatch(r"\[<\S+Lifting object at 0x[0-9a-f]+>, <\S+Lifting object at 0x[0-9a-f]+>\]",
+                        row["task_inputs"]), row["task_inputs"]
+    assert row["task_depends"] == "1"
 
 
 def _through_the_writer_path(builder, items):
@@ -273,3 +276,53 @@ def test_encoded_worker_batches_are_opened_in_the_writer_and_labelled():
             == ["pending", "launched", "running", "running_ended"])
     assert (rows_as_dicts("resource", batch.resource)[0]["task_id"] == 8
             and rows_as_dicts("resource", batch.resource)[0]["psutil_process_cpu_percent"] == 1.0)
+
+
+def _task_row(**kwargs):
+    b = BatchBuilder("r")
+    feed(b, FakeRecord(1, kwargs=kwargs), States.pending)
+    return rows_as_dicts("task", b.take().tasks)[0]
+
+
+def _no_addresses(text):
+    return re.sub(r"0x[0-9a-f]+", "0x?", text)
+
+
+def test_task_columns_without_arguments_read_as_parsl_writes_them():
+    row = _task_row()
+    assert (row["task_inputs"], row["task_outputs"], row.get("task_stdin"), row["task_stdout"],
+            row["task_stderr"], row["task_depends"], row["task_memoize"]) == (
+        "None", "None", None, "", "", "", "0")
+
+
+def test_task_inputs_and_outputs_are_str_of_the_argument_with_parsls_reprs():
+    from parsl._base.futures import DataFuture, LightFuture
+    from parsl.data_provider.files import File
+
+    staged = File("globus://ep/p/q.txt")
+    staged.local_path = "/l/q.txt"
+    pending = DataFuture(LightFuture(), File("o.txt"))
+    done = DataFuture(None, File("/d/o.txt"))
+    done.set_result(done.file_obj)
+    row = _task_row(inputs=[1, "a", File("x.txt"), (1,), (1, 2), {"k": None}, b"x", 2.5, [True]],
+                    outputs=[staged, pending, done])
+    assert _no_addresses(row["task_inputs"]) == (
+        "[1, 'a', <File at 0x? url=x.txt scheme=file netloc= path=x.txt filename=x.txt>, (1,), (1, 2),"
+        " {'k': None}, b'x', 2.5, [True]]")
+    assert _no_addresses(row["task_outputs"]) == (
+        "[<File at 0x? url=globus://ep/p/q.txt scheme=globus netloc=ep path=/p/q.txt filename=q.txt"
+        " local_path=/l/q.txt>, <parsl.app.futures.DataFuture object at 0x? representing <File at 0x?"
+        " url=o.txt scheme=file netloc= path=o.txt filename=o.txt> not done>,"
+        " <parsl.app.futures.DataFuture object at 0x? representing <File at 0x? url=/d/o.txt scheme=file"
+        " netloc= path=/d/o.txt filename=o.txt> done>]")
+    assert _task_row(inputs=[], outputs="abc")["task_inputs"] == "[]"
+    assert _task_row(inputs="abc")["task_inputs"] == "abc"
+    assert _task_row(inputs=File("x.txt"))["task_inputs"] == "x.txt"
+
+
+def test_task_memoize_reads_1_for_a_cached_app():
+    b = BatchBuilder("r")
+    rec = FakeRecord(1)
+    rec.memoize = True
+    feed(b, rec, States.pending)
+    assert rows_as_dicts("task", b.take().tasks)[0]["task_memoize"] == "1"
