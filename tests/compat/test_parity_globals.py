@@ -13,12 +13,8 @@ import warnings
 import cloudpickle
 import pytest
 
-import parsl
 from parsl import bash_app, join_app, python_app
-from parsl.config import Config
 from parsl.errors import CapturedGlobalWarning
-from parsl.executors import HighThroughputExecutor
-from parsl.providers import LocalProvider
 
 # HTEX workers cannot import this test module: ship its functions (and globals) by value,
 # as cloudpickle does for a script's __main__.
@@ -119,17 +115,8 @@ def scaled(x):
     return SCALE * x
 
 
-@pytest.fixture
-def htex_dfk():
-    dfk = parsl.load(Config(executors=[HighThroughputExecutor(
-        label="htex", address="127.0.0.1", max_workers_per_node=1, encrypted=False,
-        provider=LocalProvider(init_blocks=1, max_blocks=1))]))
-    yield dfk
-    dfk.cleanup()
-
-
 @pytest.mark.htex
-def test_a_module_level_name_is_usable_inside_an_app_on_htex(htex_dfk):
+def test_a_module_level_name_is_usable_inside_an_app_on_htex(one_worker_htex):
     assert scaled(6).result(timeout=DEADLINE) == 42
 
 

@@ -118,15 +118,6 @@ def test_thread_pool_refuses_any_specification(spec):
         dfk.cleanup()
 
 
-@pytest.fixture
-def one_worker_htex():
-    dfk = parsl.load(Config(executors=[HighThroughputExecutor(
-        label="htex", address="127.0.0.1", max_workers_per_node=1, encrypted=False,
-        provider=LocalProvider(init_blocks=1, max_blocks=1))]))
-    yield dfk
-    dfk.cleanup()
-
-
 @pytest.mark.htex
 def test_htex_submit_refuses_a_bad_specification(one_worker_htex):
     assert echo(2, parsl_resource_specification={"priority": 4}).result(timeout=DEADLINE) == 2
