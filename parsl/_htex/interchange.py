@@ -36,6 +36,7 @@ from zmq.utils.monitor import recv_monitor_message
 from parsl._base.errors import VersionMismatch
 from parsl._htex import binding, protocol
 from parsl._htex import lane as lanes
+from parsl._htex.lane_service import LaneService
 from parsl._htex.matching import SUSPECT_GRACE_S, ManagerRecord, choose_dispatch, find_lost_managers, plan_recalls
 from parsl._htex.selectors import ManagerSelector
 
@@ -72,7 +73,7 @@ class InterchangeEvents(Protocol):
 
 
 # --- the thread --------------------------------------------------------------------------
-class Interchange:
+class Interchange(LaneService):
     """Owns the ROUTER socket the managers connect to, and the thread that serves it.
 
     ``events`` (an ``InterchangeEvents``) hears of results, lost managers and nodes.
@@ -376,82 +377,6 @@ class Interchange:
                 self.on_results(results)
             except Exception:   # a bug in a callback must not stop the interchange
                 logger.exception("handling %d results failed", len(results))
-
-    # -- the direct lane (lane.py) ----------------------------------------------------------
-    def _offer_lane(self, sock, m: ManagerRecord) -> None:
-        listener = self._lane_listener
-        if listener is not None and lanes.is_same_host_peer(m.fd):
-            sock.send_multipart([m.uid, *protocol.lane_offer_message(listener.port, listener.token)])
-
-    def _serve_listener(self, listener: lanes.LaneListener, fd: int) -> None:
-        poller = self._poller
-        assert poller is not None, "called from _run()'s loop only"
-        if fd == listener.fd:
-            for new_fd in listener.accept():
-                poller.register(new_fd, zmq.POLLIN)
-            return
-        if fd not in listener.greeting:
-            return
-        uid, conn, finished = listener.read_hello(fd)
-        if not finished:
-            return
-        poller.unregister(fd)
-        if conn is None or uid is None:     # uid is None exactly when conn is
-            logger.warning("refused a lane connection without a valid hello")
-            return
-        m = self.managers.get(uid)
-        if m is None or m.lane is not None:
-            conn.close()
-            return
-        m.lane = conn
-        self._lanes[conn.fd] = m
-        # Before any task: tells the manager this lane really leads to its interchange.
-        if conn.send(protocol.LANE_ACK, (listener.token,)):
-            poller.register(conn.fd, zmq.POLLIN | zmq.POLLOUT)
-        else:
-            poller.register(conn.fd, zmq.POLLIN)
-        logger.debug("manager %s opened its direct lane", uid.decode())
-        if conn.inbuf:
-            self._serve_lane(m, zmq.POLLIN, read=False)
-
-    def _serve_lane(self, m: ManagerRecord, event: int, read: bool = True) -> bool:
-        """Read results / write waiting tasks; True if the lane closed (the manager is a suspect)."""
-        conn = m.lane
-        if conn is None:
-            return False
-        if event & zmq.POLLOUT and not conn.flush():
-            self._live_poller().register(conn.fd, zmq.POLLIN)
-        if not event & (zmq.POLLIN | zmq.POLLERR):
-            return False
-        try:
-            messages = conn.receive() if read else conn.buffered()
-        except EOFError:
-            # The manager closes its lane only when it exits: PING it over ZMQ like a
-            # closed connection; no answer within SUSPECT_GRACE_S -> ManagerLost.
-            self._drop_lane(m)
-            if m.uid in self.managers and m.suspect_since is None:
-                m.suspect_since = time.monotonic()
-                self._router().send_multipart([m.uid, protocol.PING])
-                return True
-            return False
-        results: List = []
-        for kind, records in messages:
-            if kind == protocol.RESULTS:
-                if m.suspect_since is not None:
-                    m.suspect_since = None
-                self._took_results(m if m.uid in self.managers else None, records, results)
-            else:
-                logger.warning("unexpected message kind %r on the lane of manager %r", kind, m.uid)
-        self._deliver(results)
-        return False
-
-    def _drop_lane(self, m: ManagerRecord) -> None:
-        conn = m.lane
-        if conn is None:
-            return
-        m.lane = None
-        self._lanes.pop(conn.fd, None)
-        conn.close(self._poller)
 
     def _register(self, sock: zmq.Socket, uid: bytes, frame: bytes, fd: Optional[int] = None) -> None:
         try:
