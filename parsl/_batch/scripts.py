@@ -11,7 +11,7 @@ import re
 import string
 from typing import Iterable, Mapping, Optional
 
-from parsl._base.errors import SchedulerMissingArgs, ScriptPathError
+from parsl._base.job_errors import SchedulerMissingArgs, ScriptPathError
 
 _PLACEHOLDER = re.compile(r"\$\{([_a-zA-Z][_a-zA-Z0-9]*)\}|\$([_a-zA-Z][_a-zA-Z0-9]*)")
 

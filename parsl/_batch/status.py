@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, Mapping
 
-from parsl._base.errors import SchedulerCommandError
+from parsl._base.job_errors import SchedulerCommandError
 from parsl._base.job_states import JobState, JobStatus
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping
 
-from parsl._base.errors import TooManyJobFailuresError
+from parsl._base.job_errors import TooManyJobFailuresError
 from parsl._base.job_states import JobState, JobStatus, _block_order, describe_failed_jobs
 
 FAILURE_STATES = frozenset({JobState.FAILED, JobState.MISSING})

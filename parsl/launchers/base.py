@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
 
-from parsl._base.errors import BadLauncher
+from parsl._base.job_errors import BadLauncher
 
 
 class Launcher(metaclass=ABCMeta):

@@ -1,5 +1,5 @@
 """Launcher errors, at Parsl's import path ``parsl.launchers.errors``."""
-from parsl._base.errors import (  # noqa: F401
+from parsl._base.job_errors import (  # noqa: F401
     BadLauncher,
 )
 

@@ -14,7 +14,8 @@ import shlex
 import time
 from typing import Dict, List, Optional
 
-from parsl._base.errors import ConfigurationError, SchedulerCommandError, SubmitException
+from parsl._base.errors import ConfigurationError
+from parsl._base.job_errors import SchedulerCommandError, SubmitException
 from parsl._base.job_states import JobState, JobStatus
 from parsl._batch.commands import execute_wait
 from parsl._batch.scripts import render, write_script

@@ -1,5 +1,5 @@
 """Provider errors, at Parsl's import path ``parsl.providers.errors``."""
-from parsl._base.errors import (  # noqa: F401
+from parsl._base.job_errors import (  # noqa: F401
     ExecutionProviderException,
     ScaleOutFailed,
     SchedulerCommandError,

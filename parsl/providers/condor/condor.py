@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 
-from parsl._base.errors import SchedulerCommandError
+from parsl._base.job_errors import SchedulerCommandError
 from parsl._batch import condor as syntax
 from parsl._batch.scripts import render, write_script
 from parsl._batch.walltime import wtime_to_minutes

@@ -15,7 +15,7 @@ import subprocess
 import time
 from typing import Any, Dict, List
 
-from parsl._base.errors import SubmitException
+from parsl._base.job_errors import SubmitException
 from parsl._base.job_states import JobState, JobStatus
 from parsl.launchers.base import check_launcher
 from parsl.launchers.launchers import SingleNodeLauncher

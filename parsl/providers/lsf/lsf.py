@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import shlex
 
-from parsl._base.errors import ConfigurationError, SchedulerCommandError
+from parsl._base.errors import ConfigurationError
+from parsl._base.job_errors import SchedulerCommandError
 from parsl._batch import lsf as syntax
 from parsl._batch.scripts import directive_lines
 from parsl._batch.walltime import wtime_to_minutes

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 
-from parsl._base.errors import SchedulerCommandError
+from parsl._base.job_errors import SchedulerCommandError
 from parsl._batch import pbs as syntax
 from parsl._batch.scripts import directive_lines
 from parsl.providers.cluster_provider import ClusterProvider, check_type

@@ -6,7 +6,7 @@ import math
 import shlex
 from typing import Optional
 
-from parsl._base.errors import SchedulerCommandError
+from parsl._base.job_errors import SchedulerCommandError
 from parsl._batch import slurm as syntax
 from parsl._batch.scripts import directive_lines
 from parsl._batch.walltime import wtime_to_minutes
@@ -121,6 +121,6 @@ class SlurmProvider(ClusterProvider):
 def _accept_local_channel(channel):
     """The tutorial passes ``channel=LocalChannel()``: a no-op; remote channels are gone."""
     if type(channel).__name__ != "LocalChannel":
-        from parsl._base.errors import ConfigurationError
+        from parsl._base.job_errors import ConfigurationError
         raise ConfigurationError(f"channel={channel!r}: only LocalChannel is supported (SSH channels were "
                                  f"removed from Parsl); run Chervil on the cluster's login node instead")
