@@ -344,7 +344,7 @@ class HTEXClient(BlockProviderExecutor):
         registration, which stays cheap; later calls answer from the interchange.  A manager
         that does not answer within ``timeout`` seconds is reported with ``{}``.
         """
-        if self.interchange is None:
+        if self.interchange is None or self._shut_down:
             return {}
         ix = self.interchange
         asked = ix.call(_ask_packages)

@@ -191,3 +191,12 @@ def test_the_node_table_gets_a_row_when_a_manager_connects_and_when_it_leaves(tm
         assert r["python_v"] == "{}.{}.{}".format(*sys.version_info[:3])
         assert r["timestamp"] and r["last_heartbeat"]
     assert rows[0]["timestamp"] <= rows[1]["timestamp"]
+
+
+def test_connected_managers_packages_before_start_and_after_shutdown():
+    ex = htex()
+    assert ex.connected_managers_packages() == {}
+    dfk = parsl.load(Config(executors=[ex]))
+    wait_until(ex.connected_managers, "the manager to connect")
+    dfk.cleanup()
+    assert ex.connected_managers_packages() == {}
