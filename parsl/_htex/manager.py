@@ -535,9 +535,12 @@ def installed_packages() -> Dict[str, str]:
     import importlib.metadata  # deferred: most managers are never asked
     found: Dict[str, str] = {}
     for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
+        try:
+            name, version = dist.metadata["Name"], dist.version
+        except Exception:   # a broken install's metadata must not stop the manager
+            continue
         if name and name not in found:     # the first on sys.path is what imports
-            found[name] = dist.version
+            found[name] = str(version)
     return found
 
 

@@ -190,10 +190,14 @@ def packages_message(packages: Dict[str, str]) -> Frames:
 
 
 def decode_packages(frames: Sequence[bytes]) -> Dict[str, str]:
-    """The {name: version} of a manager's PACKAGES answer ({} for the bare request)."""
+    """The {name: version} of a manager's PACKAGES answer ({} for the bare request, or
+    for one that is not a JSON object: a bad frame must not stop the interchange)."""
     if len(frames) < 2:
         return {}
-    data = json.loads(bytes(frames[1]))
+    try:
+        data = json.loads(bytes(frames[1]))
+    except (ValueError, UnicodeDecodeError):
+        return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 

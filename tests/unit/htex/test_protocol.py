@@ -99,3 +99,5 @@ def test_packages_request_and_answer():
     frames = protocol.packages_message({"numpy": "2.1.0", "chervil": "1"})
     assert frames[0] == protocol.PACKAGES
     assert protocol.decode_packages(frames) == {"numpy": "2.1.0", "chervil": "1"}
+    assert protocol.decode_packages([protocol.PACKAGES, b"\xff not json"]) == {}
+    assert protocol.decode_packages([protocol.PACKAGES, b"[1, 2]"]) == {}
