@@ -208,7 +208,7 @@ class Interchange(LaneService):
             ready = {uid for uid, m in self.managers.items() if m.free > 0}
             if not ready:
                 return False
-            m = choose_direct(self.selector.sort_managers(ready, self.managers), self.managers)
+            m = choose_direct(self.selector.sort_managers(self.managers, ready), self.managers)
             conn = m.lane if m is not None else None
             if m is None or conn is None:
                 return False
@@ -448,7 +448,7 @@ class Interchange(LaneService):
         ready = {uid for uid, m in self.managers.items() if m.free > 0}
         if not ready:
             return
-        order = self.selector.sort_managers(ready, self.managers)
+        order = self.selector.sort_managers(self.managers, ready)   # Parsl's argument order
         plan = choose_dispatch(len(self._pending), [self.managers[u] for u in order])
         pending, pop, send = self._pending, heapq.heappop, self._router().send_multipart
         for m, n in plan:

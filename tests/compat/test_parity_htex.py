@@ -51,10 +51,10 @@ def htex(**kw):
 
 # --- item 3: selectors ---------------------------------------------------------------------
 class HighestBlockFirst(ManagerSelector):
-    """A selector as a Parsl user writes it: manager_info values read by key."""
+    """A selector as a Parsl user writes it: Parsl's arguments, records read by key."""
 
-    def sort_managers(self, ready_managers, manager_info):
-        return sorted(ready_managers, key=lambda m: int(manager_info[m]["block_id"]), reverse=True)
+    def sort_managers(self, ready_managers, manager_list):
+        return sorted(manager_list, key=lambda m: int(ready_managers[m]["block_id"]), reverse=True)
 
 
 @pytest.mark.slow

@@ -120,8 +120,10 @@ def test_scale_in_prefers_most_idle_then_fewest_tasks():
 
 def test_selectors():
     info = {b"x": mgr("x", block="2"), b"y": mgr("y", block="0"), b"z": mgr("z", block="10")}
-    assert BlockIdManagerSelector().sort_managers(set(info), info) == [b"y", b"x", b"z"]
-    assert sorted(RandomManagerSelector().sort_managers(set(info), info)) == sorted(info)
+    # Parsl's call: (every manager's record by uid, the uids with room)
+    assert BlockIdManagerSelector().sort_managers(info, set(info)) == [b"y", b"x", b"z"]
+    assert BlockIdManagerSelector().sort_managers(info, {b"x", b"z"}) == [b"x", b"z"]
+    assert sorted(RandomManagerSelector().sort_managers(info, set(info))) == sorted(info)
 
 
 def test_mpi_launcher_prefixes():
