@@ -97,7 +97,7 @@ class ManagerRecord:
             self.packages.set_result(packages)
 
     # Parsl's manager record is a TypedDict: selectors written for Parsl read it by key
-    # (``manager_info[uid]['block_id']``), so these records answer Parsl's keys too.
+    # (``ready_managers[uid]['block_id']``), so these records answer Parsl's keys too.
     def __getitem__(self, key: str) -> Any:
         try:
             read = _PARSL_KEYS[key]
