@@ -38,16 +38,20 @@ from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from parsl._base.errors import BadCheckpoint
+from parsl._core.parsl_format import read_parsl_checkpoint_file
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIRNAME = "checkpoint"
 TASKS_FILENAME = "tasks.ckpt"
-PARSL_TASKS_FILENAME = "tasks.pkl"  # reference Parsl's format: recognised, refused
+PARSL_TASKS_FILENAME = "tasks.pkl"  # reference Parsl's format: read (see read_parsl_checkpoint_file)
 VERSION = 1
 HEADER = b"\x89CHERVIL-CKPT\r\n\x1a" + bytes([VERSION])
 HEADER_PREFIX = HEADER[:-1]
 _FRAME = struct.Struct("<II")   # payload length, CRC-32 of payload
+# Checkpoints hold results, which may be private: readable by their owner only, whatever
+# the umask (see docs/checkpoint-format.md, "File modes").
+FILE_MODE = 0o600
 
 
 # ---------------------------------------------------------------------------------------
@@ -203,22 +207,44 @@ class CheckpointWriter:
 
     def _open(self) -> int:
         if self._fd is None:
-            os.makedirs(self.dir, exist_ok=True)
-            if not os.path.exists(self.path):
-                # Born complete: header into a temp file, fsync, rename, fsync the directory.
-                tmp = f"{self.path}.tmp-{os.getpid()}"
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                try:
-                    os.write(fd, HEADER)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.replace(tmp, self.path)
-                _fsync_dir(self.dir)
+            if not os.path.isdir(self.dir):
+                self._create_dir()
+            elif not os.path.exists(self.path):
+                self._create_file(self.dir)
             else:
                 check_header(self.path)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         return self._fd
+
+    def _create_dir(self) -> None:
+        """The checkpoint directory is born holding a complete file: it is built under a
+        temporary name and renamed into place, so a kill never leaves a ``checkpoint``
+        directory without a checkpoint file (which the next run would refuse, as Parsl does)."""
+        parent = os.path.dirname(self.dir) or "."
+        os.makedirs(parent, exist_ok=True)
+        tmp = os.path.join(parent, f".{os.path.basename(self.dir)}.tmp-{os.getpid()}")
+        os.makedirs(tmp, mode=0o700, exist_ok=True)
+        self._create_file(tmp)
+        try:
+            os.rename(tmp, self.dir)
+        except OSError:
+            if not os.path.isfile(self.path):   # not another writer's complete directory
+                raise
+            _remove_tree_quietly(tmp)
+        _fsync_dir(parent)
+
+    def _create_file(self, directory: str) -> None:
+        # Born complete: header into a temp file, fsync, rename, fsync the directory.
+        path = os.path.join(directory, TASKS_FILENAME)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            os.write(fd, HEADER)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        _fsync_dir(directory)
 
     # -- background flushing (task_exit / periodic) --------------------------------------
     def _run(self) -> None:
@@ -250,7 +276,8 @@ class CheckpointWriter:
                 return
             try:
                 if self.flush_at_close:
-                    self._flush_locked(create=False)
+                    # create: a run whose tasks all failed still leaves a (loadable) checkpoint
+                    self._flush_locked(create=True)
                 else:
                     self._pending.clear()
             finally:
@@ -259,6 +286,18 @@ class CheckpointWriter:
                     os.close(self._fd)
                     self._fd = None
         _LIVE_WRITERS.discard(self)
+
+
+def _remove_tree_quietly(path: str) -> None:
+    for name in os.listdir(path):
+        try:
+            os.unlink(os.path.join(path, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def _fsync_dir(path: str) -> None:
@@ -430,47 +469,85 @@ def _corrupt(path: str, pos: int, why: str) -> BadCheckpoint:
         f"`truncate -s {pos} {path}`.")
 
 
-def resolve_checkpoint_path(entry: Union[str, os.PathLike[str]]) -> Optional[str]:
-    """The tasks file for one ``checkpoint_files`` entry (a checkpoint dir or the file).
+class CheckpointSet:
+    """Everything loaded from a list of checkpoints: Chervil's ``results`` (key hex -> value) and
+    ``manifests`` ([(encoded manifest, origin label)]), and the results of checkpoints written
+    by reference Parsl, keyed by Parsl's key: ``parsl_results`` and the pickle protocols
+    their keys were made with (``parsl_protocols``)."""
 
-    Returns None for a checkpoint directory that holds no file yet (a run that stopped
-    before its first record); raises BadCheckpoint for missing paths and foreign files.
+    __slots__ = ("results", "manifests", "parsl_results", "parsl_protocols", "files")
+
+    def __init__(self) -> None:
+        self.results: Dict[str, Any] = {}
+        self.manifests: List[Tuple[bytes, str]] = []
+        self.parsl_results: Dict[str, Any] = {}
+        self.parsl_protocols: List[int] = []
+        self.files: List[str] = []
+
+
+def resolve_checkpoint_files(entry: Union[str, os.PathLike[str]]) -> List[str]:
+    """The checkpoint files of one ``checkpoint_files`` entry (a checkpoint dir, or a file).
+
+    A directory yields Chervil's ``tasks.ckpt`` and/or reference Parsl's ``tasks.pkl``.
+    Raises BadCheckpoint for a missing path, and (as Parsl does) for a directory holding
+    neither file.
     """
     path = os.fspath(entry)
     if os.path.isfile(path):
-        return path
+        return [path]
     if not os.path.isdir(path):
         raise _bad(
             f"Checkpoint {path} does not exist. checkpoint_files takes checkpoint directories "
             f"such as those returned by parsl.utils.get_all_checkpoints().")
-    ours = os.path.join(path, TASKS_FILENAME)
-    if os.path.isfile(ours):
-        return ours
-    theirs = os.path.join(path, PARSL_TASKS_FILENAME)
-    if os.path.isfile(theirs):
-        with open(theirs, "rb") as f:
-            head = f.read(len(HEADER))
-        raise _bad(_foreign_message(theirs, head))
-    return None
+    found = [os.path.join(path, name) for name in (TASKS_FILENAME, PARSL_TASKS_FILENAME)
+             if os.path.isfile(os.path.join(path, name))]
+    if not found:
+        raise _bad(
+            f"Checkpoint directory {path} holds no checkpoint file ({TASKS_FILENAME} or "
+            f"{PARSL_TASKS_FILENAME}): the run that made it stopped before writing one, or the "
+            f"file was removed. Leave this directory out of checkpoint_files, or delete it "
+            f"(`rmdir {path}`) if it is empty.")
+    return found
+
+
+def load_checkpoint_set(entries: Iterable[Union[str, os.PathLike[str]]], *,
+                        skip_empty_dirs: bool = False) -> CheckpointSet:
+    """Load several checkpoints; later entries override earlier ones (as in Parsl).
+
+    ``skip_empty_dirs``: a directory with no checkpoint file is passed over with a warning
+    instead of raising (for checkpoints found automatically, not named by the user).
+    """
+    flush_all_writers()
+    out = CheckpointSet()
+    for entry in entries:
+        try:
+            paths = resolve_checkpoint_files(entry)
+        except BadCheckpoint:
+            if skip_empty_dirs and os.path.isdir(os.fspath(entry)):
+                logger.warning("Checkpoint directory %s holds no checkpoint file; skipped", entry)
+                continue
+            raise
+        for path in paths:
+            out.files.append(path)
+            with open(path, "rb") as f:
+                head = f.read(len(HEADER))
+            if head[:1] == b"\x80" or (not head and path.endswith(PARSL_TASKS_FILENAME)):
+                results, protocol = read_parsl_checkpoint_file(path)
+                out.parsl_results.update(results)
+                if results and protocol not in out.parsl_protocols:
+                    out.parsl_protocols.append(protocol)
+                continue
+            loaded = read_checkpoint_file(path)
+            out.results.update(loaded.results)
+            origin = _origin_label(path)
+            out.manifests.extend((m, origin) for m in loaded.manifests)
+    return out
 
 
 def load_checkpoints(entries: Iterable[Union[str, os.PathLike[str]]]) -> Tuple[Dict[str, Any], List[Tuple[bytes, str]]]:
-    """Load several checkpoints; later entries override earlier ones (as in Parsl).
-
-    Returns (results by key, [(encoded manifest, origin label)]).
-    """
-    flush_all_writers()
-    results: Dict[str, Any] = {}
-    manifests: List[Tuple[bytes, str]] = []
-    for entry in entries:
-        path = resolve_checkpoint_path(entry)
-        if path is None:
-            continue
-        loaded = read_checkpoint_file(path)
-        results.update(loaded.results)
-        origin = _origin_label(path)
-        manifests.extend((m, origin) for m in loaded.manifests)
-    return results, manifests
+    """Chervil-format results and manifests of several checkpoints (see load_checkpoint_set)."""
+    loaded = load_checkpoint_set(entries)
+    return loaded.results, loaded.manifests
 
 
 def _origin_label(path: str) -> str:
