@@ -345,6 +345,13 @@ class BasicMemoizer(Memoizer):
         return w.dir
 
     # -- introspection -----------------------------------------------------------------
+    @property
+    def checkpointed_tasks(self) -> int:
+        """Results written to this run's checkpoint so far (as Parsl's attribute): only what
+        reached the file, never what a failed write left queued."""
+        w = self._writer
+        return w.records_written if w is not None else 0
+
     def cached(self, key: str) -> bool:
         return key in self._results
 
