@@ -55,6 +55,11 @@ def check_header(path: str, head: Optional[bytes] = None) -> None:
             head = f.read(len(HEADER))
     if head == HEADER:
         return
+    if head and len(head) < len(HEADER) and HEADER_PREFIX.startswith(head[:len(HEADER_PREFIX)]):
+        raise _bad(
+            f"Checkpoint file {path} is cut short inside its {len(HEADER)}-byte header (it has "
+            f"{len(head)} bytes), so it holds no results: it was damaged or copied incompletely. "
+            f"Delete it (rm {path}) or leave its directory out of checkpoint_files.")
     if head.startswith(HEADER_PREFIX):
         raise _bad(
             f"Checkpoint file {path} has format version {head[len(HEADER_PREFIX)]}, but this "

@@ -82,7 +82,7 @@ class SafeFileHandler(logging.FileHandler):
         """Close the stream, giving up its unwritable buffer (close flushes once more, fails,
         and still closes the file)."""
         stream = self.stream
-        self.stream = None  # type: ignore[assignment]  # emit is off from now on
+        self.stream = None  # emit is off from now on
         if stream is not None:
             try:
                 stream.close()

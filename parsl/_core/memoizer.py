@@ -179,7 +179,7 @@ class BasicMemoizer(Memoizer):
         mode = self.checkpoint_mode
         files = self.checkpoint_files
         automatic = files is None and mode is not None and config_run_dir is not None
-        if automatic:
+        if automatic and config_run_dir is not None:
             mine = os.path.abspath(os.path.join(run_dir, CHECKPOINT_DIRNAME))
             files = [d for d in get_all_checkpoints(config_run_dir) if d != mine]
         if files:

@@ -30,11 +30,11 @@ def describe(x, y=None, z=1.5):
     return f"{x!r}/{y!r}/{z!r}"
 
 
-def file_name(f, inputs=[]):
+def file_name(f, inputs=[]):  # noqa: B006  (Parsl's documented spelling; keyed as a default)
     return [f.filepath] + [i.filepath for i in inputs]
 
 
-def produce(tag, outputs=[]):
+def produce(tag, outputs=[]):  # noqa: B006
     import os
     os.makedirs(os.path.dirname(outputs[0].filepath), exist_ok=True)
     with open(outputs[0].filepath, "w") as fh:

@@ -23,14 +23,14 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import calls as spec  # noqa: E402
+
 import parsl  # noqa: E402
 from parsl import bash_app, python_app  # noqa: E402
 from parsl.config import Config  # noqa: E402
 from parsl.data_provider.files import File  # noqa: E402
 from parsl.dataflow.memoization import BasicMemoizer, id_for_memo  # noqa: E402
 from parsl.executors.threads import ThreadPoolExecutor  # noqa: E402
-
-import calls as spec  # noqa: E402
 
 if "chervil" in (getattr(parsl, "__file__", "") or "") or os.path.exists(
         os.path.join(os.path.dirname(parsl.__file__), "_core")):
@@ -65,13 +65,14 @@ def main():
             protocol = f.read(2)[1]
         with open(os.path.join(HERE, "expected.json"), "w") as f:
             json.dump({"parsl_version": parsl.__version__,
-                       "python": "%d.%d" % sys.version_info[:2],
+                       "python": "{}.{}".format(*sys.version_info[:2]),
                        "pickle_protocol": protocol,
                        "default_pickle_protocol": pickle.DEFAULT_PROTOCOL,
                        "calls": records}, f, indent=1)
             f.write("\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(os.path.dirname(spec.OUT_URL), ignore_errors=True)
 
 
 if __name__ == "__main__":

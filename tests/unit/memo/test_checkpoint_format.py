@@ -214,4 +214,19 @@ def test_appending_to_existing_file_checks_its_header(tmp_path):
     w.add(KEY, b"", 1)
     with pytest.raises(BadCheckpoint):
         w.flush()
-    w.close()
+    with pytest.warns(ck.CheckpointWriteWarning, match="1 result"):
+        w.close()      # cleanup goes on: the user is told what the checkpoint is missing
+
+
+@pytest.mark.parametrize("cut", [1, 8, len(ck.HEADER_PREFIX), len(ck.HEADER) - 1])
+def test_a_truncated_header_is_bad_checkpoint_naming_the_file_and_the_fix(tmp_path, cut):
+    # issue 18 item 9: a header cut at 15 bytes raised IndexError
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / ck.TASKS_FILENAME).write_bytes(ck.HEADER[:cut])
+    path = str(d / ck.TASKS_FILENAME)
+    for load in (lambda: ck.read_checkpoint_file(path), lambda: ck.load_checkpoints([str(d)])):
+        with pytest.raises(BadCheckpoint) as info:
+            load()
+        assert path in str(info.value) and "cut short" in str(info.value)
+        assert f"rm {path}" in str(info.value)
