@@ -207,15 +207,18 @@ class CheckpointWriter:
         unwritten = self._unwritten
         if not unwritten and not create:
             return 0
+        written = 0
         try:
             fd = self._open()
-            if unwritten:
-                _append_all_or_nothing(fd, b"".join(d for d, _ in unwritten), self.fsync)
+            # Frame by frame (usually one): on a filling disk, keep every batch that fits.
+            while unwritten:
+                data, n = unwritten[0]
+                _append_all_or_nothing(fd, data, self.fsync)
+                del unwritten[0]
+                written += n
+                self.records_written += n
         except OSError as e:
             raise self._failed(e) from e
-        written = sum(n for _, n in unwritten)
-        unwritten.clear()
-        self.records_written += written
         return written
 
     def unwritten(self) -> int:

@@ -11,8 +11,8 @@ import warnings
 
 import pytest
 
+from parsl._base.logfiles import SafeFileHandler
 from parsl._core import checkpoint as ck
-from parsl._core.logs import SafeFileHandler
 
 
 def key(i):
