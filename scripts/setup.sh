@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything Chervil needs on a fresh Debian machine with Python 3.10+:
-# a virtual environment in .venv with Chervil (editable) and its test/demo dependencies.
+# a virtual environment in .venv with Chervil (editable) and its test/demo/docs dependencies.
 # With --services (and as root) it also installs and starts what the full test suite uses:
 # a one-node Slurm, an sshd on loopback, headless Chromium. Idempotent.
 set -euo pipefail
@@ -15,7 +15,7 @@ if ! "$PY" -m venv --help >/dev/null 2>&1 || ! "$PY" -c 'import ensurepip' >/dev
     fi
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[all,test]' 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[all,test,docs]' 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c 'import parsl, zmq, cloudpickle, sqlalchemy' || { echo "setup: Python dependencies failed to install" >&2; exit 1; }
 # the linters CI runs (tests/compat/test_static_checks.py), from the `test` extra
 for tool in ruff mypy lint-imports; do
