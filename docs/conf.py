@@ -45,3 +45,7 @@ html_title = f"Chervil {VERSION}"
 html_static_path = []
 html_show_sourcelink = False
 pygments_style = "friendly"
+
+# The Internals toctree lists pages other work may add (reliability, monitoring-dashboard) by
+# glob; a pattern that matches nothing yet is not an error. Every other warning is.
+suppress_warnings = ["toc.empty_glob"]

@@ -6,7 +6,7 @@
 # Installs what it needs (the `docs` extra) into the repository's .venv, creating it if needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmd="${1:-build}"
+cmd="${1:-build}"; shift || true
 case "$cmd" in build|serve|test) ;; *) echo "usage: $0 build|serve|test" >&2; exit 2 ;; esac
 if ! .venv/bin/python -c 'import sphinx, myst_parser, furo, parsl' >/dev/null 2>&1; then
     echo "docs: installing the docs extra into .venv (once) ..."
@@ -28,5 +28,5 @@ case "$cmd" in
         port="${PORT:-8000}"
         echo "docs: serving on http://127.0.0.1:$port/ (Ctrl-C to stop)"
         exec .venv/bin/python -m http.server "$port" --bind 127.0.0.1 --directory docs/_build/html ;;
-    test) exec .venv/bin/python -m pytest tests/docs -q -p no:randomly ;;
+    test) exec .venv/bin/python -m pytest tests/docs -q -p no:randomly "$@" ;;
 esac

@@ -52,7 +52,8 @@ def test_example_runs(example, example_dir, request):
     assert r.returncode == 0, f"exit {r.returncode}: {report}"
     if not example.warns:
         assert not WARNING.search(r.stderr), f"the example printed a warning: {report}"
-    missing = [line for line in example.expected_output if line not in r.stdout]
+    printed = {line.strip() for line in r.stdout.splitlines()}
+    missing = [line for line in example.expected_output if line not in printed]
     assert not missing, f"expected output lines not printed: {missing}\n{report}"
 
 
