@@ -150,6 +150,8 @@ class BatchBuilder:
         self._live_state: Dict[object, str] = {}
         #: HTEX workers' hellos by worker_key (what their packed records leave out)
         self.workers: Dict[int, dict] = {}
+        #: worker reports given up on (their try never became known)
+        self.dropped = 0
         self._reset()
 
     def _reset(self):
@@ -172,6 +174,8 @@ class BatchBuilder:
                     self._unresolved.pop()
                     if entry[0] < self.MAX_UNRESOLVED_ROUNDS:
                         self._unresolved.append(entry)
+                    else:
+                        self.dropped += 1
         batch = self._batch
         batch.tasks = [tuple(r) for r in self._tasks.values()]
         batch.tries = [tuple(r) for r in self._tries.values()]
@@ -209,6 +213,12 @@ class BatchBuilder:
             # Drop the oldest quarter (dicts keep insertion order): their tries ended long ago.
             for key in list(tasks)[: self.MAX_EXECUTOR_TASKS // 4]:
                 del tasks[key]
+
+    def restore_states(self, states) -> None:
+        """A replacement writer's start: the latest state of each task, from the database."""
+        for task_id, name in states:
+            if name not in FINAL_STATES:
+                self._live_state[task_id] = name
 
     def _state(self, task_id, name) -> None:
         if name in FINAL_STATES:
