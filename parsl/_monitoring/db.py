@@ -20,6 +20,7 @@ SQLAlchemy is imported here and nowhere on ``import parsl``'s path.
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime as _datetime
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
@@ -168,6 +169,16 @@ PROGRESS = Table(
     Column("last_chunk", BigInteger, nullable=False),
 )
 
+#: ours: the HTEX workers' descriptions (JSON) a replacement writer needs to read their
+#: end-of-task records (``events.BatchBuilder.workers``)
+WORKERS = Table(
+    "writer_workers", metadata,
+    Column("run_id", Text, nullable=False),
+    Column("worker_key", BigInteger, nullable=False),
+    Column("hello", Text),
+    PrimaryKeyConstraint("run_id", "worker_key"),
+)
+
 BLOCK = Table(
     "block", metadata,
     Column("run_id", Text, nullable=False),
@@ -255,7 +266,7 @@ class Batch:
     datetime values (convenient for other writers); never both in one list."""
 
     __slots__ = ("workflows", "tasks", "tries", "status", "resource", "node", "block",
-                 "completed", "failed", "progress")
+                 "completed", "failed", "progress", "hellos")
 
     def __init__(self):
         self.workflows: List[dict] = []
@@ -270,10 +281,12 @@ class Batch:
         self.failed: Dict[str, int] = {}
         #: (run_id, number of the last chunk these rows came from), written with them
         self.progress: Optional[tuple] = None
+        #: HTEX workers' descriptions learnt in this batch: (run_id, worker_key, JSON text)
+        self.hellos: List[tuple] = []
 
     def __len__(self):
         return (len(self.workflows) + len(self.tasks) + len(self.tries) + len(self.status)
-                + len(self.resource) + len(self.node) + len(self.block))
+                + len(self.resource) + len(self.node) + len(self.block) + len(self.hellos))
 
 
 _BATCH_TABLES = (("workflow", "workflows"), ("task", "tasks"), ("try", "tries"), ("status", "status"),
@@ -364,6 +377,9 @@ class Database:
                     + batch.completed.get(run_id, 0),
                     tasks_failed_count=sa.func.coalesce(WORKFLOW.c.tasks_failed_count, 0)
                     + batch.failed.get(run_id, 0)))
+            for run_id, key, hello in batch.hellos:
+                conn.execute(WORKERS.delete().where(WORKERS.c.run_id == run_id, WORKERS.c.worker_key == key))
+                conn.execute(WORKERS.insert().values(run_id=run_id, worker_key=key, hello=hello))
             if batch.progress is not None:
                 run_id, last = batch.progress
                 where = PROGRESS.c.run_id == run_id
@@ -410,6 +426,9 @@ class Database:
                 cur.execute("UPDATE workflow SET tasks_completed_count = coalesce(tasks_completed_count, 0) + ?,"
                             " tasks_failed_count = coalesce(tasks_failed_count, 0) + ? WHERE run_id = ?",
                             (batch.completed.get(run_id, 0), batch.failed.get(run_id, 0), run_id))
+            if batch.hellos:
+                cur.executemany("INSERT OR REPLACE INTO writer_workers (run_id, worker_key, hello) VALUES (?, ?, ?)",
+                                batch.hellos)
             if batch.progress is not None:
                 cur.execute("INSERT INTO writer_progress (run_id, last_chunk) VALUES (?, ?) ON CONFLICT (run_id)"
                             " DO UPDATE SET last_chunk = excluded.last_chunk", batch.progress)
@@ -441,6 +460,12 @@ class Database:
         with self.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(sa.select(TASK.c.task_id, TASK.c.task_status_name).where(
                 TASK.c.run_id == run_id, TASK.c.task_status_name.is_not(None)))]
+
+    def worker_hellos(self, run_id: str) -> List[dict]:
+        """The HTEX workers' descriptions written for ``run_id``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(WORKERS.c.hello).where(WORKERS.c.run_id == run_id)).scalars().all()
+        return [json.loads(r) for r in rows if r]
 
     def mark_incomplete(self, run_id: str, reason: str, ended: bool = False) -> None:
         """Say in the workflow's row why its record is incomplete (the first reason stays

@@ -12,6 +12,7 @@ Parsl's ``(MessageType, payload)`` pairs, for tests and in-process use.
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from typing import Dict, Iterable, List, Optional
 
@@ -412,11 +413,22 @@ class BatchBuilder:
                 continue
             if kind == _rec.WORKER_HELLO:
                 if isinstance(body, dict) and "worker_key" in body:
-                    self.workers[body["worker_key"]] = body
+                    self._hello(body)
                 continue
             if isinstance(body, dict):
                 body.setdefault("executor_label", executor_label)   # workers know only their task ids
             self.add_message(kind, body)
+
+    def _hello(self, body: dict) -> None:
+        """A worker's description; also written (``Batch.hellos``) so that a replacement
+        writer process still knows the workers that said hello to the one that died."""
+        self.workers[body["worker_key"]] = body
+        self._batch.hellos.append((self.run_id, body["worker_key"], json.dumps(body, default=str)))
+
+    def restore_workers(self, hellos) -> None:
+        for body in hellos:
+            if isinstance(body, dict) and "worker_key" in body:
+                self.workers[body["worker_key"]] = body
 
     def _resolve(self, payload) -> bool:
         """Fill task_id/try_id of a worker message from its executor task id; False if unknown yet."""
@@ -444,7 +456,7 @@ class BatchBuilder:
             return
         if mtype == _rec.WORKER_HELLO:
             if "worker_key" in payload:
-                self.workers[payload["worker_key"]] = payload
+                self._hello(payload)
             return
         run_id = payload.get("run_id") or self.run_id
         if (mtype is MessageType.RESOURCE_INFO or mtype is MessageType.WORKER_TASK_INFO) \

@@ -188,6 +188,7 @@ class _Writer:
         if cfg.get("resume"):
             self.committed = db.committed_chunk(self.run_id)
             self.builder.restore_states(db.task_states(self.run_id))
+            self.builder.restore_workers(db.worker_hellos(self.run_id))
         self.held: list = []           # (number, payload) of chunks not yet folded into rows
         self.last_gc = time.monotonic()
 
