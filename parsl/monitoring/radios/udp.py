@@ -55,9 +55,12 @@ class UDPRadio(RadioConfig):
     def create_receiver(self, run_dir: Optional[str] = None, resource_msgs=None, *,
                         ip: Optional[str] = None) -> MonitoringRadioReceiver:
         need_queue(self, resource_msgs)
+        # Listen only where senders are told to send, when that is an address of this host
+        # (a stranger elsewhere on the network then cannot reach the port at all).
+        bind = _ip_literal(self.address) or "0.0.0.0"
         receiver = start_udp_receiver(monitoring_messages=resource_msgs, port=self.port, logdir=run_dir,
                                       debug=self.debug, atexit_timeout=self.atexit_timeout,
-                                      hmac_key=self.hmac_key, hmac_digest=self.hmac_digest)
+                                      hmac_key=self.hmac_key, hmac_digest=self.hmac_digest, bind=bind)
         self.port = receiver.port
         if self.address is None:
             self.address = ip or "127.0.0.1"
@@ -66,6 +69,15 @@ class UDPRadio(RadioConfig):
     def __repr__(self) -> str:
         return (f"UDPRadio(port={self.port!r}, atexit_timeout={self.atexit_timeout!r}, address={self.address!r}, "
                 f"debug={self.debug!r}, hmac_digest={self.hmac_digest!r})")
+
+
+def _ip_literal(address: Optional[str]) -> Optional[str]:
+    """``address`` if it is an IPv4 literal (the receiver binds IPv4 only), else None."""
+    try:
+        socket.inet_aton(address or "")
+    except OSError:
+        return None
+    return address if address and address.count(".") == 3 else None
 
 
 class UDPRadioSender(MonitoringRadioSender):

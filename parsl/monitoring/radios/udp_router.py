@@ -168,8 +168,14 @@ def _serve(ready, exit_event, queue, bind, port, hmac_key, hmac_digest, logdir, 
     try:
         sock.bind((bind, port or 0))
     except OSError as e:
-        ready.put(("error", e.strerror or str(e)))
-        return
+        if bind == "0.0.0.0" or port:
+            ready.put(("error", e.strerror or str(e)))
+            return
+        # The radio's address is not one of this host's (senders reach it through NAT, say):
+        # listen on every interface, as before.
+        log.info("cannot bind the radio's address %s (%s); listening on every interface", bind, e)
+        bind = "0.0.0.0"
+        sock.bind((bind, 0))
     sock.settimeout(POLL_S)
     ready.put(("ok", sock.getsockname()[1]))
     sig_len = hashlib.new(hmac_digest).digest_size
