@@ -59,6 +59,12 @@ def whose(i: int, seconds: float = 0.0):
     return i * 7919 + 13, os.getpid()
 
 
+@parsl.python_app(cache=True)
+def carry(i: int, blob: bytes):
+    """A task whose arguments fill packets (a congested link has something to queue)."""
+    return i * 7919 + 13 if len(blob) else None
+
+
 # ---- the suite's figures -------------------------------------------------------------------
 @dataclass
 class Figures:
@@ -107,9 +113,9 @@ class Ledger:
         with self.lock:
             self.resolved[i] = self.resolved.get(i, 0) + 1
 
-    def submit(self, n: int, seconds: float = 0.0, start: int = 0, app=work) -> None:
+    def submit(self, n: int, seconds: float = 0.0, start: int = 0, app=work, blob: bytes = b"") -> None:
         for i in range(start, start + n):
-            self.add(i, app(i, seconds))
+            self.add(i, carry(i, blob) if blob else app(i, seconds))
 
     def done(self) -> int:
         return sum(f.done() for f in self.futures.values())
