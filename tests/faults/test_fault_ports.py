@@ -132,3 +132,41 @@ def test_half_open_lane_connections_are_closed(tmp_path):
         for s in held:
             s.close()
         ft.close(dfk)
+
+
+@pytest.mark.xfail(reason="needs rel-htex's fix: an exception in the interchange thread (a malformed RESULTS "
+                          "message from a registered peer) must not leave futures unresolved (issue18 item 2)",
+                   strict=True)
+def test_a_malformed_message_from_a_registered_peer_leaves_no_future_hanging(tmp_path):
+    """With encrypted=False a stranger can register like a manager, then send a RESULTS
+    message whose record is one byte.  Every future must still resolve: with its value (the
+    interchange ignored the message) or with an error saying why (the executor went bad)."""
+    import os
+    import time
+
+    import zmq
+
+    from parsl._htex import protocol
+    dfk = ft.load(ft.htex(workers=1, encrypted=False, heartbeat_threshold=3), tmp_path, retries=2)
+    ex = dfk.executors["htex"]
+    ledger = ft.Ledger()
+    peer = zmq.Context.instance().socket(zmq.DEALER)
+    peer.setsockopt(zmq.LINGER, 0)
+    peer.setsockopt(zmq.IDENTITY, b"f0f0f0f0f0f0")     # as a manager names itself
+    try:
+        ft.manager_pids(ex)
+        peer.connect(f"tcp://127.0.0.1:{ex.worker_result_port}")
+        reg = protocol.Registration.create(uid="f0f0f0f0f0f0", block_id="0", worker_count=1, prefetch_capacity=0,
+                                           start_time=time.time(), os="Linux", hostname="stranger", dir="/",
+                                           cpu_count=1, total_memory=1, pid=os.getpid())
+        peer.send_multipart(protocol.registration_message(reg))
+        wait_until(lambda: len(ex.connected_managers()) == 2, "the stranger to be registered")
+        peer.send_multipart([protocol.RESULTS, b"\x01"])
+        ft.fault(2)
+        ledger.submit(20, seconds=0.01)
+        hung = ledger.settle(timeout=30)
+        assert not hung, f"{len(hung)} futures never resolved"
+        ledger.check(may_fail=lambda i, exc: ex.bad_state_is_set() and str(exc))
+    finally:
+        peer.close(0)
+        ft.close(dfk)

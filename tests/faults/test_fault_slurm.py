@@ -24,10 +24,11 @@ def _squeue():
     return set(out.split())
 
 
-def test_a_cancelled_slurm_job_costs_retries_not_results(tmp_path, slurm_cluster):
+@pytest.mark.parametrize("how", ["cancel", "suspend"])
+def test_a_lost_or_suspended_slurm_job_costs_retries_not_results(tmp_path, slurm_cluster, how):
     provider = SlurmProvider(init_blocks=2, min_blocks=2, max_blocks=2, exclusive=False, walltime="00:05:00")
     provider.status_polling_interval = 0.5
-    ex = ft.htex(label="slurm_htex", workers=1, provider=provider, heartbeat_threshold=4)
+    ex = ft.htex(label="slurm_htex", workers=1, provider=provider, heartbeat_threshold=10)
     dfk = parsl.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"), retries=3,
                             strategy="simple", strategy_period=0.5, max_idletime=60))
     ledger = ft.Ledger()
@@ -38,10 +39,17 @@ def test_a_cancelled_slurm_job_costs_retries_not_results(tmp_path, slurm_cluster
         ledger.submit(30, seconds=0.3, app=ft.whose)
         ledger.wait_done(4, timeout=120)
         victim = sorted(jobs)[0]
-        subprocess.run(["scancel", "--signal=KILL", "--full", victim], check=True, timeout=30)
-        ft.fault()
+        if how == "cancel":
+            subprocess.run(["scancel", "--signal=KILL", "--full", victim], check=True, timeout=30)
+            ft.fault()
+        else:       # SIGSTOP to every process of the job, for less than heartbeat_threshold
+            subprocess.run(["scontrol", "suspend", victim], check=True, timeout=30)
+            ft.fault()
+            ledger.wait_done(ledger.done() + 2, timeout=60)      # the other block goes on meanwhile
+            subprocess.run(["scontrol", "resume", victim], check=True, timeout=30)
         ledger.check()
-        assert any(f.task_record["fail_count"] for f in ledger.futures.values()), "the cancel hit a running task"
+        retried = any(f.task_record["fail_count"] for f in ledger.futures.values())
+        assert retried == (how == "cancel"), "a cancel costs the running task a try; a short suspension nothing"
         jobs |= set(ex.blocks_to_job_id.values())
         wait_until(lambda: len(set(ex.blocks_to_job_id.values())) > 2 or victim not in _squeue(),
                    "the cancelled job to leave squeue", timeout=60)
