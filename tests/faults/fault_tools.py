@@ -129,10 +129,11 @@ class Ledger:
         wait(list(self.futures.values()), timeout=timeout)
         return [i for i, f in self.futures.items() if not f.done()]
 
-    def check(self, *, may_fail=lambda i, exc: False, record: bool = True) -> Dict[int, object]:
+    def check(self, *, may_fail=lambda i, exc: False, record: bool = True,
+              settle_s: float = SETTLE_S) -> Dict[int, object]:
         """Settle, then assert every future resolved exactly once, with its own value (or a
         failure ``may_fail`` accepts); record the figures.  Returns the values by task."""
-        hung = self.settle()
+        hung = self.settle(settle_s)
         values, lost, dup = {}, [], []
         for i, f in self.futures.items():
             if not f.done():
