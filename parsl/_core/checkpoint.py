@@ -303,7 +303,11 @@ class CheckpointWriter:
             stop.wait(self.delay)
             wake.clear()  # before draining: a record queued after this re-arms the wake-up
             if self.failure is not None:
-                continue   # after a failed write (full disk) retry only at checkpoint() and close
+                # After a failed write (full disk) retry only at checkpoint() and close. The
+                # wake.clear() above may have swallowed close()'s wake-up: check stop first.
+                if stop.is_set():
+                    return
+                continue
             try:
                 self.flush()
             except CheckpointWriteError:

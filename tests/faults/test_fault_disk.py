@@ -55,8 +55,6 @@ def test_a_full_disk_under_monitoring_is_reported_once_and_cleanup_is_prompt(tmp
     assert err.count("Logging error") == 0 and err.count("could not be written") <= 2
 
 
-@pytest.mark.xfail(reason="needs parity-ckpt's fix: checkpoint writes on a full disk reported to the user, "
-                          "logging errors not printed per record, cleanup prompt (issue18 item 4)", strict=True)
 def test_run_dir_checkpoint_and_database_on_a_full_disk(tmp_path, small_disk, capfd):
     run_dir = os.path.join(small_disk, "runinfo")
     hub = MonitoringHub(logging_endpoint=f"sqlite:///{small_disk}/monitoring.db", flush_period=0.2)
