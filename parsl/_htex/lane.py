@@ -145,19 +145,26 @@ class LaneConnection:
         if not data:
             raise EOFError("lane closed by the peer")
         buf = self.inbuf
-        if not buf:
-            messages, used = protocol.split_lane_messages(data)
-            if used < len(data):
-                buf += memoryview(data)[used:]
-            return messages
-        buf += data
-        messages, used = protocol.split_lane_messages(buf)
+        try:
+            if not buf:
+                messages, used = protocol.split_lane_messages(data)
+                if used < len(data):
+                    buf += memoryview(data)[used:]
+                return messages
+            buf += data
+            messages, used = protocol.split_lane_messages(buf)
+        except ValueError as e:     # not our framing: treat it as the peer gone
+            raise EOFError(f"bad framing on the lane: {e}") from None
         del buf[:used]
         return messages
 
     def buffered(self) -> List[LaneMessage]:
-        """The complete messages already in the input buffer (bytes that came with the hello)."""
-        messages, used = protocol.split_lane_messages(self.inbuf)
+        """The complete messages already in the input buffer (bytes that came with the hello).
+        Raises EOFError for bad framing."""
+        try:
+            messages, used = protocol.split_lane_messages(self.inbuf)
+        except ValueError as e:
+            raise EOFError(f"bad framing on the lane: {e}") from None
         del self.inbuf[:used]
         return messages
 

@@ -33,7 +33,7 @@ class LaneService:
     def _router(self) -> zmq.Socket[bytes]:
         raise NotImplementedError
 
-    def _took_results(self, m: Optional[ManagerRecord], records, results: List) -> None:
+    def _took_results(self, m: ManagerRecord, records: List, results: List, start: int = 0) -> None:
         raise NotImplementedError
 
     def _deliver(self, results: List) -> None:
@@ -95,12 +95,15 @@ class LaneService:
                 self._router().send_multipart([m.uid, protocol.PING])
                 return True
             return False
+        if self.managers.get(m.uid) is not m:      # no longer registered: nothing it says counts
+            self._drop_lane(m)
+            return False
         results: List = []
         for kind, records in messages:
             if kind == protocol.RESULTS:
                 if m.suspect_since is not None:
                     m.suspect_since = None
-                self._took_results(m if m.uid in self.managers else None, records, results)
+                self._took_results(m, records, results)
             else:
                 logger.warning("unexpected message kind %r on the lane of manager %r", kind, m.uid)
         self._deliver(results)

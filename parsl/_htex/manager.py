@@ -112,6 +112,9 @@ class Manager:
         self.lifeline_w: Optional[int] = lifeline_w    # None once close() has closed it
         os.set_inheritable(self.lifeline_r, False)
         self.upstream: List[bytes] = []
+        #: Tasks handed to workers since the last report (protocol.started_record): it rides
+        #: in the next RESULTS message, or leaves on its own after UPSTREAM_DELAY_S.
+        self.started: List[int] = []
         #: workers' monitoring records, sent as ONE batch record ahead of the next results
         #: (same socket, so they always arrive before the results they describe).
         self.monitoring: List[bytes] = []
@@ -233,7 +236,9 @@ class Manager:
                 break
             while queue and len(w.inflight) < WORKER_DEPTH and w.alive:
                 record = queue.popleft()
-                w.inflight.append(protocol.task_id_of(record))
+                task_id = protocol.task_id_of(record)
+                w.inflight.append(task_id)
+                self.started.append(task_id)
                 w.outbuf += protocol.RECORD_HEAD.pack(len(record))
                 w.outbuf += record
             if w.outbuf:
@@ -367,6 +372,9 @@ class Manager:
         if self.monitoring:
             records.insert(0, protocol.monitoring_batch(self.monitoring))
             self.monitoring = []
+        if self.started:    # first: the interchange reads starts before the results they precede
+            records.insert(0, protocol.started_record(self.started))
+            self.started = []
         self._send(protocol.results_message(records))
         self.upstream = []
 
@@ -425,12 +433,14 @@ class Manager:
         next_heartbeat = now + self.heartbeat_period
         drain_at = now + self.drain_period if self.drain_period else None
         upstream_since = None
+        started_since = None        # the oldest unreported start, when no result waits
         try:
             while self.running:
                 now = time.monotonic()
                 timeout = max(0.0, min(next_heartbeat, last_heard + self.heartbeat_threshold,
                                        drain_at or next_heartbeat,
                                        upstream_since + UPSTREAM_DELAY_S if upstream_since else next_heartbeat,
+                                       started_since + UPSTREAM_DELAY_S if started_since else next_heartbeat,
                                        disconnected_at + closed_grace if disconnected_at else next_heartbeat)
                               - now)
                 events = poller.poll(int(timeout * 1000))   # what pyzmq does with a float
@@ -469,7 +479,15 @@ class Manager:
                     if (len(self.queue) < self.worker_count or len(self.upstream) >= UPSTREAM_BATCH
                             or now - upstream_since >= UPSTREAM_DELAY_S):
                         self._send_upstream()
-                        upstream_since = None
+                        upstream_since = started_since = None
+                elif self.started:
+                    # Starts alone never trigger an immediate send (a short task's start rides
+                    # with its result); they leave after UPSTREAM_DELAY_S at most.
+                    if started_since is None:
+                        started_since = now
+                    elif now - started_since >= UPSTREAM_DELAY_S:
+                        self._send_upstream()
+                        started_since = None
                 if now >= next_heartbeat:
                     self._send([protocol.HEARTBEAT])
                     next_heartbeat = now + self.heartbeat_period
