@@ -87,7 +87,7 @@ def _bind_all(sock: zmq.Socket[bytes], addrs: List[str], port: Optional[int],
     """(port, addresses bound): the first address picks the port, the others follow it; a
     port taken on a later address starts over with another port (at most 100 tries)."""
     tries = 1 if port else 100
-    last: Optional[zmq.ZMQBaseError] = None
+    last: Optional[zmq.ZMQError] = None
     for _ in range(tries):
         chosen = port or random.randrange(port_range[0], port_range[1])
         bound: List[str] = []

@@ -274,7 +274,7 @@ class Interchange(ManagerIntake, LaneService):
         next_sweep = time.monotonic() + self.heartbeat_period
         try:
             while not self._stopping:
-                timeout = max(0.0, next_sweep - time.monotonic())
+                timeout = max(0.0, min(next_sweep, self._lane_due) - time.monotonic())
                 lock.release()
                 try:
                     ready = poller.poll(int(timeout * 1000))   # what pyzmq does with a float
@@ -308,6 +308,8 @@ class Interchange(ManagerIntake, LaneService):
                     self._recall_due = False    # re-armed by results, registrations, returns
                     self._recall()
                 now = time.monotonic()
+                if now >= self._lane_due:
+                    self._lane_housekeeping(now)
                 if now >= next_sweep:
                     self._sweep(now)
                     next_sweep = now + min(self.heartbeat_period, max(0.05, self.heartbeat_threshold / 4))

@@ -75,7 +75,8 @@ class ManagerRecord:
     def describe(self, now: float) -> Dict[str, Any]:
         return {
             "manager": self.uid.decode(), "block_id": self.block_id, "worker_count": self.worker_count,
-            "tasks": len(self.tasks), "running": len(self.running), "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
+            "tasks": len(self.tasks), "running": len(self.running),
+            "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
             "active": self.active, "parsl_version": self.info.get("parsl_v"),
             "python_version": self.info.get("python_v"), "draining": self.draining,
             "hostname": self.info.get("hostname"), "pid": self.info.get("pid"),

@@ -21,8 +21,8 @@ from parsl._htex.client import UNCONNECTED_WARN_S, HTEXClient, logger  # noqa: F
 from parsl._htex.matching import choose_blocks_to_scale_in  # noqa: F401
 from parsl._htex.settings import DEFAULT_LAUNCH_CMD, HTEXSettings, refuse_removed  # noqa: F401
 from parsl.executors.high_throughput.manager_selector import ManagerSelector, RandomManagerSelector
-from parsl.monitoring.radios.htex import HTEXRadio
 from parsl.launchers.launchers import SimpleLauncher, SingleNodeLauncher
+from parsl.monitoring.radios.htex import HTEXRadio
 from parsl.providers.local.local import LocalProvider
 from parsl.serialize.facade import serialize_arguments, serialize_function
 
