@@ -269,7 +269,10 @@ class HTEXClient(BlockProviderExecutor):
             if outcome == protocol.OUTCOME_RESULT:
                 fut.set_result(value)
             else:
-                fut.set_exception(value.get_exception())
+                try:
+                    fut.set_exception(value.get_exception())
+                except AttributeError:   # not a RemoteExceptionWrapper: the future must still resolve
+                    fut.set_exception(BadMessage(f"task {task_id} failed with an unreadable exception: {value!r:.200}"))
         if ends is not None:
             self._forward_task_ends(b"".join(ends))
 

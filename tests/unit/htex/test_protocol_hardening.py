@@ -49,3 +49,16 @@ def test_lane_framing_that_is_not_ours_raises():
                 b"\x06\x00\x00\x00R\x09\x00\x00\x00x"):              # a record longer than its message
         with pytest.raises(ValueError):
             protocol.split_lane_messages(bad)
+
+
+def test_a_failure_that_is_not_an_exception_wrapper_still_resolves_its_future():
+    from parsl._base.futures import LightFuture
+    from parsl.executors import HighThroughputExecutor
+    from parsl.executors.errors import BadMessage
+    ex = HighThroughputExecutor()
+    futs = {5: LightFuture(), 6: LightFuture()}
+    ex._tasks.update(futs)
+    ex.on_results([protocol.encode_value(5, protocol.OUTCOME_EXCEPTION, 42),
+                   protocol.encode_value(6, protocol.OUTCOME_RESULT, "fine")])
+    assert isinstance(futs[5].exception(timeout=0), BadMessage)
+    assert futs[6].result(timeout=0) == "fine"
