@@ -119,29 +119,35 @@ class ManagerIntake:
         """Account for a manager's result records (``records[start:]``); keep the good ones."""
         m.last_heard = time.monotonic()
         tasks, running, held, prios = m.tasks, m.running, self._records, self._priorities
-        classify = protocol.classify_result
+        classify, task_id = protocol.classify_result, protocol.TASK_ID.unpack_from
+        keep = results.append
+        report = None
         for i in range(start, len(records)):
             r = records[i]
-            t = classify(r)
+            # The common case inline (a plain result or exception: outcome 0 or 1); anything
+            # else goes through the full check.
+            t = (task_id(r)[0] or protocol.MALFORMED_RECORD) if len(r) > 8 and r[8] < 2 else classify(r)
             if t > 0:
                 if t in tasks:
                     tasks.remove(t)
-                    held.pop(t, None)
+                    del held[t]
                     if running:
                         running.discard(t)
                     if prios:
                         prios.pop(t, None)
-                    results.append(r)
+                    keep(r)
                 else:
                     self._complain("a result for task %d, which manager %r does not hold", t, m.uid)
             elif t == protocol.MONITORING_RECORD:
-                results.append(r)
+                keep(r)
             elif t == protocol.STARTED_RECORD:
-                for s in protocol.started_tasks(r):
-                    if s in tasks:
-                        running.add(s)
+                report = r
             else:
                 self._complain("a malformed result record (%d bytes) from manager %r", len(r), m.uid)
+        if report is not None:
+            # Read after the results: a task that started and ended in this batch is no
+            # longer held, so it never enters ``running``.
+            running |= tasks.intersection(protocol.started_tasks(report))
         if not tasks:
             m.idle_since = m.last_heard
 

@@ -102,6 +102,8 @@ STARTED_RECORD = -1
 MALFORMED_RECORD = -2
 
 _U64 = struct.Struct("<Q")
+#: The task id at the start of a task or result record (``TASK_ID.unpack_from(record)[0]``).
+TASK_ID = _U64
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
 _TASK_HEAD = struct.Struct("<QI")
