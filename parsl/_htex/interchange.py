@@ -16,7 +16,13 @@ which saves waking the interchange thread (measured: ~25 us of a ~230 us round t
 
 Decisions are kept out of the socket code: what is known about each manager and the pure
 decisions over it (``choose_dispatch``, ``plan_recalls``, ``find_lost_managers``) live in
-``matching.py``; every byte sent or read is encoded or decoded by ``protocol.py``.
+``matching.py``; every byte sent or read is encoded or decoded by ``protocol.py``.  What
+comes in from managers is checked, and lost managers are handled, in ``intake.py``; lanes
+are accepted and served in ``lane_service.py`` (both mixins of ``Interchange``).
+
+An unexpected error ending the loop (a bug) is not silent: ``_fail`` tells the owner
+(``InterchangeEvents.on_fatal``), which fails every outstanding future, and ``submit``
+refuses from then on.
 """
 from __future__ import annotations
 
