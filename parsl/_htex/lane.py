@@ -97,6 +97,11 @@ def is_same_host_peer(fd: Optional[int]) -> bool:
     return peer == "::1" or peer.startswith("127.") or peer == local
 
 
+class LaneFramingError(EOFError):
+    """The peer sent bytes that are not lane framing: the connection is unusable (and the
+    peer is broken or hostile)."""
+
+
 class LaneConnection:
     """One end of an established lane: a non-blocking socket with input and output buffers.
 
@@ -165,7 +170,7 @@ class LaneConnection:
             buf += data
             messages, used = protocol.split_lane_messages(buf)
         except ValueError as e:     # not our framing: treat it as the peer gone
-            raise EOFError(f"bad framing on the lane: {e}") from None
+            raise LaneFramingError(f"bad framing on the lane: {e}") from None
         del buf[:used]
         return messages
 
@@ -175,7 +180,7 @@ class LaneConnection:
         try:
             messages, used = protocol.split_lane_messages(self.inbuf)
         except ValueError as e:
-            raise EOFError(f"bad framing on the lane: {e}") from None
+            raise LaneFramingError(f"bad framing on the lane: {e}") from None
         del self.inbuf[:used]
         return messages
 

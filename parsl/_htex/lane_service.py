@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import zmq
 
@@ -39,6 +39,8 @@ class LaneService:
 
     def _deliver(self, results: List) -> None:
         raise NotImplementedError
+
+    _lose_manager: Callable[[ManagerRecord, str], Tuple[int, int]]    # intake.py
 
     def _offer_lane(self, sock, m: ManagerRecord) -> None:
         listener = self._lane_listener
@@ -105,6 +107,14 @@ class LaneService:
             return False
         try:
             messages = conn.receive() if read else conn.buffered()
+        except lanes.LaneFramingError as e:
+            # Tasks written to it may be lost with it, and the peer cannot be trusted to
+            # run anything: treat it as lost (its unstarted tasks go back to the queue).
+            self._drop_lane(m)
+            if self.managers.get(m.uid) is m:
+                self._router().send_multipart([m.uid] + protocol.stop_message("broken direct lane"))
+                self._lose_manager(m, f"broke its direct lane ({e})")
+            return False
         except EOFError:
             # The manager closes its lane only when it exits: PING it over ZMQ like a
             # closed connection; no answer within SUSPECT_GRACE_S -> ManagerLost.

@@ -145,3 +145,29 @@ def test_by_default_local_blocks_listen_on_loopback_only(htex):
     listening = {c.laddr.ip for c in psutil.net_connections("tcp")
                  if c.status == psutil.CONN_LISTEN and c.laddr.port == ex.worker_port}
     assert listening == {"127.0.0.1"}
+
+
+def test_a_manager_that_breaks_its_lane_framing_is_dropped_and_its_tasks_requeued(htex, peer):
+    import select
+
+    from parsl._htex import lane
+    ex = htex(provider=LocalProvider(init_blocks=0))
+    s = peer(ex.worker_port, uid=b"breaker")
+    s.send_multipart(registration("breaker")[:1] + [registration("breaker")[1].replace(
+        b'"worker_count": 0', b'"worker_count": 1').replace(b'"max_capacity": 0', b'"max_capacity": 1')])
+    assert s.poll(10000)
+    kind, port, token = s.recv_multipart()
+    assert kind == protocol.LANE, "a peer on this host is offered the lane"
+    conn = lane.connect(int(port), token, b"breaker")
+    try:
+        fut = ex.submit(pow, {}, 2, 7)
+        got = []
+        while not any(k == protocol.TASKS for k, _ in got):
+            assert select.select([conn.sock], [], [], 10)[0], "the task arrives on the lane"
+            got += conn.receive()
+        conn.sock.sendall(b"\x00\x00\x00\x00")        # a lane message without its kind
+        assert s.poll(10000) and s.recv_multipart()[0] == protocol.STOP
+        ex.scale_out_facade(1)
+        assert fut.result(timeout=30) == 128, "the task it held went back to the queue"
+    finally:
+        conn.close()
