@@ -174,7 +174,8 @@ class HTEXClient(BlockProviderExecutor):
             events=self, label=s.label)
         port = self.interchange.start()
         # Managers probe what the interchange could listen on (an address this host lacks is skipped).
-        self.all_addresses = s.address or ",".join(self.interchange.addresses)
+        self.all_addresses = s.address or ",".join(a for a in self.interchange.addresses if a != "*") \
+            or ",".join(sorted_for_probing(get_all_addresses()))
         self.worker_task_port = self.worker_result_port = port
         self.worker_port = port
         if self.provider is not None:
