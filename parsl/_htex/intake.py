@@ -130,7 +130,7 @@ class ManagerIntake:
             if t > 0:
                 if t in tasks:
                     tasks.remove(t)
-                    del held[t]
+                    held.pop(t, None)
                     if running:
                         running.discard(t)
                     if prios:
