@@ -283,7 +283,9 @@ class Interchange(ManagerIntake, LaneService):
                 timeout = max(0.0, min(next_sweep, self._lane_due) - time.monotonic())
                 lock.release()
                 try:
-                    ready = poller.poll(int(timeout * 1000))   # what pyzmq does with a float
+                    # Rounded up: a deadline less than 1 ms away must not become poll(0), which
+                    # would spin until it passes.
+                    ready = poller.poll(math.ceil(timeout * 1000))
                 finally:
                     lock.acquire()
                 for target, event in ready:

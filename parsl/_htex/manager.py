@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import hmac
 import logging
+import math
 import os
 import platform
 import signal
@@ -53,6 +54,12 @@ WORKER_DEPTH = 1
 #: it has UPSTREAM_BATCH results, is UPSTREAM_DELAY_S old, or the local queue runs low.
 UPSTREAM_BATCH = 32
 UPSTREAM_DELAY_S = 0.002
+#: Tasks handed to workers are reported with the next results, or on their own after this
+#: long without one (protocol.OUTCOME_STARTED).  Long enough that a task shorter than this
+#: costs no message of its own (measured: 2 ms cost ~150 us of manager CPU per 5 ms task);
+#: short enough that a task started this long before its manager was lost is known to
+#: have started (one that started more recently is requeued, and may run twice).
+START_REPORT_DELAY_S = 0.02
 #: After the interchange's TCP connection closes (FIN/RST), how long a reconnect may take
 #: before the manager gives up (capped by heartbeat_threshold).
 CLOSED_CONNECTION_GRACE_S = 2.0
@@ -113,7 +120,7 @@ class Manager:
         os.set_inheritable(self.lifeline_r, False)
         self.upstream: List[bytes] = []
         #: Tasks handed to workers since the last report (protocol.started_record): it rides
-        #: in the next RESULTS message, or leaves on its own after UPSTREAM_DELAY_S.
+        #: in the next RESULTS message, or leaves on its own after START_REPORT_DELAY_S.
         self.started: List[int] = []
         #: workers' monitoring records, sent as ONE batch record ahead of the next results
         #: (same socket, so they always arrive before the results they describe).
@@ -440,10 +447,12 @@ class Manager:
                 timeout = max(0.0, min(next_heartbeat, last_heard + self.heartbeat_threshold,
                                        drain_at or next_heartbeat,
                                        upstream_since + UPSTREAM_DELAY_S if upstream_since else next_heartbeat,
-                                       started_since + UPSTREAM_DELAY_S if started_since else next_heartbeat,
+                                       started_since + START_REPORT_DELAY_S if started_since else next_heartbeat,
                                        disconnected_at + closed_grace if disconnected_at else next_heartbeat)
                               - now)
-                events = poller.poll(int(timeout * 1000))   # what pyzmq does with a float
+                # Rounded up: a deadline less than 1 ms away must not become poll(0), which
+                # would spin until it passes.
+                events = poller.poll(math.ceil(timeout * 1000))
                 for fd, ev in events:
                     if fd is monitor:
                         while monitor.poll(0):
@@ -482,10 +491,10 @@ class Manager:
                         upstream_since = started_since = None
                 elif self.started:
                     # Starts alone never trigger an immediate send (a short task's start rides
-                    # with its result); they leave after UPSTREAM_DELAY_S at most.
+                    # with its result); they leave after START_REPORT_DELAY_S at most.
                     if started_since is None:
                         started_since = now
-                    elif now - started_since >= UPSTREAM_DELAY_S:
+                    elif now - started_since >= START_REPORT_DELAY_S:
                         self._send_upstream()
                         started_since = None
                 if now >= next_heartbeat:
