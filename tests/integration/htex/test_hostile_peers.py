@@ -160,11 +160,14 @@ def test_a_manager_that_breaks_its_lane_framing_is_dropped_and_its_tasks_requeue
     assert kind == protocol.LANE, "a peer on this host is offered the lane"
     conn = lane.connect(int(port), token, b"breaker")
     try:
+        def wait_for(kind, what):
+            got = []
+            while not any(k == kind for k, _ in got):
+                assert select.select([conn.sock], [], [], 10)[0], what
+                got += conn.receive()
+        wait_for(protocol.LANE_ACK, "the interchange to take the lane")
         fut = ex.submit(pow, {}, 2, 7)
-        got = []
-        while not any(k == protocol.TASKS for k, _ in got):
-            assert select.select([conn.sock], [], [], 10)[0], "the task arrives on the lane"
-            got += conn.receive()
+        wait_for(protocol.TASKS, "the task to arrive on the lane")
         conn.sock.sendall(b"\x00\x00\x00\x00")        # a lane message without its kind
         assert s.poll(10000) and s.recv_multipart()[0] == protocol.STOP
         ex.scale_out_facade(1)
