@@ -31,7 +31,7 @@ from parsl._base.job_states import JobState, JobStatus
 from parsl._base.message_type import MessageType
 from parsl._executors.blocks import BlockProviderExecutor
 from parsl._htex import placement, protocol, resources
-from parsl._htex.addresses import get_all_addresses, sorted_for_probing
+from parsl._htex.addresses import get_all_addresses, listen_addresses, sorted_for_probing
 from parsl._htex.matching import choose_blocks_to_scale_in
 from parsl._htex.protocol import TASK_END_SIZE
 from parsl._htex.selectors import ManagerSelector
@@ -103,7 +103,7 @@ class HTEXClient(BlockProviderExecutor):
     def __init__(self, settings: HTEXSettings, *, provider: Any, block_error_handler: Union[bool, Callable],
                  manager_selector: ManagerSelector, storage_access: Optional[List[Any]],
                  remote_monitoring_radio: Any, serialize_function: Callable[[Callable], bytes],
-                 serialize_arguments: Callable[[tuple, dict], bytes]):
+                 serialize_arguments: Callable[[tuple, dict], bytes], blocks_are_local: bool = False):
         super().__init__(provider=provider, block_error_handler=block_error_handler)
         self._settings = settings
         self.manager_selector = manager_selector
@@ -111,6 +111,9 @@ class HTEXClient(BlockProviderExecutor):
         self.remote_monitoring_radio = remote_monitoring_radio
         self._serialize_function = serialize_function
         self._serialize_arguments = serialize_arguments
+        #: Every block runs on this host (the public executor decides from the provider and
+        #: launcher): the interchange then listens on loopback only (addresses.listen_addresses).
+        self.blocks_are_local = blocks_are_local
         #: The port managers connect to: as asked for until start() binds, then the bound one.
         self.worker_port: Optional[int] = settings.worker_port
         self.interchange: Any = None     # an Interchange once started
@@ -165,16 +168,17 @@ class HTEXClient(BlockProviderExecutor):
         if s.encrypted:
             from parsl._htex import curve  # deferred with the interchange (zmq.auth)
             self.cert_dir = curve.create_certificates(os.path.join(self.logdir, "certificates"))
-        if s.address is None:
-            self.all_addresses = ",".join(sorted_for_probing(get_all_addresses()))
-        else:
-            self.all_addresses = s.address
+        advertised = [] if s.address or self.blocks_are_local else sorted_for_probing(get_all_addresses())
+        listen = listen_addresses(s.address, s.loopback_address, self.blocks_are_local, advertised)
         self.interchange = Interchange(
-            address=s.address, port=self.worker_port, port_range=s.worker_port_range,
+            addresses=listen, port=self.worker_port, port_range=s.worker_port_range,
             cert_dir=self.cert_dir, heartbeat_period=s.heartbeat_period,
             heartbeat_threshold=s.heartbeat_threshold, manager_selector=self.manager_selector,
             events=self, label=s.label)
         port = self.interchange.start()
+        # Managers probe what the interchange could listen on (an address this host lacks is skipped).
+        self.all_addresses = s.address or ",".join(a for a in self.interchange.addresses if a != "*") \
+            or ",".join(sorted_for_probing(get_all_addresses()))
         self.worker_task_port = self.worker_result_port = port
         self.worker_port = port
         if self.provider is not None:
@@ -269,7 +273,10 @@ class HTEXClient(BlockProviderExecutor):
             if outcome == protocol.OUTCOME_RESULT:
                 fut.set_result(value)
             else:
-                fut.set_exception(value.get_exception())
+                try:
+                    fut.set_exception(value.get_exception())
+                except AttributeError:   # not a RemoteExceptionWrapper: the future must still resolve
+                    fut.set_exception(BadMessage(f"task {task_id} failed with an unreadable exception: {value!r:.200}"))
         if ends is not None:
             self._forward_task_ends(b"".join(ends))
 
@@ -284,6 +291,11 @@ class HTEXClient(BlockProviderExecutor):
 
     def on_bad_manager(self, exception: BaseException) -> None:
         self.set_bad_state_and_fail_all(exception)
+
+    def on_fatal(self, exception: BaseException) -> None:
+        self.set_bad_state_and_fail_all(ExecutorError(
+            self, f"the interchange thread stopped on an unexpected error ({exception!r}; the log has the "
+                  "traceback): tasks still outstanding cannot finish; shut this executor down and start a new one"))
 
     def on_registered(self, block_id: str) -> None:
         self._connected_blocks.add(block_id)

@@ -37,7 +37,7 @@ class ManagerRecord:
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
                  "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
-                 "suspect_since", "lane", "packages")
+                 "suspect_since", "lane", "packages", "running")
 
     def __init__(self, uid: bytes, registration: Registration, now: float, pipelined: bool = True):
         self.uid = uid
@@ -54,6 +54,8 @@ class ManagerRecord:
         self.lane: Optional[LaneConnection] = None
         self.suspect_since: Optional[float] = None
         self.tasks: Set[int] = set()
+        #: The tasks of ``tasks`` it reported handed to a worker (protocol.OUTCOME_STARTED).
+        self.running: Set[int] = set()
         self.last_heard = now
         self.idle_since: Optional[float] = now
         self.active = True
@@ -117,7 +119,8 @@ class ManagerRecord:
     def describe(self, now: float) -> Dict[str, Any]:
         return {
             "manager": self.uid.decode(), "block_id": self.block_id, "worker_count": self.worker_count,
-            "tasks": len(self.tasks), "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
+            "tasks": len(self.tasks), "running": len(self.running),
+            "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
             "active": self.active, "parsl_version": self.info.get("parsl_v"),
             "python_version": self.info.get("python_version") or self.info.get("python_v"),
             "draining": self.draining,

@@ -21,6 +21,7 @@ from parsl._htex.client import UNCONNECTED_WARN_S, HTEXClient, logger  # noqa: F
 from parsl._htex.matching import choose_blocks_to_scale_in  # noqa: F401
 from parsl._htex.settings import DEFAULT_LAUNCH_CMD, HTEXSettings, refuse_removed  # noqa: F401
 from parsl.executors.high_throughput.manager_selector import ManagerSelector, RandomManagerSelector
+from parsl.launchers.launchers import SimpleLauncher, SingleNodeLauncher
 from parsl.monitoring.radios.htex import HTEXRadio
 from parsl.providers.local.local import LocalProvider
 from parsl.serialize.facade import serialize_arguments, serialize_function
@@ -140,8 +141,21 @@ class HighThroughputExecutor(HTEXClient):
             block_error_handler=block_error_handler, storage_access=storage_access,
             manager_selector=RandomManagerSelector() if manager_selector is None else manager_selector,
             remote_monitoring_radio=HTEXRadio() if remote_monitoring_radio is None else remote_monitoring_radio,
-            serialize_function=serialize_function, serialize_arguments=serialize_arguments)
+            serialize_function=serialize_function, serialize_arguments=serialize_arguments,
+            blocks_are_local=_blocks_are_local(provider, launch_cmd))
 
     def __repr__(self):
         return (f"HighThroughputExecutor(label={self.label!r}, max_workers_per_node={self.max_workers_per_node!r}, "
                 f"address={self.address!r}, encrypted={self.encrypted!r}, provider={self.provider!r})")
+
+
+def _blocks_are_local(provider: Any, launch_cmd: Optional[str]) -> bool:
+    """True when every block surely runs on this host: a LocalProvider (the default) whose
+    launcher starts the command here, and Parsl's launch command.  Then the interchange
+    listens on loopback only; anything else (a wrapping launcher, an MPI launcher, a custom
+    launch_cmd) may put managers elsewhere."""
+    if launch_cmd is not None:
+        return False
+    if provider is None:
+        return True
+    return type(provider) is LocalProvider and type(provider.launcher) in (SingleNodeLauncher, SimpleLauncher)
