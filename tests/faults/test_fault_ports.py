@@ -73,8 +73,6 @@ def test_garbage_frames_on_an_unencrypted_executor_change_nothing(tmp_path):
         ft.close(dfk)
 
 
-@pytest.mark.xfail(reason="needs rel-htex's fix: with encrypted=False, results from a peer that never "
-                          "registered are ignored (issue18 item 3)", strict=True)
 def test_forged_results_from_an_unregistered_peer_are_ignored(tmp_path):
     """Correctly framed result records for every task id, from a peer that never registered."""
     import zmq
@@ -100,8 +98,6 @@ def test_forged_results_from_an_unregistered_peer_are_ignored(tmp_path):
         ft.close(dfk)
 
 
-@pytest.mark.xfail(reason="needs rel-htex's fix: the direct lane closes connections that do not finish their "
-                          "hello within a deadline (issue18 item 6)", strict=True)
 def test_half_open_lane_connections_are_closed(tmp_path):
     dfk = ft.load(ft.htex(workers=1), tmp_path, retries=0)
     held = []
@@ -134,9 +130,6 @@ def test_half_open_lane_connections_are_closed(tmp_path):
         ft.close(dfk)
 
 
-@pytest.mark.xfail(reason="needs rel-htex's fix: an exception in the interchange thread (a malformed RESULTS "
-                          "message from a registered peer) must not leave futures unresolved (issue18 item 2)",
-                   strict=True)
 def test_a_malformed_message_from_a_registered_peer_leaves_no_future_hanging(tmp_path):
     """With encrypted=False a stranger can register like a manager, then send a RESULTS
     message whose record is one byte.  Every future must still resolve: with its value (the

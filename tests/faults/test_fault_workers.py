@@ -72,8 +72,6 @@ def test_a_lost_manager_costs_retries_not_results(tmp_path, how):
         ft.close(dfk)
 
 
-@pytest.mark.xfail(reason="needs rel-htex's fix: tasks queued or prefetched on a lost manager go back to the "
-                          "queue (issue18 item 1)", strict=True)
 def test_a_lost_manager_fails_only_the_tasks_it_was_running(tmp_path):
     """retries=0: only tasks that had started on the lost manager may fail (ManagerLost);
     every task it held but had not started runs elsewhere."""
