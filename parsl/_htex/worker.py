@@ -21,6 +21,7 @@ import sys
 import threading
 
 from parsl._base.errors import SerializationError
+from parsl._base.logfiles import SafeFileHandler
 from parsl._base.remote import RemoteExceptionWrapper
 from parsl._htex import protocol
 from parsl._htex.protocol import WorkerConfig
@@ -148,7 +149,7 @@ def run(config: WorkerConfig) -> None:
     _apply_affinity(config.cpu_affinity)
     debug = config.debug
     if debug and config.logfile:
-        logging.basicConfig(filename=config.logfile, level=logging.DEBUG,
+        logging.basicConfig(handlers=[SafeFileHandler(config.logfile)], level=logging.DEBUG,
                             format="%(asctime)s %(name)s:%(lineno)d %(levelname)s %(message)s")
         logger.debug("worker %s started, pid %d", config.rank, os.getpid())
 

@@ -13,6 +13,7 @@ import sys
 import psutil
 
 import parsl.version
+from parsl._base.logfiles import SafeFileHandler
 from parsl._htex.manager import Manager
 from parsl._htex.settings import CommandLineError, NodeFacts, manager_settings_from_argv
 
@@ -41,7 +42,8 @@ def main(argv=None) -> int:
     logdir = settings.logdir
     assert logdir is not None       # the command line always gives one (--logdir has a default)
     os.makedirs(logdir, exist_ok=True)
-    logging.basicConfig(filename=os.path.join(logdir, "manager.log"),
+    # SafeFileHandler: owner-only (0600), and a full disk costs one line on stderr, not one per record
+    logging.basicConfig(handlers=[SafeFileHandler(os.path.join(logdir, "manager.log"))],
                         level=logging.DEBUG if settings.debug else logging.INFO,
                         format="%(asctime)s %(name)s:%(lineno)d %(levelname)s %(message)s")
     # The version read here, at Parsl's public path, is the one this manager registers with.

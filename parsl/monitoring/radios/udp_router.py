@@ -22,6 +22,7 @@ import struct
 import time
 from typing import Callable, Dict, List, Optional
 
+from parsl._base.logfiles import SafeFileHandler
 from parsl.monitoring.radios.base import MonitoringRadioReceiver
 from parsl.multiprocessing import SpawnEvent, SpawnProcess, SpawnQueue, join_terminate_close_proc
 
@@ -160,7 +161,7 @@ def _serve(ready, exit_event, queue, bind, port, hmac_key, hmac_digest, logdir, 
     log = logging.getLogger("parsl.monitoring.udp_router")
     if logdir:
         os.makedirs(logdir, exist_ok=True)
-        handler = logging.FileHandler(os.path.join(logdir, "monitoring_udp_router.log"))
+        handler = SafeFileHandler(os.path.join(logdir, "monitoring_udp_router.log"))   # 0600
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s [%(levelname)s] %(message)s"))
         log.addHandler(handler)
     log.setLevel(logging.DEBUG if debug else logging.INFO)
