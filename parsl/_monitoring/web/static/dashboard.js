@@ -140,6 +140,7 @@
     });
     draw("chart-stream", traces, layout("Task stream (one bar per try)", "block · worker lane", {
       barmode: "overlay", hovermode: "closest", height: Math.max(320, 80 + 16 * laneNames.length),
+      margin: {l: 110, r: 30, t: 40, b: 40},
       yaxis: {type: "category", categoryorder: "array", categoryarray: laneNames, autorange: "reversed",
               title: {text: "block · worker lane"}}}));
     var div = el("chart-stream");
