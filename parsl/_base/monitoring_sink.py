@@ -66,6 +66,13 @@ class MonitoringHubBase(ABC):
         """The callable the kernel passes every ``TaskEvent`` to (valid after ``start``).
         Chervil's is a bound ``list.extend``: no Python-level frame per state change."""
 
+    def try_output_marker(self) -> Optional[Callable[[Any, bool], None]]:
+        """A callable the kernel calls with ``(task_record, True)`` just before a try of a
+        task that names ``stdout``/``stderr`` is submitted and ``(task_record, False)`` when
+        the try returns, so the output of each try is recorded when the try ends; None
+        (the default): not recorded.  Called at ``start``."""
+        return None
+
     @abstractmethod
     def attach_executor(self, executor: Any) -> None:
         """Set ``executor.monitoring_messages`` to this hub's ``MonitoringSink`` and start

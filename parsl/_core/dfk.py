@@ -90,6 +90,7 @@ class DataFlowKernel(TaskEngine):
         self.monitoring: Any = config.monitoring
         self._observe: Optional[Callable[[TaskRecord, States], None]] = None
         self._task_events: Optional[Callable[[StateEvent], None]] = None
+        self._try_output: Optional[Callable[[TaskRecord, bool], None]] = None
         self.job_status_poller: Optional[JobStatusPoller] = None
         self._reaper: Optional[threading.Thread] = None
         self.workflow_name = self._find_workflow_name()
@@ -120,6 +121,7 @@ class DataFlowKernel(TaskEngine):
                 # Chervil's hub takes state changes as one list.extend of a fixed-layout
                 # event (three per task: no Python-level call on the task's path).
                 self._task_events = self.monitoring.task_event_writer()
+                self._try_output = self.monitoring.try_output_marker()
             else:   # a hub of another make: Parsl's per-change call
                 self._observe = self.monitoring.task_state_changed
         self.job_status_poller = JobStatusPoller(strategy=config.strategy,

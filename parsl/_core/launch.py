@@ -68,6 +68,7 @@ class TaskEngine(ArgumentScanner):
     task_state_counts: Dict[States, int]
     _task_events: Optional[Callable[[StateEvent], None]]
     _observe: Optional[Callable[[TaskRecord, States], None]]
+    _try_output: Optional[Callable[[TaskRecord, bool], None]]
     _closed: bool
     _lock: threading.Lock
     _tls: threading.local
@@ -180,6 +181,9 @@ class TaskEngine(ArgumentScanner):
     def _submit_to_executor(self, rec: TaskRecord) -> None:
         executor = self.executors[rec.executor]
         rec.try_time_launched = _time()
+        marker = self._try_output
+        if marker is not None and rec.kwargs and ("stdout" in rec.kwargs or "stderr" in rec.kwargs):
+            marker(rec, True)       # where this try's output will start in its files
         self._set_state(rec, States.launched)
         try:
             exec_fu = executor.submit(rec.func, rec.resource_specification, *rec.args, **rec.kwargs)
@@ -225,6 +229,9 @@ class TaskEngine(ArgumentScanner):
     # ------------------------------------------------------------------ completion
     def _exec_done(self, rec: TaskRecord, fut: Future[Any]) -> None:
         rec.try_time_returned = _time()
+        marker = self._try_output
+        if marker is not None and rec.kwargs and ("stdout" in rec.kwargs or "stderr" in rec.kwargs):
+            marker(rec, False)      # the try's output, recorded before a retry can append more
         exc: Optional[BaseException]
         if type(fut) in _PLAIN_FUTURES and fut._state == FINISHED:
             exc = fut._exception  # done: read without the future's lock

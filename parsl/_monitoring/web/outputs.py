@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import List, Optional
 from urllib.parse import urlparse
 
+import sqlalchemy as sa
+
 LIMIT = 64 * 1024
 
 
@@ -81,19 +83,38 @@ def tail(real: str, limit: int = LIMIT) -> Optional[str]:
     return data.decode("utf-8", errors="replace")
 
 
-def read_output(conn, wf: dict, task: dict, try_row: dict, stream: str, last: bool) -> Optional[TryOutput]:
+def recorded(conn, run_id: str, task_id: int) -> dict:
+    """{(try_id, stream): row} of the task's recorded outputs ({} in a database from before
+    the ``try_output`` table)."""
+    try:
+        rows = conn.execute(sa.text(
+            "SELECT try_id, stream, path, start_offset, end_offset, output FROM try_output"
+            " WHERE run_id = :r AND task_id = :t"), {"r": run_id, "t": task_id}).fetchall()
+    except sa.exc.OperationalError:      # no such table: an older database
+        conn.rollback()
+        return {}
+    return {(row[0], row[1]): row for row in rows}
+
+
+def read_output(conn, wf: dict, task: dict, try_row: dict, stream: str, last: bool,
+                records: Optional[dict] = None) -> Optional[TryOutput]:
     """What the task page shows of ``stream`` ('stdout'/'stderr') for one try; None when the
-    task named no such file.  The file holds every try's output appended, so it is shown
-    under the task's latest try only."""
-    recorded = task.get(f"task_{stream}")
-    if not recorded:
+    task named no such file.  Output recorded when the try ended is shown as recorded;
+    otherwise (an older database, or a try still running) the file's end, under the
+    task's latest try only, and only from an allowed place."""
+    recorded_path = task.get(f"task_{stream}")
+    row = (records or {}).get((try_row.get("try_id"), stream))
+    if row is not None:
+        _, _, path, start, end, text = row
+        return TryOutput(text=text or "", source=f"{path}, bytes {start}-{end}, recorded when try "
+                                                 f"{try_row.get('try_id')} ended")
+    if not recorded_path or not last:
         return None
-    if not last:
-        return None
-    real, why = resolve(recorded, wf.get("rundir"))
+    real, why = resolve(recorded_path, wf.get("rundir"))
     if real is None:
-        return TryOutput(refusal=f"{recorded}: {why}")
+        return TryOutput(refusal=f"{recorded_path}: {why}")
     text = tail(real)
     if text is None:
-        return TryOutput(refusal=f"{recorded}: could not be read")
-    return TryOutput(text=text, source=f"{recorded}, last {LIMIT // 1024} KB of the file")
+        return TryOutput(refusal=f"{recorded_path}: could not be read")
+    return TryOutput(text=text, source=f"{recorded_path}, the file's last {LIMIT // 1024} KB now "
+                                       f"(this try's output was not recorded)")

@@ -8,7 +8,7 @@ from urllib.parse import quote, unquote
 
 from parsl._monitoring.web import queries as q
 from parsl._monitoring.web import render as r
-from parsl._monitoring.web.outputs import TryOutput, read_output
+from parsl._monitoring.web.outputs import TryOutput, read_output, recorded
 from parsl._monitoring.web.routes import NotFound, route
 from parsl._monitoring.web.routes import task_id as parse_task_id
 
@@ -170,6 +170,7 @@ def task_page(conn, params, run_id, tid):
         if t.get(k) not in (None, ""):
             fields.append([k.replace("task_", "").replace("_", " "), r.esc(t[k])])
     tries = q.tries(conn, run_id, task_id)
+    outputs = recorded(conn, run_id, task_id)
     tries_html = ""
     for i, tr in enumerate(tries):
         head = r.table(["", ""], [["executor", r.esc(tr["task_executor"])], ["host", r.esc(tr["hostname"])],
@@ -181,7 +182,7 @@ def task_page(conn, params, run_id, tid):
         exc = (f"<h3>exception</h3><pre class='tail exc'>{r.esc(failure)}</pre>" if failure else "")
         outs = ""
         for stream in ("stderr", "stdout"):
-            out = read_output(conn, wf, t, tr, stream, last=(i == len(tries) - 1))
+            out = read_output(conn, wf, t, tr, stream, last=(i == len(tries) - 1), records=outputs)
             if out is not None:
                 outs += _output_html(stream, out)
         tries_html += (f"<section class='try' id='try-{tr['try_id']}'><h2>Try {tr['try_id']}</h2>"

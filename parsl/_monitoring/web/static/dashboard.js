@@ -221,7 +221,7 @@
                  size: g.kind === "apps" ? ns.map(function (n) { return 14 + 6 * Math.log10(1 + n.total); }) : (small ? 14 : 9)}});
     });
     if (note) note.textContent = g.kind === "apps" ? "The graph of apps: a node is an app (its task count in brackets; hover for states), " +
-      "an edge counts the task dependencies between two apps" + (g.edge_sample > 1 ? " (estimated from every " + g.edge_sample + "th task)" : "") + ". Click an app for its tasks." :
+      "an edge counts the task dependencies between two apps" + (g.edge_sample > 1 ? " (estimated from 1 task in " + g.edge_sample + ")" : "") + ". Click an app for its tasks." :
       g.nodes.length + " tasks, " + g.edges.length + " dependencies" + (g.truncated ? " (the first " + g.nodes.length + " tasks)" : "") +
       ". Arrows point from a task to the tasks that depend on it. Click a task for its page.";
     var cols = 1 + Math.max.apply(null, g.nodes.map(function (n) { return n.x; }).concat([0]));
