@@ -184,12 +184,18 @@
   function dag(d) {
     var g = d.graph, by = PV.dagBy, pos = {}, note = el("dag-note");
     g.nodes.forEach(function (n) { pos[n.id] = n; });
-    var ex = [], ey = [], sizes = [], mx = [], my = [], mt = [];
+    var ex = [], ey = [], sizes = [], mx = [], my = [], mt = [], within = {}, flip = 1;
     g.edges.forEach(function (e) {
       var a = pos[e.from], b = pos[e.to];
       if (!a || !b) return;
-      ex.push(a.x, b.x, null); ey.push(a.y, b.y, null); sizes.push(0, 14, 0);
-      if (e.count != null) { mx.push((a.x + b.x) / 2); my.push((a.y + b.y) / 2); mt.push(String(e.count)); }
+      if (e.from === e.to) { within[e.from] = e.count; return; }   // a self-loop: said on the node
+      // an edge that skips a column bends around the nodes between; the arrowhead sits
+      // short of the target so the node does not hide it
+      var span = Math.abs(b.x - a.x), bx = (a.x + b.x) / 2, by = (a.y + b.y) / 2;
+      if (span > 1 || (span === 0 && a.y !== b.y)) { by += flip * 0.28 * Math.max(1, span - 0.5); flip = -flip; }
+      var px = bx + 0.82 * (b.x - bx), py = by + 0.82 * (b.y - by);
+      ex.push(a.x, bx, px, b.x, null); ey.push(a.y, by, py, b.y, null); sizes.push(0, 0, 13, 0, 0);
+      if (e.count != null) { mx.push(bx); my.push(by); mt.push(String(e.count)); }
     });
     var traces = [{type: "scatter", mode: "lines+markers", x: ex, y: ey, hoverinfo: "skip", showlegend: false,
       line: {color: "#999", width: 1}, marker: {symbol: "arrow", angleref: "previous", size: sizes, color: "#666"}}];
@@ -212,7 +218,8 @@
         x: ns.map(function (n) { return n.x; }), y: ns.map(function (n) { return n.y; }),
         customdata: ns.map(function (n) { return n.id; }), textposition: "top center",
         text: ns.map(function (n) {
-          return g.kind === "apps" ? esc(n.app) + " (" + n.total + ")" : esc(n.app) + " #" + n.id; }),
+          return g.kind === "apps" ? esc(n.app) + " (" + n.total + (within[n.id] ? ", " + within[n.id] + " within" : "") + ")"
+            : esc(n.app) + " #" + n.id; }),
         hovertext: ns.map(function (n) {
           return g.kind === "apps" ? "app " + esc(n.app) + ": " + n.total + " tasks<br>" + Object.keys(n.counts).sort().map(
             function (s) { return s + " " + n.counts[s]; }).join("<br>") : "task " + n.id + " (" + esc(n.app) + "): " + n.state; }),
@@ -220,7 +227,7 @@
         marker: {color: color, line: {color: "#333", width: 1},
                  size: g.kind === "apps" ? ns.map(function (n) { return 14 + 6 * Math.log10(1 + n.total); }) : (small ? 14 : 9)}});
     });
-    if (note) note.textContent = g.kind === "apps" ? "The graph of apps: a node is an app (its task count in brackets; hover for states), " +
+    if (note) note.textContent = g.kind === "apps" ? "The graph of apps: a node is an app (its task count, and how many dependencies stay within the app; hover for states), " +
       "an edge counts the task dependencies between two apps" + (g.edge_sample > 1 ? " (estimated from 1 task in " + g.edge_sample + ")" : "") + ". Click an app for its tasks." :
       g.nodes.length + " tasks, " + g.edges.length + " dependencies" + (g.truncated ? " (the first " + g.nodes.length + " tasks)" : "") +
       ". Arrows point from a task to the tasks that depend on it. Click a task for its page.";
