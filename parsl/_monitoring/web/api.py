@@ -90,11 +90,12 @@ def resources(conn, params, run_id):
     run_id, wf, complete, f, w, _ = context(conn, params, run_id)
 
     def compute():
-        k = max(1, -(-q.task_count(conn, run_id) // usage.OVER_TIME_SAMPLE))
+        total = q.task_count(conn, run_id)
+        k = max(1, -(-total // usage.SAMPLE_TASKS))
+        rows = usage.samples(conn, run_id, f, k)
         return {"x": w.x(), "sampled_every": k,
-                "over_time": {"app": usage.over_time(conn, run_id, f, w, "app", k),
-                              "node": usage.over_time(conn, run_id, f, w, "node", k)},
-                "summary": usage.app_summary(conn, run_id, f)}
+                "over_time": {"app": usage.over_time(rows, w, "app"), "node": usage.over_time(rows, w, "node")},
+                "summary": usage.app_summary(rows, k, total)}
     data = cached(_key("resources", run_id, f, w), complete, compute)
     return Json(dict(data, live=not complete))
 

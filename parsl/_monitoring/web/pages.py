@@ -31,8 +31,9 @@ def _api(run_id: str, what: str) -> str:
 
 
 def _filters(conn, run_id, params, window=True, apps=None) -> str:
-    apps = [a["app"] for a in (apps if apps is not None else q.apps(conn, run_id)) if a["app"] is not None]
-    return r.filter_bar(params, apps, list(r.STATE_COLORS), q.executors(conn, run_id), window)
+    names = ([a["app"] for a in apps if a["app"] is not None] if apps is not None
+             else q.app_names(conn, run_id))
+    return r.filter_bar(params, names, list(r.STATE_COLORS), q.executors(conn, run_id), window)
 
 
 def _task_table(run_id, rows) -> str:

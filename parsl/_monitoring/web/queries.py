@@ -40,6 +40,13 @@ def states(conn, run_id: str, f=None) -> Dict[str, int]:
         r=run_id, **params)}
 
 
+def app_names(conn, run_id: str) -> List[str]:
+    """The run's app names (from the (run, app, id) index: no table rows read)."""
+    return [r[0] for r in conn.execute(sa.text(
+        "SELECT DISTINCT task_func_name FROM task WHERE run_id = :r ORDER BY task_func_name"), {"r": run_id})
+        if r[0] is not None]
+
+
 def executors(conn, run_id: str) -> List[str]:
     """The executors of the run's blocks and of its first tasks (a cheap, good-enough list)."""
     names = {r[0] for r in conn.execute(sa.text(

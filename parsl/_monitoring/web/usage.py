@@ -1,10 +1,10 @@
 """Resource use for the dashboard: CPU, memory and I/O over time per app and per node, and
 per-app summaries (mean, p95, max of each task's peak) to size resource requests.
 
-Over time: one scan of the run's resource samples joined to their task, bucketed in SQL.
-Summaries: per task first (its peak RSS, its CPU seconds, its wall time), then per app in
-Python; above ``SUMMARY_SAMPLE`` tasks an evenly spread sample of tasks is used, and the
-answer says so.
+One pass reads the samples of every k-th task (all tasks up to ``SAMPLE_TASKS``; the answer
+says when k > 1) with their app, node and run time; the charts (means per time bucket)
+and the summaries (per task first: its peak RSS, its CPU seconds, its wall time; then per
+app) are computed from those rows.
 """
 from __future__ import annotations
 
@@ -13,35 +13,53 @@ from typing import Dict, List
 
 import sqlalchemy as sa
 
-from parsl._monitoring.web.series import Filters, Window
+from parsl._monitoring.web.series import Filters, Window, parse_time
 
-SUMMARY_SAMPLE = 50_000
-OVER_TIME_SAMPLE = 20_000
+#: tasks whose samples are read (every k-th task beyond this many)
+SAMPLE_TASKS = 20_000
 MAX_GROUPS = 12
 
 
-def over_time(conn, run_id: str, f: Filters, w: Window, by: str, stride: int = 1) -> Dict[str, dict]:
-    """{group: {cpu: [...], rss: [...], io: [...]}} per bucket; group = app or node; the
-    samples of every ``stride``-th task (means need no more)."""
+def samples(conn, run_id: str, f: Filters, stride: int) -> list:
+    """The resource samples of every ``stride``-th task, with the task's app, node and run
+    time: one pass over the (run, task, time) index; everything else is computed from them."""
     tsql, tparams = f.task_sql("t")
-    key = "t.task_func_name" if by == "app" else "coalesce(r.hostname, t.hostname, '?')"
-    rows = conn.execute(sa.text(
-        f"SELECT {key} g, {w.bucket_sql('r.timestamp')} b, avg(r.psutil_process_cpu_percent),"
-        " avg(r.psutil_process_memory_resident),"
-        " avg(coalesce(r.psutil_process_disk_read, 0) + coalesce(r.psutil_process_disk_write, 0)), count(*)"
+    return conn.execute(sa.text(
+        "SELECT r.task_id, t.task_func_name, coalesce(r.hostname, t.hostname, '?'), r.timestamp,"
+        " r.psutil_process_cpu_percent, r.psutil_process_memory_resident,"
+        " coalesce(r.psutil_process_disk_read, 0) + coalesce(r.psutil_process_disk_write, 0),"
+        " coalesce(r.psutil_process_time_user, 0) + coalesce(r.psutil_process_time_system, 0),"
+        " (julianday(t.task_time_returned) - julianday(t.task_time_running)) * 86400.0"
         " FROM resource r JOIN task t ON t.run_id = r.run_id AND t.task_id = r.task_id"
-        f" WHERE r.run_id = :r AND r.task_id % :k = 0 AND r.timestamp >= :w_t0 AND r.timestamp <= :w_t1{tsql}"
-        " GROUP BY g, b"), {"r": run_id, "k": stride, **w.params, **tparams}).fetchall()
-    totals: Dict[str, int] = {}
-    for g, _b, _c, _m, _io, n in rows:
-        totals[str(g)] = totals.get(str(g), 0) + n
-    keep = sorted(totals, key=lambda g: -totals[g])[:MAX_GROUPS]
-    out: Dict[str, dict] = {g: {"cpu": [None] * w.n, "rss": [None] * w.n, "io": [None] * w.n} for g in sorted(keep)}
-    for g, b, cpu, rss, io, _n in rows:
-        d = out.get(str(g))
-        if d is None or b is None or not 0 <= b < w.n:
+        f" WHERE r.run_id = :r AND r.task_id % :k = 0{tsql}"), {"r": run_id, "k": stride, **tparams}).fetchall()
+
+
+def over_time(rows: list, w: Window, by: str) -> Dict[str, dict]:
+    """{group: {cpu: [...], rss: [...], io: [...]}}: the mean per bucket; group = app or node
+    (the ``MAX_GROUPS`` with most samples)."""
+    col = 1 if by == "app" else 2
+    acc: Dict[str, Dict[int, list]] = {}
+    t0 = w.t0
+    for row in rows:
+        ts = parse_time(row[3])
+        if ts is None:
             continue
-        d["cpu"][b], d["rss"][b], d["io"][b] = cpu, rss, io
+        b = int((ts - t0).total_seconds() / w.width)
+        if not 0 <= b < w.n:
+            continue
+        cell = acc.setdefault(str(row[col]), {}).setdefault(b, [0.0, 0, 0.0, 0, 0.0, 0])
+        for i, v in ((0, row[4]), (2, row[5]), (4, row[6])):
+            if v is not None:
+                cell[i] += v
+                cell[i + 1] += 1
+    keep = sorted(acc, key=lambda g: -sum(c[1] + c[3] for c in acc[g].values()))[:MAX_GROUPS]
+    out: Dict[str, dict] = {}
+    for g in sorted(keep):
+        d = out[g] = {"cpu": [None] * w.n, "rss": [None] * w.n, "io": [None] * w.n}
+        for b, c in acc[g].items():
+            for k, i in (("cpu", 0), ("rss", 2), ("io", 4)):
+                if c[i + 1]:
+                    d[k][b] = c[i] / c[i + 1]
     return out
 
 
@@ -50,23 +68,21 @@ def _p95(values: List[float]) -> float:
     return values[min(len(values) - 1, max(0, math.ceil(0.95 * len(values)) - 1))]
 
 
-def app_summary(conn, run_id: str, f: Filters) -> dict:
-    """Per app: tasks measured, and mean / p95 / max of peak RSS, CPU seconds, wall seconds."""
-    tsql, tparams = f.task_sql("t")
-    total = conn.execute(sa.text(f"SELECT count(*) FROM task t WHERE t.run_id = :r{tsql}"),
-                         {"r": run_id, **tparams}).scalar() or 0
-    stride = max(1, -(-total // SUMMARY_SAMPLE))
-    rows = conn.execute(sa.text(
-        "SELECT t.task_func_name, u.rss, u.cpu,"
-        " (julianday(t.task_time_returned) - julianday(t.task_time_running)) * 86400.0"
-        " FROM (SELECT task_id, max(psutil_process_memory_resident) rss,"
-        "       max(coalesce(psutil_process_time_user, 0) + coalesce(psutil_process_time_system, 0)) cpu"
-        "       FROM resource WHERE run_id = :r AND task_id % :k = 0 GROUP BY task_id) u"
-        f" JOIN task t ON t.run_id = :r AND t.task_id = u.task_id WHERE 1 = 1{tsql}"),
-        {"r": run_id, "k": stride, **tparams}).fetchall()
+def app_summary(rows: list, stride: int, total: int) -> dict:
+    """Per app: tasks measured, and mean / p95 / max of each task's peak RSS, CPU seconds
+    and wall seconds."""
+    peaks: Dict[int, list] = {}
+    for tid, app, _node, _ts, _cpu, rss, _io, cpu_time, wall in rows:
+        p = peaks.get(tid)
+        if p is None:
+            p = peaks[tid] = [str(app), None, None, wall]
+        if rss is not None and (p[1] is None or rss > p[1]):
+            p[1] = rss
+        if cpu_time is not None and (p[2] is None or cpu_time > p[2]):
+            p[2] = cpu_time
     per_app: Dict[str, Dict[str, List[float]]] = {}
-    for app, rss, cpu, wall in rows:
-        d = per_app.setdefault(str(app), {"rss": [], "cpu": [], "wall": []})
+    for app, rss, cpu, wall in peaks.values():
+        d = per_app.setdefault(app, {"rss": [], "cpu": [], "wall": []})
         for k, v in (("rss", rss), ("cpu", cpu), ("wall", wall)):
             if v is not None:
                 d[k].append(float(v))
