@@ -101,7 +101,7 @@
       draw("chart-stream", [{type: "heatmap", x: s.x, y: s.y, z: s.z, colorscale: "Blues",
         colorbar: {title: {text: "tries started"}}, hovertemplate: "%{y}<br>%{x}<br>%{z} tries started<extra></extra>"}],
         layout("Task stream (tries per block over time)", "block", {height: Math.max(300, 60 + 22 * s.y.length),
-          hovermode: "closest", yaxis: {title: {text: "block"}, type: "category", autorange: "reversed"}}));
+          hovermode: "closest", yaxis: {title: {text: "block"}, type: "category", autorange: "reversed", uirevision: "heat"}}));
       return;
     }
     var bars = s.bars, lanes = {}, laneNames = [];
@@ -139,10 +139,12 @@
         hovertext: ends[o].map(function (b) { return "task " + b.task + " " + o; }), hoverinfo: "text"});
     });
     draw("chart-stream", traces, layout("Task stream (one bar per try)", "block · worker lane", {
-      barmode: "overlay", hovermode: "closest", height: Math.max(320, 80 + 16 * laneNames.length),
+      // a lane per worker busy at once; past ~90 lanes they get thinner rather than the page taller
+      barmode: "overlay", hovermode: "closest", height: Math.min(1500, Math.max(320, 80 + 16 * laneNames.length)),
       margin: {l: 110, r: 30, t: 40, b: 40},
       yaxis: {type: "category", categoryorder: "array", categoryarray: laneNames, autorange: "reversed",
-              title: {text: "block · worker lane"}}}));
+              title: {text: "block · worker lane"}, uirevision: "bars" + laneNames.length,
+              showticklabels: laneNames.length <= 90}}));
     var div = el("chart-stream");
     if (!div.dataset.clicks) {
       div.dataset.clicks = "1";
