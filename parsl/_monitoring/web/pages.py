@@ -93,7 +93,8 @@ def workflow_page(conn, params, run_id):
             f'<div class="chart" id="chart-workers"></div><div class="chart" id="chart-blocks"></div></div>'
             f"<p class='note'>Drag on a chart to zoom into a time window (the server re-counts it in finer "
             f"steps); double-click to see the whole run.</p>"
-            f'<div class="grid"><div>{summary}</div><div><h2>Apps</h2>{app_table}</div></div>')
+            f'<div class="grid"><div id="wf-summary" data-swap>{summary}</div>'
+            f'<div id="wf-apps" data-swap><h2>Apps</h2>{app_table}</div></div>')
     return r.page(f"Workflow {wf['workflow_name']}", body, live=_live(wf), run_id=run_id, kind="overview",
                   api=_api(run_id, "overview"))
 

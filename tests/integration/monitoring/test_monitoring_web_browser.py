@@ -171,7 +171,9 @@ def test_overview_of_a_running_workflow_advances_by_itself(browser, tmp_path, sh
 
     @parsl.python_app
     def step(i, gate=gate):
+        import time
         gate.wait(30)
+        time.sleep(0.2)          # the work: 40 tasks on 2 threads take ~4 s
         return i
 
     srv = page = None
@@ -186,11 +188,9 @@ def test_overview_of_a_running_workflow_advances_by_itself(browser, tmp_path, sh
         assert "exec_done" not in page.inner_text("#states")
         page.screenshot(path=f"{shots}/09-live-before.png", full_page=True)
         gate.set()
-        for f in futs[:20]:
-            f.result(timeout=60)
-        # the page updates itself (no reload) once the database has the results
+        # the page updates itself (no reload) once the database has the first results
         page.wait_for_function("document.querySelector('#states').innerText.includes('exec_done')", timeout=15000)
-        page.screenshot(path=f"{shots}/10-live-after.png", full_page=True)
+        page.screenshot(path=f"{shots}/10-live-during.png", full_page=True)
         for f in futs:
             f.result(timeout=60)
     finally:
@@ -199,6 +199,8 @@ def test_overview_of_a_running_workflow_advances_by_itself(browser, tmp_path, sh
         parsl.clear()
     page.wait_for_function("document.body.dataset.live === '0'", timeout=15000)
     assert "40" in page.inner_text("#states")
+    # the server-rendered tables followed too: the app table counts the 40 done
+    page.wait_for_function("document.querySelector('#wf-apps').innerText.includes('40\\t40')", timeout=15000)
     page.screenshot(path=f"{shots}/11-live-finished.png", full_page=True)
     only_from_server(page, srv)
     page.close()

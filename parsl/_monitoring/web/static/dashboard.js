@@ -57,6 +57,13 @@
     refresh(true);
   }
 
+  // a note in an empty chart, saying why it is empty
+  function none(values, text) {
+    var any = values.some(function (v) { return v; });
+    return any ? {annotations: []} : {annotations: [{text: text, showarrow: false, xref: "paper", yref: "paper",
+      x: 0.5, y: 0.6, font: {color: "#888", size: 12}}]};
+  }
+
   // ---------------------------------------------------------------- overview
   function overview(d) {
     var cards = el("states");
@@ -84,12 +91,14 @@
       {x: x, y: w.busy, type: "scatter", mode: "lines", name: "busy workers", line: {color: COLORS.running, shape: "hv"}},
       {x: x, y: w.busy_fraction.map(function (v) { return v == null ? null : 100 * v; }), type: "scatter",
        mode: "lines", name: "busy ÷ connected (%)", yaxis: "y2", line: {color: "#ff7f0e", dash: "dot"}}],
-      layout("Workers", "workers", {yaxis2: {title: {text: "busy (%)"}, overlaying: "y", side: "right", range: [0, 105]}}));
+      layout("Workers", "workers", Object.assign({yaxis2: {title: {text: "busy (%)"}, overlaying: "y", side: "right",
+        range: [0, 105]}}, none(w.connected, "No managers reported: busy workers are the running tries."))));
     var b = d.blocks;
     draw("chart-blocks", ["requested", "running", "released"].map(function (g, i) {
       return {x: x, y: b[g], type: "scatter", mode: "lines", stackgroup: "b", name: g + " blocks",
               line: {shape: "hv", color: ["#9ecae1", "#31a354", "#bbbbbb"][i]}};
-    }), layout("Blocks", "blocks"));
+    }), layout("Blocks", "blocks", none(b.requested.concat(b.running, b.released),
+        "No blocks recorded: this run's executors start no blocks (a thread pool) or have not reported yet.")));
   }
 
   // ---------------------------------------------------------------- task stream
@@ -269,6 +278,20 @@
 
   var RENDER = {overview: overview, stream: stream, resources: resources, dag: dag};
 
+  // Tables rendered by the server (marked data-swap) follow the run too, less often.
+  var swaps = 0;
+  function swapTables(force) {
+    if (!document.querySelector("[data-swap]") || (!force && ++swaps % 3)) return;
+    fetch(location.href, {cache: "no-store", credentials: "same-origin"}).then(function (r) { return r.text(); })
+      .then(function (t) {
+        var doc = new DOMParser().parseFromString(t, "text/html");
+        document.querySelectorAll("[data-swap]").forEach(function (e) {
+          var n = doc.getElementById(e.id);
+          if (n && n.innerHTML !== e.innerHTML) e.innerHTML = n.innerHTML;
+        });
+      }).catch(function () {});
+  }
+
   function refresh(now) {
     var kind = PV.kind, fn = RENDER[kind];
     if (!fn || !PV.api) return;
@@ -278,6 +301,7 @@
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
       .then(function (d) {
         fn(d);
+        if (d.live || lastLive) swapTables(!d.live);
         lastLive = d.live;
         var live = el("live");
         if (live) live.textContent = d.live ? "live: updated " + new Date().toLocaleTimeString() : "";
