@@ -11,7 +11,7 @@ import ipaddress
 import logging
 import platform
 import socket
-from typing import List, Set
+from typing import List, Optional, Sequence, Set
 
 logger = logging.getLogger(__name__)
 
@@ -103,3 +103,19 @@ def sorted_for_probing(addresses) -> List[str]:
         except ValueError:
             return (False, 9, a)
     return sorted(set(addresses), key=key)
+
+
+def listen_addresses(address: Optional[str], loopback_address: str, blocks_are_local: bool,
+                     advertised: Sequence[str]) -> List[str]:
+    """Where the interchange listens for managers: only where they will connect.
+
+    ``address`` given: that address (it is what the launch command tells managers).  Every
+    block on this host (``blocks_are_local``): the loopback address only, so nothing off
+    this host can reach the port.  Otherwise the addresses the launch command advertises
+    (``advertised``, from ``get_all_addresses``), each bound explicitly, never ``*``.
+    """
+    if address:
+        return [address]
+    if blocks_are_local:
+        return [loopback_address]
+    return list(advertised) or ["*"]

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from parsl._base.errors import BadMessage, ExecutorError, ManagerLost
@@ -30,7 +31,7 @@ from parsl._base.job_states import JobState, JobStatus
 from parsl._base.message_type import MessageType
 from parsl._executors.blocks import BlockProviderExecutor
 from parsl._htex import placement, protocol, resources
-from parsl._htex.addresses import get_all_addresses, sorted_for_probing
+from parsl._htex.addresses import get_all_addresses, listen_addresses, sorted_for_probing
 from parsl._htex.matching import choose_blocks_to_scale_in
 from parsl._htex.protocol import TASK_END_SIZE
 from parsl._htex.selectors import ManagerSelector
@@ -44,6 +45,8 @@ logger = logging.getLogger(__name__)
 #: warning (it is not failed: a slow node may still start; but a silent hang is the
 #: worst case for a user: wrong address, a worker_init that blocks, a firewall).
 UNCONNECTED_WARN_S = 120.0
+#: How long connected_managers_packages() waits for managers to report their packages.
+PACKAGES_TIMEOUT_S = 10.0
 
 
 class Setting:
@@ -100,7 +103,7 @@ class HTEXClient(BlockProviderExecutor):
     def __init__(self, settings: HTEXSettings, *, provider: Any, block_error_handler: Union[bool, Callable],
                  manager_selector: ManagerSelector, storage_access: Optional[List[Any]],
                  remote_monitoring_radio: Any, serialize_function: Callable[[Callable], bytes],
-                 serialize_arguments: Callable[[tuple, dict], bytes]):
+                 serialize_arguments: Callable[[tuple, dict], bytes], blocks_are_local: bool = False):
         super().__init__(provider=provider, block_error_handler=block_error_handler)
         self._settings = settings
         self.manager_selector = manager_selector
@@ -108,6 +111,9 @@ class HTEXClient(BlockProviderExecutor):
         self.remote_monitoring_radio = remote_monitoring_radio
         self._serialize_function = serialize_function
         self._serialize_arguments = serialize_arguments
+        #: Every block runs on this host (the public executor decides from the provider and
+        #: launcher): the interchange then listens on loopback only (addresses.listen_addresses).
+        self.blocks_are_local = blocks_are_local
         #: The port managers connect to: as asked for until start() binds, then the bound one.
         self.worker_port: Optional[int] = settings.worker_port
         self.interchange: Any = None     # an Interchange once started
@@ -162,16 +168,17 @@ class HTEXClient(BlockProviderExecutor):
         if s.encrypted:
             from parsl._htex import curve  # deferred with the interchange (zmq.auth)
             self.cert_dir = curve.create_certificates(os.path.join(self.logdir, "certificates"))
-        if s.address is None:
-            self.all_addresses = ",".join(sorted_for_probing(get_all_addresses()))
-        else:
-            self.all_addresses = s.address
+        advertised = [] if s.address or self.blocks_are_local else sorted_for_probing(get_all_addresses())
+        listen = listen_addresses(s.address, s.loopback_address, self.blocks_are_local, advertised)
         self.interchange = Interchange(
-            address=s.address, port=self.worker_port, port_range=s.worker_port_range,
+            addresses=listen, port=self.worker_port, port_range=s.worker_port_range,
             cert_dir=self.cert_dir, heartbeat_period=s.heartbeat_period,
             heartbeat_threshold=s.heartbeat_threshold, manager_selector=self.manager_selector,
             events=self, label=s.label)
         port = self.interchange.start()
+        # Managers probe what the interchange could listen on (an address this host lacks is skipped).
+        self.all_addresses = s.address or ",".join(a for a in self.interchange.addresses if a != "*") \
+            or ",".join(sorted_for_probing(get_all_addresses()))
         self.worker_task_port = self.worker_result_port = port
         self.worker_port = port
         if self.provider is not None:
@@ -266,7 +273,10 @@ class HTEXClient(BlockProviderExecutor):
             if outcome == protocol.OUTCOME_RESULT:
                 fut.set_result(value)
             else:
-                fut.set_exception(value.get_exception())
+                try:
+                    fut.set_exception(value.get_exception())
+                except AttributeError:   # not a RemoteExceptionWrapper: the future must still resolve
+                    fut.set_exception(BadMessage(f"task {task_id} failed with an unreadable exception: {value!r:.200}"))
         if ends is not None:
             self._forward_task_ends(b"".join(ends))
 
@@ -281,6 +291,11 @@ class HTEXClient(BlockProviderExecutor):
 
     def on_bad_manager(self, exception: BaseException) -> None:
         self.set_bad_state_and_fail_all(exception)
+
+    def on_fatal(self, exception: BaseException) -> None:
+        self.set_bad_state_and_fail_all(ExecutorError(
+            self, f"the interchange thread stopped on an unexpected error ({exception!r}; the log has the "
+                  "traceback): tasks still outstanding cannot finish; shut this executor down and start a new one"))
 
     def on_registered(self, block_id: str) -> None:
         self._connected_blocks.add(block_id)
@@ -334,8 +349,27 @@ class HTEXClient(BlockProviderExecutor):
             return []
         return self.interchange.call(lambda ix: ix.snapshot())
 
-    def connected_managers_packages(self) -> Dict[str, Dict[str, str]]:
-        return {m["manager"]: {} for m in self.connected_managers()}
+    def connected_managers_packages(self, timeout: float = PACKAGES_TIMEOUT_S) -> Dict[str, Dict[str, str]]:
+        """{manager id: {package name: version}} of the packages installed where each runs.
+
+        Each manager gathers them (``importlib.metadata``) the first time it is asked, not at
+        registration, which stays cheap; later calls answer from the interchange.  A manager
+        that does not answer within ``timeout`` seconds is reported with ``{}``.
+        """
+        if self.interchange is None or self._shut_down:
+            return {}
+        ix = self.interchange
+        asked = ix.call(_ask_packages)
+        # On the interchange thread (a result callback) waiting would deadlock: what is known.
+        deadline = time.monotonic() + (0.0 if ix.on_own_thread() else timeout)
+        out: Dict[str, Dict[str, str]] = {}
+        for uid, fut in asked.items():
+            try:
+                out[uid] = fut.result(max(0.0, deadline - time.monotonic()))
+            except FuturesTimeout:
+                logger.warning("manager %s did not report its packages within %.1fs", uid, timeout)
+                out[uid] = {}
+        return out
 
     def connected_blocks(self) -> List[str]:
         return sorted(self._connected_blocks, key=lambda b: (len(b), b))
@@ -417,3 +451,14 @@ class HTEXClient(BlockProviderExecutor):
 
     def get_usage_information(self) -> dict:
         return {"mpi": self._settings.enable_mpi_mode}
+
+
+def _ask_packages(ix: Any) -> Dict[str, Future]:
+    """On the interchange thread: ask each manager not yet asked for its packages."""
+    asked = {}
+    for m in list(ix.managers.values()):
+        fut, send = m.ask_packages()
+        if send:
+            ix.send_control(m.uid, [protocol.PACKAGES])
+        asked[m.uid.decode()] = fut
+    return asked

@@ -16,7 +16,13 @@ which saves waking the interchange thread (measured: ~25 us of a ~230 us round t
 
 Decisions are kept out of the socket code: what is known about each manager and the pure
 decisions over it (``choose_dispatch``, ``plan_recalls``, ``find_lost_managers``) live in
-``matching.py``; every byte sent or read is encoded or decoded by ``protocol.py``.
+``matching.py``; every byte sent or read is encoded or decoded by ``protocol.py``.  What
+comes in from managers is checked, and lost managers are handled, in ``intake.py``; lanes
+are accepted and served in ``lane_service.py`` (both mixins of ``Interchange``).
+
+An unexpected error ending the loop (a bug) is not silent: ``_fail`` tells the owner
+(``InterchangeEvents.on_fatal``), which fails every outstanding future, and ``submit``
+refuses from then on.
 """
 from __future__ import annotations
 
@@ -28,16 +34,23 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from parsl._base.errors import VersionMismatch
 from parsl._htex import binding, protocol
 from parsl._htex import lane as lanes
+from parsl._htex.intake import ManagerIntake
 from parsl._htex.lane_service import LaneService
-from parsl._htex.matching import SUSPECT_GRACE_S, ManagerRecord, choose_dispatch, find_lost_managers, plan_recalls
+from parsl._htex.matching import (
+    SUSPECT_GRACE_S,
+    ManagerRecord,
+    choose_direct,
+    choose_dispatch,
+    find_lost_managers,
+    plan_recalls,
+)
 from parsl._htex.selectors import ManagerSelector
 
 logger = logging.getLogger(__name__)
@@ -71,18 +84,22 @@ class InterchangeEvents(Protocol):
     def on_node(self, info: Dict[str, Any]) -> None:
         """A manager registered or left: ``info`` holds the monitoring ``node`` table's fields."""
 
+    def on_fatal(self, exception: BaseException) -> None:
+        """The interchange thread stopped on an unexpected error: no task can finish now."""
+
 
 # --- the thread --------------------------------------------------------------------------
-class Interchange(LaneService):
+class Interchange(ManagerIntake, LaneService):
     """Owns the ROUTER socket the managers connect to, and the thread that serves it.
 
     ``events`` (an ``InterchangeEvents``) hears of results, lost managers and nodes.
     """
 
-    def __init__(self, *, address: Optional[str], port: Optional[int], port_range: Tuple[int, int],
+    def __init__(self, *, addresses: Sequence[str], port: Optional[int], port_range: Tuple[int, int],
                  cert_dir: Optional[str], heartbeat_period: float, heartbeat_threshold: float,
                  manager_selector: ManagerSelector, events: InterchangeEvents, label: str = "htex"):
-        self.address = address
+        #: Where managers may connect (addresses.listen_addresses); ["*"]: every interface.
+        self.addresses = list(addresses)
         self.port = port
         self.port_range = port_range
         self.cert_dir = cert_dir
@@ -95,6 +112,7 @@ class Interchange(LaneService):
         self.on_bad_manager = events.on_bad_manager
         self.on_registered = events.on_registered
         self.on_node = events.on_node
+        self.on_fatal = events.on_fatal
         self.label = label
         self.version = protocol.version_info()
 
@@ -102,6 +120,12 @@ class Interchange(LaneService):
         self._pending: List[_Queued] = []                 # heap of (priority, task_id, record)
         self._incoming: Deque[_Queued] = deque()          # from submit(): (priority, task_id, record)
         self._priorities: Dict[int, float] = {}           # task id -> priority, for tasks that set one
+        #: task id -> its record, from submit() until its result: a lost manager's unstarted
+        #: tasks are sent again from here (intake.py).
+        self._records: Dict[int, bytes] = {}
+        self._complaints = 0        # bad input dropped (intake.py)
+        #: Set when the loop died (_fail): submit() refuses from then on.
+        self._dead: Optional[BaseException] = None
         self._pipelined = True      # until the first task with a priority (ManagerRecord.stop_pipelining)
         self._calls: Deque[Tuple[Callable[[Interchange], object], Future[Any]]] = deque()   # from call()
         self._bell_r, self._bell_w = os.pipe()
@@ -109,6 +133,7 @@ class Interchange(LaneService):
         self._rung = False
         self._ident: Optional[int] = None      # the interchange thread's, while it runs
         self._recall_due = False
+        self._drained_due = False   # a draining manager may have run out of tasks (_release_drained)
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
         self._endpoint: Optional[binding.RouterEndpoint] = None
@@ -124,9 +149,10 @@ class Interchange(LaneService):
     # -- lifecycle (called from the owner's thread) -------------------------------------
     def start(self) -> int:
         """Bind the socket and start the thread; returns the worker port."""
-        self._endpoint = binding.bind(self.address, self.port, self.port_range, self.cert_dir)
+        self._endpoint = binding.bind(self.addresses, self.port, self.port_range, self.cert_dir)
         self._sock = self._endpoint.sock
         self.port = self._endpoint.port
+        self.addresses = self._endpoint.bound
         if lanes.enabled():
             try:
                 self._lane_listener = lanes.LaneListener()
@@ -163,6 +189,9 @@ class Interchange(LaneService):
                 pass
 
     def submit(self, task_id: int, record: bytes, priority=None) -> None:
+        if self._dead is not None:
+            raise RuntimeError(f"the interchange has stopped: {self._dead!r}")
+        self._records[task_id] = record
         if priority is None:
             priority = _INF
         else:
@@ -200,8 +229,7 @@ class Interchange(LaneService):
             ready = {uid for uid, m in self.managers.items() if m.free > 0}
             if not ready:
                 return False
-            order = self.selector.sort_managers(ready, self.managers)
-            m = self.managers.get(order[0]) if order else None
+            m = choose_direct(self.selector.sort_managers(self.managers, ready), self.managers)
             conn = m.lane if m is not None else None
             if m is None or conn is None:
                 return False
@@ -259,10 +287,12 @@ class Interchange(LaneService):
         next_sweep = time.monotonic() + self.heartbeat_period
         try:
             while not self._stopping:
-                timeout = max(0.0, next_sweep - time.monotonic())
+                timeout = max(0.0, min(next_sweep, self._lane_due) - time.monotonic())
                 lock.release()
                 try:
-                    ready = poller.poll(int(timeout * 1000))   # what pyzmq does with a float
+                    # Rounded up: a deadline less than 1 ms away must not become poll(0), which
+                    # would spin until it passes.
+                    ready = poller.poll(math.ceil(timeout * 1000))
                 finally:
                     lock.acquire()
                 for target, event in ready:
@@ -292,12 +322,16 @@ class Interchange(LaneService):
                 elif self._recall_due and len(self.managers) > 1:
                     self._recall_due = False    # re-armed by results, registrations, returns
                     self._recall()
+                if self._drained_due:
+                    self._release_drained()
                 now = time.monotonic()
+                if now >= self._lane_due:
+                    self._lane_housekeeping(now)
                 if now >= next_sweep:
                     self._sweep(now)
                     next_sweep = now + min(self.heartbeat_period, max(0.05, self.heartbeat_threshold / 4))
-        except Exception:  # pragma: no cover - a bug; fail loudly in the log
-            logger.exception("interchange loop failed")
+        except BaseException as e:   # a bug: no task can finish now, so say so to every one
+            self._fail(e)
         finally:
             for m in list(lanes_by_fd.values()):
                 self._drop_lane(m)
@@ -313,92 +347,14 @@ class Interchange(LaneService):
             self._poller = None
             lock.release()
 
-    def _drain_socket(self, sock) -> None:
-        recv_first = sock.recv
-        recv_rest = sock.recv_multipart
-        results: List = []
-        for _ in range(1000):
-            try:
-                first = recv_first(zmq.NOBLOCK, copy=False)   # a Frame: knows its connection
-            except zmq.Again:
-                break
-            frames = recv_rest(zmq.NOBLOCK)                   # the rest of this message
-            uid, kind = first.bytes, frames[0]
-            frames.insert(0, uid)
-            m = self.managers.get(uid)
-            if m is not None and m.suspect_since is not None:
-                m.suspect_since = None      # it answered: the closed connection was an old one
-            if kind == protocol.RESULTS:
-                self._took_results(m, frames[2:], results)
-            elif kind == protocol.HEARTBEAT:
-                if m is not None:
-                    m.last_heard = time.monotonic()
-                    sock.send_multipart([uid, protocol.HEARTBEAT])
-                else:
-                    sock.send_multipart([uid] + protocol.stop_message("unknown manager (declared lost)"))
-            elif kind == protocol.RETURNED:
-                self._recall_due = True
-                if m is not None:
-                    m.recalling = False
-                    m.last_heard = time.monotonic()
-                    for r in frames[2:]:
-                        task_id = protocol.task_id_of(r)
-                        m.tasks.discard(task_id)
-                        self._incoming.append((self._priorities.get(task_id, _INF), task_id, r))
-            elif kind == protocol.REGISTER:
-                self._register(sock, uid, frames[2], first.get(zmq.SRCFD))
-            elif kind == protocol.DRAIN:
-                if m is not None:
-                    m.draining = True
-                    m.last_heard = time.monotonic()
-            else:
-                logger.warning("unknown message kind %r from manager %r", kind, uid)
-        self._deliver(results)
-
-    def _took_results(self, m: Optional[ManagerRecord], records, results: List) -> None:
-        if m is not None:
-            m.last_heard = time.monotonic()
-            tasks = m.tasks
-            prios = self._priorities
-            for r in records:
-                if protocol.is_completion(r):
-                    task_id = protocol.task_id_of(r)
-                    tasks.discard(task_id)
-                    if prios:
-                        prios.pop(task_id, None)
-            if not tasks:
-                m.idle_since = m.last_heard
-        results.extend(records)
-
-    def _deliver(self, results: List) -> None:
-        if results:
-            self._recall_due = True
-            try:
-                self.on_results(results)
-            except Exception:   # a bug in a callback must not stop the interchange
-                logger.exception("handling %d results failed", len(results))
-
-    def _register(self, sock: zmq.Socket, uid: bytes, frame: bytes, fd: Optional[int] = None) -> None:
+    def _fail(self, e: BaseException) -> None:
+        logger.critical("the interchange thread stopped on an unexpected error; every outstanding task "
+                        "of %s fails and the executor can take no more", self.label, exc_info=e)
+        self._dead = e
         try:
-            reg = protocol.decode_registration(frame, self.version)
-        except protocol.BadRegistration as e:
-            sock.send_multipart([uid] + protocol.reject_message(str(e)))
-            if not e.versions:
-                logger.error("bad registration from %r: %s", uid, e)
-                return
-            self.on_bad_manager(VersionMismatch(self.version, e.versions))
-            return
-        old = self.managers.get(uid)
-        if old is not None:
-            self._drop_lane(old)
-        record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic(), self._pipelined)
-        record.fd = fd
-        self._offer_lane(sock, record)
-        self._recall_due = True
-        self.on_registered(reg.block_id)
-        self._node_event(record, True)
-        logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
-                    reg.block_id, reg.worker_count, reg.hostname)
+            self.on_fatal(e)
+        except Exception:
+            logger.exception("failing the outstanding tasks failed")
 
     def _on_disconnects(self, monitor) -> bool:
         """Mark managers whose connection closed as suspects and PING them; True if any."""
@@ -435,7 +391,7 @@ class Interchange(LaneService):
         ready = {uid for uid, m in self.managers.items() if m.free > 0}
         if not ready:
             return
-        order = self.selector.sort_managers(ready, self.managers)
+        order = self.selector.sort_managers(self.managers, ready)   # Parsl's argument order
         plan = choose_dispatch(len(self._pending), [self.managers[u] for u in order])
         pending, pop, send = self._pending, heapq.heappop, self._router().send_multipart
         for m, n in plan:
@@ -452,11 +408,6 @@ class Interchange(LaneService):
             elif conn.send(protocol.TASKS, frames[2:]):
                 self._live_poller().register(conn.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
 
-    def _forget(self, task_ids) -> None:
-        if self._priorities:
-            for t in task_ids:
-                self._priorities.pop(t, None)
-
     def _recall(self) -> None:
         for m, n in plan_recalls(list(self.managers.values())):
             m.recalling = True
@@ -464,12 +415,15 @@ class Interchange(LaneService):
 
     def _sweep(self, now: float) -> None:
         for m in find_lost_managers(self.managers.values(), now, self.heartbeat_threshold):
-            logger.error("manager %s (block %s) silent for %.1fs: declaring it lost with %d task(s)",
-                         m.uid.decode(), m.block_id, now - m.last_heard, len(m.tasks))
             self._router().send_multipart([m.uid] + protocol.stop_message("declared lost"))
-            self._remove_manager(m)
-            self._forget(m.tasks)
-            self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
+            why = ("closed its connection and did not answer a PING" if m.suspect_since is not None
+                   else f"was silent for {now - m.last_heard:.1f}s (heartbeat_threshold)")
+            self._lose_manager(m, why)
+        self._release_drained()
+
+    def _release_drained(self) -> None:
+        """Draining managers that hold no task more: tell them to exit (they then end their block)."""
+        self._drained_due = False
         for m in list(self.managers.values()):
             if m.draining and not m.tasks:
                 self._router().send_multipart([m.uid, protocol.DRAINED])
@@ -498,13 +452,22 @@ class Interchange(LaneService):
                 "hostname": info.get("hostname"), "uid": m.uid.decode(errors="replace"),
                 "block_id": m.block_id, "cpu_count": info.get("cpu_count"),
                 "total_memory": info.get("total_memory"), "active": active,
-                "worker_count": m.worker_count, "python_v": info.get("python_v"), "timestamp": now,
+                "worker_count": m.worker_count, "python_v": info.get("python_version") or info.get("python_v"),
+                "timestamp": now,
                 "last_heartbeat": now - (time.monotonic() - m.last_heard),
                 "reg_time": info.get("start_time")})
         except Exception:
             logger.exception("reporting manager %s to monitoring failed", m.uid)
 
     # -- helpers for call() ----------------------------------------------------------------
+    def on_own_thread(self) -> bool:
+        """True on the interchange thread (where waiting for it would deadlock)."""
+        return threading.get_ident() == self._ident
+
+    def send_control(self, uid: bytes, frames: List[bytes]) -> None:
+        """Send a control message to one manager (interchange thread only: from call())."""
+        self._router().send_multipart([uid] + frames)
+
     def snapshot(self) -> List[dict]:
         now = time.monotonic()
         return [m.describe(now) for m in self.managers.values()]
@@ -517,8 +480,5 @@ class Interchange(LaneService):
                 m.active = False
                 held.append(m.uid.decode())
                 self._router().send_multipart([m.uid] + protocol.stop_message("block scaled in"))
-                self._remove_manager(m)
-                if m.tasks:
-                    self._forget(m.tasks)
-                    self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
+                self._lose_manager(m, "was scaled in")
         return held

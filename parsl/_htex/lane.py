@@ -22,9 +22,11 @@ The bytes (hello, framing, ACK) are defined in ``protocol.py``; this module only
 """
 from __future__ import annotations
 
+import errno
 import hmac
 import os
 import socket
+import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from parsl._htex import protocol
@@ -34,6 +36,15 @@ from parsl._htex.protocol import LaneMessage
 RECV_CHUNK = 1 << 18
 #: Set CHERVIL_HTEX_LANE=0 to keep every message on ZMQ (to compare, or to debug).
 ENV_SWITCH = "CHERVIL_HTEX_LANE"
+#: A connection that has not finished its hello this long after it was accepted is closed
+#: (a manager sends it at once): half-open connections cannot pile up descriptors.
+HELLO_DEADLINE_S = 5.0
+#: At most this many connections may wait for their hello; the oldest is closed for a new one.
+MAX_GREETINGS = 64
+#: accept() failing for want of descriptors (EMFILE, ENFILE) or memory: stop watching the
+#: listener this long, so the loop does not spin on a socket that stays readable.
+ACCEPT_PAUSE_S = 0.5
+_OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
 def enabled() -> bool:
@@ -84,6 +95,11 @@ def is_same_host_peer(fd: Optional[int]) -> bool:
     finally:
         dup.close()
     return peer == "::1" or peer.startswith("127.") or peer == local
+
+
+class LaneFramingError(EOFError):
+    """The peer sent bytes that are not lane framing: the connection is unusable (and the
+    peer is broken or hostile)."""
 
 
 class LaneConnection:
@@ -145,19 +161,26 @@ class LaneConnection:
         if not data:
             raise EOFError("lane closed by the peer")
         buf = self.inbuf
-        if not buf:
-            messages, used = protocol.split_lane_messages(data)
-            if used < len(data):
-                buf += memoryview(data)[used:]
-            return messages
-        buf += data
-        messages, used = protocol.split_lane_messages(buf)
+        try:
+            if not buf:
+                messages, used = protocol.split_lane_messages(data)
+                if used < len(data):
+                    buf += memoryview(data)[used:]
+                return messages
+            buf += data
+            messages, used = protocol.split_lane_messages(buf)
+        except ValueError as e:     # not our framing: treat it as the peer gone
+            raise LaneFramingError(f"bad framing on the lane: {e}") from None
         del buf[:used]
         return messages
 
     def buffered(self) -> List[LaneMessage]:
-        """The complete messages already in the input buffer (bytes that came with the hello)."""
-        messages, used = protocol.split_lane_messages(self.inbuf)
+        """The complete messages already in the input buffer (bytes that came with the hello).
+        Raises EOFError for bad framing."""
+        try:
+            messages, used = protocol.split_lane_messages(self.inbuf)
+        except ValueError as e:
+            raise LaneFramingError(f"bad framing on the lane: {e}") from None
         del self.inbuf[:used]
         return messages
 
@@ -199,27 +222,51 @@ class LaneListener:
         self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1]
         self.fd = self.sock.fileno()
-        # fd -> (socket, bytearray) of connections before their hello
-        self.greeting: Dict[int, Tuple[socket.socket, bytearray]] = {}
+        # fd -> (socket, bytearray, deadline) of connections before their hello, oldest first
+        self.greeting: Dict[int, Tuple[socket.socket, bytearray, float]] = {}
 
-    def accept(self) -> List[int]:
-        """Accept waiting connections; returns their fds (watch them for the hello)."""
+    def accept(self) -> Tuple[List[int], List[int], bool]:
+        """Accept waiting connections: (fds to watch for their hello, fds closed to make room,
+        out_of_resources).  ``out_of_resources``: accept failed for want of descriptors or
+        memory; the caller stops watching the listener for ACCEPT_PAUSE_S."""
         fds: List[int] = []
+        closed: List[int] = []
         while True:
             try:
                 conn, _ = self.sock.accept()
             except (BlockingIOError, InterruptedError):
-                return fds
-            except OSError:
-                return fds
+                return fds, closed, False
+            except OSError as e:
+                if e.errno in _OUT_OF_RESOURCES:
+                    # Free one descriptor now: the oldest connection still owing its hello.
+                    closed.extend(self._close_oldest(1))
+                    return fds, closed, True
+                return fds, closed, False
             conn.setblocking(False)
-            self.greeting[conn.fileno()] = (conn, bytearray())
+            if len(self.greeting) >= MAX_GREETINGS:
+                closed.extend(self._close_oldest(len(self.greeting) - MAX_GREETINGS + 1))
+            self.greeting[conn.fileno()] = (conn, bytearray(), time.monotonic() + HELLO_DEADLINE_S)
             fds.append(conn.fileno())
+
+    def _close_oldest(self, n: int) -> List[int]:
+        out = []
+        for fd in list(self.greeting)[:n]:
+            self.greeting.pop(fd)[0].close()
+            out.append(fd)
+        return out
+
+    def expire(self, now: float) -> Tuple[List[int], float]:
+        """Close greetings past their deadline: (their fds, the next deadline or inf)."""
+        late = [fd for fd, (_, _, deadline) in self.greeting.items() if deadline <= now]
+        for fd in late:
+            self.greeting.pop(fd)[0].close()
+        nxt = min((d for _, _, d in self.greeting.values()), default=float("inf"))
+        return late, nxt
 
     def read_hello(self, fd: int) -> Tuple[Optional[bytes], Optional[LaneConnection], bool]:
         """(uid, lane, finished) for a greeting connection.  finished=True means stop
         watching ``fd`` as a greeting: the lane is returned, or it was refused and closed."""
-        conn, buf = self.greeting[fd]
+        conn, buf, _ = self.greeting[fd]
         try:
             data = conn.recv(protocol.MAX_HELLO)
         except (BlockingIOError, InterruptedError):
@@ -243,7 +290,7 @@ class LaneListener:
         return uid, LaneConnection(conn, bytes(buf[used:])), True
 
     def close(self) -> None:
-        for conn, _ in self.greeting.values():
+        for conn, _, _ in self.greeting.values():
             conn.close()
         self.greeting.clear()
         try:

@@ -7,8 +7,9 @@ loop in ``interchange.py`` reads as the loop.
 from __future__ import annotations
 
 import logging
+import math
 import time
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import zmq
 
@@ -33,23 +34,43 @@ class LaneService:
     def _router(self) -> zmq.Socket[bytes]:
         raise NotImplementedError
 
-    def _took_results(self, m: Optional[ManagerRecord], records, results: List) -> None:
+    def _took_results(self, m: ManagerRecord, records: List, results: List, start: int = 0) -> None:
         raise NotImplementedError
 
     def _deliver(self, results: List) -> None:
         raise NotImplementedError
+
+    _lose_manager: Callable[[ManagerRecord, str], Tuple[int, int]]    # intake.py
 
     def _offer_lane(self, sock, m: ManagerRecord) -> None:
         listener = self._lane_listener
         if listener is not None and lanes.is_same_host_peer(m.fd):
             sock.send_multipart([m.uid, *protocol.lane_offer_message(listener.port, listener.token)])
 
+    #: When the loop must call _lane_housekeeping next (a hello deadline, the end of an
+    #: accept pause); inf when nothing is due.
+    _lane_due: float = math.inf
+    _listener_paused_until: Optional[float] = None
+
     def _serve_listener(self, listener: lanes.LaneListener, fd: int) -> None:
         poller = self._poller
         assert poller is not None, "called from _run()'s loop only"
         if fd == listener.fd:
-            for new_fd in listener.accept():
-                poller.register(new_fd, zmq.POLLIN)
+            fds, closed, out_of_resources = listener.accept()
+            for old in closed:
+                self._unwatch(poller, old)
+            for new_fd in fds:
+                if new_fd in listener.greeting:
+                    poller.register(new_fd, zmq.POLLIN)
+            now = time.monotonic()
+            if fds:
+                self._lane_due = min(self._lane_due, now + lanes.HELLO_DEADLINE_S)
+            if out_of_resources:
+                logger.warning("out of file descriptors accepting a lane connection: not accepting for %.1fs "
+                               "(raise `ulimit -n`?)", lanes.ACCEPT_PAUSE_S)
+                self._unwatch(poller, listener.fd)
+                self._listener_paused_until = now + lanes.ACCEPT_PAUSE_S
+                self._lane_due = min(self._lane_due, self._listener_paused_until)
             return
         if fd not in listener.greeting:
             return
@@ -86,6 +107,14 @@ class LaneService:
             return False
         try:
             messages = conn.receive() if read else conn.buffered()
+        except lanes.LaneFramingError as e:
+            # Tasks written to it may be lost with it, and the peer cannot be trusted to
+            # run anything: treat it as lost (its unstarted tasks go back to the queue).
+            self._drop_lane(m)
+            if self.managers.get(m.uid) is m:
+                self._router().send_multipart([m.uid] + protocol.stop_message("broken direct lane"))
+                self._lose_manager(m, f"broke its direct lane ({e})")
+            return False
         except EOFError:
             # The manager closes its lane only when it exits: PING it over ZMQ like a
             # closed connection; no answer within SUSPECT_GRACE_S -> ManagerLost.
@@ -95,16 +124,47 @@ class LaneService:
                 self._router().send_multipart([m.uid, protocol.PING])
                 return True
             return False
+        if self.managers.get(m.uid) is not m:      # no longer registered: nothing it says counts
+            self._drop_lane(m)
+            return False
         results: List = []
         for kind, records in messages:
             if kind == protocol.RESULTS:
                 if m.suspect_since is not None:
                     m.suspect_since = None
-                self._took_results(m if m.uid in self.managers else None, records, results)
+                self._took_results(m, records, results)
             else:
                 logger.warning("unexpected message kind %r on the lane of manager %r", kind, m.uid)
         self._deliver(results)
         return False
+
+    @staticmethod
+    def _unwatch(poller: zmq.Poller, fd: int) -> None:
+        try:
+            poller.unregister(fd)
+        except KeyError:
+            pass
+
+    def _lane_housekeeping(self, now: float) -> None:
+        """Close hellos past their deadline; watch the listener again after an accept pause."""
+        listener, poller = self._lane_listener, self._poller
+        self._lane_due = math.inf
+        if listener is None or poller is None:
+            return
+        late, nxt = listener.expire(now)
+        for fd in late:
+            self._unwatch(poller, fd)
+        if late:
+            logger.warning("closed %d lane connection(s) that sent no hello within %.1fs", len(late),
+                           lanes.HELLO_DEADLINE_S)
+        paused = self._listener_paused_until
+        if paused is not None:
+            if now >= paused:
+                self._listener_paused_until = None
+                poller.register(listener.fd, zmq.POLLIN)
+            else:
+                nxt = min(nxt, paused)
+        self._lane_due = nxt
 
     def _drop_lane(self, m: ManagerRecord) -> None:
         conn = m.lane

@@ -7,7 +7,10 @@ are functions of the records and a time they are given, tested directly.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+import time
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from parsl._htex.lane import LaneConnection
 from parsl._htex.protocol import Registration
@@ -34,7 +37,7 @@ class ManagerRecord:
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
                  "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
-                 "suspect_since", "lane")
+                 "suspect_since", "lane", "packages", "running")
 
     def __init__(self, uid: bytes, registration: Registration, now: float, pipelined: bool = True):
         self.uid = uid
@@ -51,10 +54,14 @@ class ManagerRecord:
         self.lane: Optional[LaneConnection] = None
         self.suspect_since: Optional[float] = None
         self.tasks: Set[int] = set()
+        #: The tasks of ``tasks`` it reported handed to a worker (protocol.OUTCOME_STARTED).
+        self.running: Set[int] = set()
         self.last_heard = now
         self.idle_since: Optional[float] = now
         self.active = True
         self.draining = False
+        #: Its installed packages: asked for on demand (ask_packages), completed when it answers.
+        self.packages: Optional[Future[Dict[str, str]]] = None
 
     def stop_pipelining(self) -> None:
         """Hold no more than the manager asked for (workers + prefetch_capacity).
@@ -66,33 +73,123 @@ class ManagerRecord:
 
     @property
     def free(self) -> int:
+        """Tasks it may still be sent, pipelining included (0 while held or draining)."""
         if not self.active or self.draining:
             return 0
         return self.max_capacity - len(self.tasks)
 
+    @property
+    def wants(self) -> int:
+        """Tasks it may still be sent within what it asked for (workers + prefetch_capacity)."""
+        if not self.active or self.draining:
+            return 0
+        return self.committed - len(self.tasks)
+
+    def ask_packages(self) -> Tuple[Future[Dict[str, str]], bool]:
+        """The future of its packages, and whether a PACKAGES request must be sent now."""
+        if self.packages is None:
+            self.packages = Future()
+            return self.packages, True
+        return self.packages, False
+
+    def took_packages(self, packages: Dict[str, str]) -> None:
+        if self.packages is None:
+            self.packages = Future()
+        if not self.packages.done():
+            self.packages.set_result(packages)
+
+    # Parsl's manager record is a TypedDict: selectors written for Parsl read it by key
+    # (``ready_managers[uid]['block_id']``), so these records answer Parsl's keys too.
+    def __getitem__(self, key: str) -> Any:
+        try:
+            read = _PARSL_KEYS[key]
+        except KeyError:
+            raise KeyError(f"{key!r}: a manager record has the keys {sorted(_PARSL_KEYS)}") from None
+        return read(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in _PARSL_KEYS else default
+
+    def keys(self) -> Iterable[str]:
+        return _PARSL_KEYS.keys()
+
+    def __contains__(self, key: object) -> bool:
+        return key in _PARSL_KEYS
+
     def describe(self, now: float) -> Dict[str, Any]:
         return {
             "manager": self.uid.decode(), "block_id": self.block_id, "worker_count": self.worker_count,
-            "tasks": len(self.tasks), "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
+            "tasks": len(self.tasks), "running": len(self.running),
+            "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
             "active": self.active, "parsl_version": self.info.get("parsl_v"),
-            "python_version": self.info.get("python_v"), "draining": self.draining,
+            "python_version": self.info.get("python_version") or self.info.get("python_v"),
+            "draining": self.draining,
             "hostname": self.info.get("hostname"), "pid": self.info.get("pid"),
         }
 
 
+def _wall(m: ManagerRecord, monotonic: Optional[float]) -> Optional[float]:
+    """A time of the monotonic clock as the wall-clock time Parsl's records hold."""
+    return None if monotonic is None else time.time() - (time.monotonic() - monotonic)
+
+
+def _known_packages(m: ManagerRecord) -> Dict[str, str]:
+    fut = m.packages
+    return fut.result() if fut is not None and fut.done() else {}
+
+
+_PARSL_KEYS: Dict[str, Callable[[ManagerRecord], Any]] = {
+    "block_id": lambda m: m.block_id,
+    "start_time": lambda m: m.info.get("start_time"),
+    "tasks": lambda m: sorted(m.tasks),
+    "worker_count": lambda m: m.worker_count,
+    "max_capacity": lambda m: m.committed,
+    "active": lambda m: m.active,
+    "draining": lambda m: m.draining,
+    "hostname": lambda m: m.info.get("hostname"),
+    "last_heartbeat": lambda m: _wall(m, m.last_heard),
+    "idle_since": lambda m: _wall(m, m.idle_since),
+    "timestamp": lambda m: datetime.fromtimestamp(m.info.get("start_time") or 0.0),
+    "parsl_version": lambda m: m.info.get("parsl_v"),
+    "python_version": lambda m: m.info.get("python_version") or m.info.get("python_v"),
+    "packages": _known_packages,     # only once connected_managers_packages() asked for them
+}
+
+
 # --- pure decisions ---------------------------------------------------------------------
 def choose_dispatch(pending_count: int, ordered: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:
-    """How many of the pending tasks each manager gets, in the selector's order."""
-    plan = []
+    """How many of the pending tasks each manager gets, in the selector's order.
+
+    Two passes: first what each manager asked for (its workers + prefetch_capacity), then
+    the pipelining extra.  So a task never waits in one manager's queue while another has
+    an idle worker, and the selector decides who gets the idle workers: with
+    ``BlockIdManagerSelector`` the lowest block's workers fill first (without the first
+    pass, block 0 would take ``pipeline_extra`` tasks more while block 1 idled, and a
+    recall would hand them straight back to block 0).
+    """
+    given = [0] * len(ordered)
     left = pending_count
-    for m in ordered:
-        if left <= 0:
-            break
-        n = min(m.free, left)
-        if n > 0:
-            plan.append((m, n))
-            left -= n
-    return plan
+    for first_pass in (True, False):
+        for i, m in enumerate(ordered):
+            if left <= 0:
+                break
+            n = min((m.wants if first_pass else m.free) - given[i], left)
+            if n > 0:
+                given[i] += n
+                left -= n
+    return [(m, n) for m, n in zip(ordered, given) if n > 0]
+
+
+def choose_direct(order: Sequence[bytes], managers: Mapping[bytes, ManagerRecord]) -> Optional[ManagerRecord]:
+    """The manager one task submitted straight to a lane goes to (``order``: the selector's).
+
+    The first with an idle worker, as in ``choose_dispatch``'s first pass; else the first.
+    """
+    for uid in order:
+        m = managers.get(uid)
+        if m is not None and m.wants > 0:
+            return m
+    return managers.get(order[0]) if order else None
 
 
 def plan_recalls(managers: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:

@@ -24,6 +24,8 @@ Result with its end-of-task monitoring blob (only with monitoring on; outcome OR
                 arrive after the result it describes.
 HTEX never opens a monitoring message or blob: their format, the batch framing and the
 blob's size belong to ``parsl._sampling.records``.
+Start report (task id 0, ``OUTCOME_STARTED``; first in a RESULTS message when present):
+                ``0:u64le | 8:u8 | (task_id:u64le)*``  tasks handed to workers since the last one.
 Registration:   ``[REGISTER, JSON object]`` (``Registration``); the version fields come
                 first and are read before anything else, so a manager of another version
                 is refused with a message naming the difference (never unpickled).
@@ -49,7 +51,8 @@ from parsl._sampling.records import join_frames, split_frames
 
 #: Bumped whenever a message layout changes; checked at registration.
 #: 4: registration as JSON (was a pickle); lane framing and worker configuration here.
-PROTOCOL_VERSION = 4
+#: 5: start reports (OUTCOME_STARTED) ride in RESULTS messages.
+PROTOCOL_VERSION = 5
 
 #: What the record functions accept: a ZMQ frame's bytes, a slice of a read buffer.
 Buffer = Union[bytes, bytearray, memoryview]
@@ -61,6 +64,9 @@ HEARTBEAT = b"h"    # [HEARTBEAT]               (also interchange -> manager, as
 DRAIN = b"d"        # [DRAIN]  the manager wants no new tasks and will exit when idle
 RESULTS = b"R"      # [RESULTS, result record, result record, ...]
 RETURNED = b"b"     # [RETURNED, task record, ...]  unstarted tasks given back after a RECALL
+#: [PACKAGES] (interchange -> manager) asks for the installed packages; the manager answers
+#: [PACKAGES, JSON {name: version}] (gathered on demand: registration stays cheap).
+PACKAGES = b"k"
 
 # --- interchange -> manager kinds -------------------------------------------------------
 TASKS = b"T"        # [TASKS, task record, task record, ...]
@@ -86,8 +92,21 @@ OUTCOME_MONITORING_BATCH = 3
 #: ORed into OUTCOME_RESULT/OUTCOME_EXCEPTION: the payload starts with the task's
 #: end-of-task monitoring blob (TASK_END_SIZE bytes).
 OUTCOME_TASK_END_FLAG = 4
+#: The manager's report of tasks it handed to a worker since its last report (task id 0,
+#: payload: u64le task ids).  It rides first in a RESULTS message, so it costs no message of
+#: its own while results flow; the interchange reads it and never passes it on.  It is how
+#: the interchange tells started tasks (a lost manager's fail with ManagerLost) from queued
+#: ones (they go back to the queue).
+OUTCOME_STARTED = 8
+
+#: What ``classify_result`` says about a record that is not a task's completion.
+MONITORING_RECORD = 0
+STARTED_RECORD = -1
+MALFORMED_RECORD = -2
 
 _U64 = struct.Struct("<Q")
+#: The task id at the start of a task or result record (``TASK_ID.unpack_from(record)[0]``).
+TASK_ID = _U64
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
 _TASK_HEAD = struct.Struct("<QI")
@@ -141,6 +160,45 @@ def is_monitoring(record: Buffer) -> bool:
     return not is_completion(record)
 
 
+_COMPLETION_HEAD = (_RESULT_HEAD.size, _RESULT_HEAD.size, _RESULT_HEAD.size, _RESULT_HEAD.size,
+                    _RESULT_HEAD.size + TASK_END_SIZE, _RESULT_HEAD.size + TASK_END_SIZE)
+
+
+def classify_result(record: Buffer) -> int:
+    """What a result record from the network is, checked before anything trusts it.
+
+    The task id (> 0) it completes; ``MONITORING_RECORD`` (0) for monitoring records;
+    ``STARTED_RECORD`` for a start report; ``MALFORMED_RECORD`` for anything else (too
+    short, an unknown outcome, a task end without its blob).  One call per record on the
+    interchange's hot path: kept to a few comparisons.
+    """
+    n = len(record)
+    if n < 9:
+        return MALFORMED_RECORD
+    outcome = record[8]
+    if outcome < 6:
+        if outcome == 2 or outcome == 3:
+            return MONITORING_RECORD
+        if n < _COMPLETION_HEAD[outcome]:
+            return MALFORMED_RECORD
+        task_id: int = _U64.unpack_from(record, 0)[0]
+        return task_id if task_id > 0 else MALFORMED_RECORD
+    if outcome == OUTCOME_STARTED and (n - 9) % 8 == 0:
+        return STARTED_RECORD
+    return MALFORMED_RECORD
+
+
+def started_record(task_ids: Sequence[int]) -> bytes:
+    """The record reporting that ``task_ids`` were handed to workers."""
+    return _RESULT_HEAD.pack(0, OUTCOME_STARTED) + struct.pack(f"<{len(task_ids)}Q", *task_ids)
+
+
+def started_tasks(record: Buffer) -> Tuple[int, ...]:
+    """The task ids in a start report (``classify_result`` said STARTED_RECORD)."""
+    n = (len(record) - _RESULT_HEAD.size) // 8
+    return struct.unpack_from(f"<{n}Q", record, _RESULT_HEAD.size)
+
+
 def monitoring_batch(records: Iterable[bytes]) -> bytes:
     """One record carrying the payloads of many ``OUTCOME_MONITORING`` records (only those)."""
     head = _RESULT_HEAD.size
@@ -180,6 +238,22 @@ def recall_message(n: int) -> Frames:
 def decode_recall(frames: Sequence[bytes]) -> int:
     """How many tasks a RECALL asks for (``frames`` starts with the kind)."""
     return int(frames[1])
+
+
+def packages_message(packages: Dict[str, str]) -> Frames:
+    return [PACKAGES, json.dumps(packages).encode()]
+
+
+def decode_packages(frames: Sequence[bytes]) -> Dict[str, str]:
+    """The {name: version} of a manager's PACKAGES answer ({} for the bare request, or
+    for one that is not a JSON object: a bad frame must not stop the interchange)."""
+    if len(frames) < 2:
+        return {}
+    try:
+        data = json.loads(bytes(frames[1]))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def decode_reason(frames: Sequence[bytes]) -> str:
@@ -237,6 +311,9 @@ class Registration(NamedTuple):
     cpu_count: Optional[int]
     total_memory: Optional[int]
     pid: int
+    #: The full version (major.minor.micro), reported by connected_managers(); only
+    #: major.minor (``python_v``) must match.
+    python_version: str = ""
 
     @classmethod
     def create(cls, *, uid: str, block_id: str, worker_count: int, prefetch_capacity: int,
@@ -246,7 +323,8 @@ class Registration(NamedTuple):
         return cls(python_v=v["python_v"], parsl_v=v["parsl_v"], protocol=v["protocol"], uid=uid,
                    block_id=str(block_id), worker_count=worker_count, prefetch_capacity=prefetch_capacity,
                    max_capacity=worker_count + prefetch_capacity, start_time=start_time, os=os,
-                   hostname=hostname, dir=dir, cpu_count=cpu_count, total_memory=total_memory, pid=pid)
+                   hostname=hostname, dir=dir, cpu_count=cpu_count, total_memory=total_memory, pid=pid,
+                   python_version="{}.{}.{}".format(*sys.version_info[:3]))
 
     def versions(self) -> Dict[str, Any]:
         return {k: getattr(self, k) for k in VERSION_FIELDS}
@@ -258,12 +336,16 @@ class Registration(NamedTuple):
 class BadRegistration(ValueError):
     """A REGISTER frame that is not a registration this side can read.
 
-    ``versions`` holds the version fields it did carry (for the mismatch report).
+    ``versions`` holds the version fields it did carry when they differ from ours, or marks
+    the frame unreadable (for the mismatch report); empty when the versions matched but the
+    rest is malformed (refuse the peer; it is no manager of another version).
     """
 
-    def __init__(self, message: str, versions: Optional[Dict[str, Any]] = None):
+    def __init__(self, message: str, versions: Optional[Dict[str, Any]] = None, unreadable: bool = False):
         super().__init__(message)
         self.versions = versions or {}
+        #: Not a registration at all (not a JSON object): an older client's pickle, or garbage.
+        self.unreadable = unreadable
 
 
 def registration_message(reg: Registration) -> Frames:
@@ -281,17 +363,41 @@ def decode_registration(frame: Buffer, ours: Optional[Dict[str, Any]] = None) ->
         data = json.loads(bytes(frame))
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRegistration(f"not a registration of protocol {PROTOCOL_VERSION}: {e}",
-                              {"protocol": "unreadable (an older or foreign client?)"}) from None
+                              {"protocol": "unreadable (an older or foreign client?)"}, unreadable=True) from None
     if not isinstance(data, dict):
-        raise BadRegistration("a registration must be a JSON object", {"protocol": "unreadable"})
+        raise BadRegistration("a registration must be a JSON object", {"protocol": "unreadable"}, unreadable=True)
     theirs = {k: data.get(k) for k in VERSION_FIELDS}
     if ours is not None and version_mismatch(ours, theirs):
         raise BadRegistration(version_mismatch(ours, theirs), theirs)
     names = Registration._fields
-    missing = [n for n in names if n not in data]
+    missing = [n for n in names if n not in data and n not in Registration._field_defaults]
     if missing:
-        raise BadRegistration(f"registration lacks {missing}", theirs)
-    return Registration(**{n: data[n] for n in names})
+        raise BadRegistration(f"registration lacks {missing}")
+    wrong = [n for n, ok in _FIELD_CHECKS.items() if not ok(data[n])]
+    if wrong:
+        raise BadRegistration(f"registration fields of the wrong type or range: {wrong}")
+    return Registration(**{n: data[n] for n in names if n in data})
+
+
+def _count(v: Any) -> bool:
+    return type(v) is int and 0 <= v < 1 << 31
+
+
+def _optional_count(v: Any) -> bool:
+    return v is None or (type(v) is int and v >= 0)
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str) and len(v) <= 4096
+
+
+#: What each registration field must be; a registration that breaks one is refused.
+_FIELD_CHECKS = {
+    "uid": _text, "block_id": _text, "worker_count": _count, "prefetch_capacity": _count,
+    "max_capacity": _count, "start_time": lambda v: type(v) in (int, float), "os": _text,
+    "hostname": _text, "dir": _text, "cpu_count": _optional_count, "total_memory": _optional_count,
+    "pid": _count,
+}
 
 
 # --- the direct lane (lane.py carries these bytes) ---------------------------------------
@@ -348,7 +454,9 @@ def encode_lane_message(kind: bytes, records: Iterable[Buffer]) -> bytes:
 
 
 def split_lane_messages(buf: Buffer) -> Tuple[List[LaneMessage], int]:
-    """The whole messages at the start of ``buf`` as (kind, records), and the bytes they used."""
+    """The whole messages at the start of ``buf`` as (kind, records), and the bytes they used.
+
+    Raises ValueError for framing that is not ours (the caller drops the connection)."""
     out = []
     pos = 0
     end = len(buf)
@@ -358,11 +466,17 @@ def split_lane_messages(buf: Buffer) -> Tuple[List[LaneMessage], int]:
         if end - pos - 4 < n:
             break
         body_end = pos + 4 + n
+        if n < 1:
+            raise ValueError("a lane message without its kind")
         kind = bytes(buf[pos + 4:pos + 5])
         records = []
         p = pos + 5
         while p < body_end:
+            if body_end - p < 4:
+                raise ValueError("a lane record cut short")
             (rn,) = unpack(buf, p)
+            if body_end - p - 4 < rn:
+                raise ValueError("a lane record longer than its message")
             records.append(bytes(buf[p + 4:p + 4 + rn]))
             p += 4 + rn
         out.append((kind, records))

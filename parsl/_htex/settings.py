@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from parsl._htex import placement
+from parsl._htex import placement, validation
 from parsl._htex.protocol import WorkerConfig
 
 DEFAULT_LAUNCH_CMD = (
@@ -90,11 +90,16 @@ class HTEXSettings:
     mpi_launcher: str = "mpiexec"
 
     def __post_init__(self) -> None:
+        validation.check_settings(
+            max_workers_per_node=self.max_workers_per_node, worker_port=self.worker_port,
+            worker_ports=self.worker_ports, worker_port_range=self.worker_port_range,
+            interchange_port_range=self.interchange_port_range, heartbeat_threshold=self.heartbeat_threshold,
+            heartbeat_period=self.heartbeat_period, prefetch_capacity=self.prefetch_capacity,
+            poll_period=self.poll_period, drain_period=self.drain_period,
+            address_probe_timeout=self.address_probe_timeout, cores_per_worker=self.cores_per_worker)
         if self.cores_per_worker <= 0:
             raise ValueError(f"cores_per_worker={self.cores_per_worker!r} must be > 0 (values < 1 oversubscribe)")
         placement.validate_cpu_affinity(self.cpu_affinity)
-        if self.heartbeat_period <= 0 or self.heartbeat_threshold <= 0:
-            raise ValueError("heartbeat_period and heartbeat_threshold must be > 0 seconds")
 
     @classmethod
     def from_parameters(cls, *, max_workers: Optional[Union[int, float]],
@@ -113,13 +118,13 @@ class HTEXSettings:
             if max_workers_per_node is None:
                 max_workers_per_node = max_workers
         worker_ports = parameters.get("worker_ports")
-        if worker_ports is not None and parameters.get("worker_port") is None:
+        if isinstance(worker_ports, (list, tuple)) and worker_ports and parameters.get("worker_port") is None:
             parameters["worker_port"] = worker_ports[0]   # one socket now serves both directions
         settings = cls(
             max_workers_per_node=math.inf if max_workers_per_node is None else max_workers_per_node,
             available_accelerators=tuple(placement.accelerator_names(available_accelerators)),
-            worker_port_range=(worker_port_range[0], worker_port_range[1]),
-            interchange_port_range=(interchange_port_range[0], interchange_port_range[1]),
+            worker_port_range=validation.as_pair(worker_port_range),
+            interchange_port_range=validation.as_pair(interchange_port_range),
             **parameters)
         if settings.heartbeat_threshold < settings.heartbeat_period:
             warnings.warn(f"heartbeat_threshold={settings.heartbeat_threshold} is below heartbeat_period="

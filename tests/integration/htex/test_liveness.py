@@ -46,7 +46,7 @@ def test_stopped_manager_is_declared_lost_after_threshold(htex):
     manager = manager_pids(ex)[0]
     workers = worker_pids(manager)
     fut = ex.submit(time.sleep, {}, 30)
-    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 1, "the task to reach the manager")
+    wait_until(lambda: ex.connected_managers()[0]["running"] == 1, "the task to start on the manager")
     os.kill(manager, signal.SIGSTOP)
     try:
         err = fut.exception(timeout=30)
@@ -122,7 +122,7 @@ def test_workers_die_with_a_killed_manager_even_inside_c_code(htex):
     manager = manager_pids(ex)[0]
     workers = wait_until(lambda: len(worker_pids(manager)) == 2 and worker_pids(manager), "two workers")
     futs = [ex.submit(hog_the_gil, {}) for _ in range(2)]
-    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 2, "both tasks to reach the manager")
+    wait_until(lambda: ex.connected_managers()[0]["running"] == 2, "both tasks to start on the manager")
     os.kill(manager, signal.SIGKILL)
     all_gone(workers, 5)
     assert all(isinstance(f.exception(timeout=30), ManagerLost) for f in futs)
@@ -154,7 +154,7 @@ def test_killed_manager_is_lost_quickly_even_with_a_long_heartbeat_threshold(hte
     ex = htex(heartbeat_threshold=120)
     manager = manager_pids(ex)[0]
     fut = ex.submit(time.sleep, {}, 60)
-    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 1, "the task to reach the manager")
+    wait_until(lambda: ex.connected_managers()[0]["running"] == 1, "the task to start on the manager")
     t = time.monotonic()
     os.kill(manager, signal.SIGKILL)
     assert isinstance(fut.exception(timeout=30), ManagerLost)

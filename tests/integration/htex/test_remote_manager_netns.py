@@ -97,7 +97,7 @@ def test_cut_off_manager_fails_its_tasks_and_exits(htex, host):
     ex = remote_htex(htex, host, heartbeat_period=0.3, heartbeat_threshold=2)
     manager = manager_pids(ex, timeout=60)[0]
     fut = ex.submit(time.sleep, {}, 60)
-    wait_until(lambda: ex.connected_managers()[0]["tasks"] == 1, "the task to reach the remote manager")
+    wait_until(lambda: ex.connected_managers()[0]["running"] == 1, "the task to start on the remote manager")
     host.cut()
     err = fut.exception(timeout=30)
     assert isinstance(err, ManagerLost)
