@@ -85,7 +85,9 @@ def workflow_page(conn, params, run_id):
         ["run id", r.esc(run_id)], ["began", r.esc(r.fmt_time(wf["time_began"]))],
         ["completed", r.esc(r.fmt_time(wf["time_completed"])) or "<b>running</b>"],
         ["user@host", r.esc(f'{wf["user"]}@{wf["host"]}')], ["run dir", r.esc(wf["rundir"])],
-        ["tasks", str(total)]])
+        ["tasks", str(total)]]
+        + ([["record incomplete", f'<span class="refusal">{r.esc(wf["monitoring_incomplete"])}</span>']]
+           if wf.get("monitoring_incomplete") else []))
     body = (f"<h1>Workflow {r.esc(wf['workflow_name'])}</h1>{_filters(conn, run_id, params, apps=apps)}"
             f'<div class="cards" id="states"></div>'
             f'<div class="grid"><div class="chart" id="chart-completed"></div>'

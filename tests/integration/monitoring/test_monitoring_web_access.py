@@ -93,10 +93,15 @@ def test_token_is_required_when_set(hostile_db):
 
 def test_static_assets_come_from_the_server(hostile_db):
     from parsl._monitoring.web.server import VisualizationServer
+    c = sqlite3.connect(hostile_db)
+    c.execute("update workflow set monitoring_incomplete = 'the driver was killed'")
+    c.commit()
+    c.close()
     srv = VisualizationServer(f"sqlite:///{hostile_db}", port=0).start()
     try:
         code, html = _get(srv.url + "workflow/r/")
         assert code == 200 and "http" not in html.split("<body")[0].replace(srv.url, "")
+        assert "the driver was killed" in html
         code, js = _get(srv.url + "static/plotly.min.js")
         assert code == 200 and len(js) > 1_000_000
         assert _get(srv.url + "static/../server.py")[0] == 404
