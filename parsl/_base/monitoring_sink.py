@@ -52,6 +52,24 @@ class MonitoringSink(ABC):
         self.send(message_type, payload)
 
 
+class TryObserver(ABC):
+    """Told about tries by the kernel, in the kernel's thread, at the moment they happen
+    (before a retry can start), so what it records belongs to that try alone.  Every
+    method is quick and never raises."""
+
+    @abstractmethod
+    def try_started(self, rec: Any) -> None:
+        """A try of a task that names ``stdout``/``stderr`` is about to be submitted."""
+
+    @abstractmethod
+    def try_returned(self, rec: Any) -> None:
+        """That try's executor future completed (its output files are final)."""
+
+    @abstractmethod
+    def try_failed(self, rec: Any, exc: BaseException) -> None:
+        """A try of any task failed with ``exc`` (``rec.try_id`` is still that try's)."""
+
+
 class MonitoringHubBase(ABC):
     """What the DataFlowKernel calls on ``Config.monitoring``, in this order:
     ``start(dfk)``; ``task_event_writer()`` once; ``attach_executor(ex)`` for every executor
@@ -66,11 +84,9 @@ class MonitoringHubBase(ABC):
         """The callable the kernel passes every ``TaskEvent`` to (valid after ``start``).
         Chervil's is a bound ``list.extend``: no Python-level frame per state change."""
 
-    def try_output_marker(self) -> Optional[Callable[[Any, bool], None]]:
-        """A callable the kernel calls with ``(task_record, True)`` just before a try of a
-        task that names ``stdout``/``stderr`` is submitted and ``(task_record, False)`` when
-        the try returns, so the output of each try is recorded when the try ends; None
-        (the default): not recorded.  Called at ``start``."""
+    def try_observer(self) -> Optional[TryObserver]:
+        """What records each try's output and failure (see ``TryObserver``); None (the
+        default): nothing is recorded.  Called once, after ``start``."""
         return None
 
     @abstractmethod

@@ -1,11 +1,12 @@
-"""Each try's stdout/stderr, recorded when the try ends.
+"""Each try's stdout/stderr, recorded when the try ends, and each failed try's traceback.
 
 An app's ``stdout``/``stderr`` file holds every try's output appended (and a later run's,
 if it names the same file), so reading the file later cannot say which try wrote what.
-The kernel calls ``TryOutputMarker`` (the hub's ``try_output_marker()``) just before a
-try is submitted, and when it returns, in the kernel's thread, before a retry can start:
-the first call notes each file's size, the second reads what the try added (its last
-``LIMIT`` bytes) and queues it for the ``try_output`` table with its byte range.
+The kernel tells ``TryRecorder`` (the hub's ``try_observer()``) just before a try is
+submitted and when it returns, in the kernel's thread, before a retry can start: the
+first call notes each file's size, the second reads what the try added (its last
+``LIMIT`` bytes) and queues it for the ``try_output`` table with its byte range.  A failed
+try's traceback goes to the same table (stream ``traceback``).
 
 Only tasks that name ``stdout``/``stderr`` get here (the kernel checks that first); the
 cost is a ``stat`` per file at launch and a read of at most ``LIMIT`` bytes at the end.
@@ -18,9 +19,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+import traceback
 from typing import Callable, Dict, Optional, Tuple
 from urllib.parse import urlparse
 
+from parsl._base.monitoring_sink import TryObserver
 from parsl._sampling import records
 
 LIMIT = 64 * 1024
@@ -59,20 +62,42 @@ def read_range(path: str, start: int, end: int, limit: int = LIMIT) -> str:
     return ("...\n" + text) if first > start else text
 
 
-class TryOutputMarker:
-    """``(task_record, started)``: see the module docstring.  Thread-safe (tries end on
-    executor threads)."""
+class TryRecorder(TryObserver):
+    """The hub's ``TryObserver``: the output each try added to its files, and the traceback
+    of each failed try, queued as ``try_output`` rows.  Thread-safe (tries end on executor
+    threads)."""
 
     def __init__(self, extend: Callable[[tuple], None]):
         self._extend = extend
         self._starts: Dict[Tuple[int, int, str], int] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, rec, started: bool) -> None:
+    def try_started(self, rec) -> None:
         try:
-            self._mark(rec, started)
+            self._mark(rec, True)
         except Exception:       # recording output must never break a task
             pass
+
+    def try_returned(self, rec) -> None:
+        try:
+            self._mark(rec, False)
+        except Exception:
+            pass
+
+    def try_failed(self, rec, exc: BaseException) -> None:
+        try:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        except Exception:
+            text = repr(exc)
+        if len(text) > LIMIT:
+            text = "...\n" + text[-LIMIT:]
+        self._queue(rec, "traceback", None, None, None, text)
+
+    def _queue(self, rec, stream: str, path, start, end, text: str) -> None:
+        self._extend((records.Kind.MESSAGE, records.TRY_OUTPUT, {
+            "task_id": rec.id, "try_id": rec.try_id, "stream": stream, "path": path,
+            "start_offset": start, "end_offset": end, "output": text, "timestamp": time.time()},
+            None, None, None))
 
     def _mark(self, rec, started: bool) -> None:
         kwargs = rec.kwargs
@@ -99,7 +124,4 @@ class TryOutputMarker:
                 text = read_range(path, start, size)
             except OSError:
                 continue
-            self._extend((records.Kind.MESSAGE, records.TRY_OUTPUT, {
-                "task_id": rec.id, "try_id": rec.try_id, "stream": stream, "path": path,
-                "start_offset": start, "end_offset": size, "output": text, "timestamp": time.time()},
-                None, None, None))
+            self._queue(rec, stream, path, start, size, text)

@@ -254,12 +254,13 @@ class MonitoringHub(MonitoringHubBase):
             raise RuntimeError("MonitoringHub.task_event_writer() called before start()")
         return self._events
 
-    def try_output_marker(self):
-        """Records each try's stdout/stderr (its last 64 KB) when the try ends."""
+    def try_observer(self):
+        """Records each try's stdout/stderr (their last 64 KB) when the try ends, and the
+        traceback of each failed try."""
         if self._events is None:
             return None
-        from parsl._monitoring.try_output import TryOutputMarker
-        return TryOutputMarker(self._events)
+        from parsl._monitoring.try_output import TryRecorder
+        return TryRecorder(self._events)
 
     def attach_executor(self, executor) -> None:
         executor.monitoring_messages = self._sink

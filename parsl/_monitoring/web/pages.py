@@ -183,7 +183,10 @@ def task_page(conn, params, run_id, tid):
                                   ["running", r.esc(r.fmt_time(tr["task_try_time_running"]))],
                                   ["returned", r.esc(r.fmt_time(tr["task_try_time_returned"]))]])
         failure = tr.get("task_fail_history") or ""
+        tb = outputs.get((tr["try_id"], "traceback"))
         exc = (f"<h3>exception</h3><pre class='tail exc'>{r.esc(failure)}</pre>" if failure else "")
+        if tb is not None and tb[5]:
+            exc += f"<h3>traceback</h3><pre class='tail exc' id='traceback-{tr['try_id']}'>{r.esc(tb[5])}</pre>"
         outs = ""
         for stream in ("stderr", "stdout"):
             out = read_output(conn, wf, t, tr, stream, last=(i == len(tries) - 1), records=outputs)

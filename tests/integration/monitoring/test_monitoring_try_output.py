@@ -61,3 +61,6 @@ def test_each_try_keeps_its_own_output_and_a_later_run_does_not_leak_in(tmp_path
     assert one < html.index("id='stdout'>try-one-out\n</pre>") < two < html.index("id='stdout'>try-two-out\n</pre>")
     assert "from-a-later-run" not in html
     assert "recorded when try 1 ended" in html
+    # the failed try's traceback is recorded with it, and shown under that try
+    assert one < html.index("id='traceback-0'") < two and "BashExitFailure" in html[one:two]
+    assert "id='traceback-1'" not in html
