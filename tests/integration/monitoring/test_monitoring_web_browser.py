@@ -249,3 +249,47 @@ def test_unknown_workflow_and_huge_task_id_are_clear_404s(browser, site):
         assert "No task" in page.inner_text("main")
     finally:
         page.close()
+
+
+def test_task_page_shows_each_tries_own_output_and_traceback(browser, tmp_path, shots, monkeypatch):
+    import parsl
+    from parsl._monitoring.web.server import VisualizationServer
+    from parsl.config import Config
+    from parsl.executors import ThreadPoolExecutor
+    from parsl.monitoring import MonitoringHub
+
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "m.db"
+    marker = tmp_path / "again"
+    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads")], run_dir=str(tmp_path / "runinfo"), retries=1,
+                      monitoring=MonitoringHub(logging_endpoint=f"sqlite:///{db}")))
+
+    @parsl.bash_app
+    def flaky(stdout=None, stderr=None):
+        return (f"if [ -e {marker} ]; then echo second try worked; exit 0; fi; touch {marker}; "
+                f"echo first try output; echo 'cannot open input.dat' >&2; exit 3")
+
+    try:
+        assert flaky(stdout="out.txt", stderr="err.txt").exception() is None
+    finally:
+        parsl.dfk().cleanup()
+        parsl.clear()
+    run_id = sqlite3.connect(db).execute("select run_id from workflow").fetchone()[0]
+    srv = VisualizationServer(f"sqlite:///{db}", port=0).start()
+    page = open_page(browser, srv)
+    try:
+        page.goto(f"{srv.url}workflow/{run_id}/task/0")
+        first, second = page.inner_text("#try-0"), page.inner_text("#try-1")
+        assert page.inner_text("#try-0 pre#stdout").strip() == "first try output"
+        assert page.inner_text("#try-1 pre#stdout").strip() == "second try worked"
+        def said(sel):      # what the command wrote (the runner writes the command first)
+            return page.inner_text(sel).split("--> end executable <--")[-1].strip()
+        assert said("#try-0 pre#stderr") == "cannot open input.dat"
+        assert "BashExitFailure" in page.inner_text("#traceback-0") and "Traceback" in first
+        assert said("#try-1 pre#stderr") == ""
+        assert "traceback" not in second
+        page.screenshot(path=f"{shots}/13-task-tries.png", full_page=True)
+        only_from_server(page, srv)
+    finally:
+        page.close()
+        srv.close()
