@@ -1,4 +1,5 @@
-"""parsl-visualize page load times on a synthetic 100,000-task workflow (target: < 1 s each).
+"""parsl-visualize page and chart-data times on a synthetic workflow (targets: < 1 s each at
+100,000 tasks, < 3 s at 1,000,000).
 
     .venv/bin/python benchmarks/monitoring_pages.py [-n 100000] [--db /tmp/mon-100k.db]
 
@@ -30,25 +31,32 @@ def main():
         make(db, a.n)
         print(f"built {db} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     rid = "synthetic-run"
-    paths = ["/", f"/workflow/{rid}/", f"/workflow/{rid}/task/", f"/workflow/{rid}/task/?page={a.n // 200}",
-             f"/workflow/{rid}/app/analyze", f"/workflow/{rid}/task/{a.n // 2}", f"/workflow/{rid}/resource_usage",
-             f"/workflow/{rid}/dag_group_by_apps", f"/workflow/{rid}/dag_group_by_states"]
+    w = f"/workflow/{rid}/"
+    api = f"/api/workflow/{rid}/"
+    # every page, then the JSON its charts draw (the first fetch of each is the cold one)
+    paths = ["/", w, api + "overview", w + "stream", api + "stream", w + "task/", w + f"task/?page={a.n // 200}",
+             w + "app/analyze", w + f"task/{a.n // 2}", w + "resource_usage", api + "resources",
+             w + "dag_group_by_apps", w + "dag_group_by_states", api + "dag", api + "overview?app=analyze",
+             f"/compare?a={rid}&b={rid}"]
     srv = VisualizationServer(f"sqlite:///{db}", port=0).start()
     results = {}
     try:
         for path in paths:
-            best = float("inf")
+            times = []
             for _ in range(3):
                 t = time.perf_counter()
                 with urllib.request.urlopen(srv.url.rstrip("/") + path) as r:
                     body = r.read()
-                best = min(best, time.perf_counter() - t)
-            results[path] = {"seconds": round(best, 4), "kib": round(len(body) / 1024, 1)}
-            print(f"{best * 1000:8.1f} ms {len(body) / 1024:7.1f} KiB  {path}", file=sys.stderr)
+                times.append(time.perf_counter() - t)
+            results[path] = {"cold_s": round(times[0], 4), "seconds": round(min(times), 4),
+                             "kib": round(len(body) / 1024, 1)}
+            print(f"cold {times[0] * 1000:8.1f} ms  best {min(times) * 1000:8.1f} ms "
+                  f"{len(body) / 1024:7.1f} KiB  {path}", file=sys.stderr)
     finally:
         srv.close()
     print(json.dumps({"benchmark": "monitoring_pages", "tasks": a.n, "pages": results,
-                      "slowest_s": max(v["seconds"] for v in results.values())}))
+                      "slowest_s": max(v["seconds"] for v in results.values()),
+                      "slowest_cold_s": max(v["cold_s"] for v in results.values())}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,24 @@ def make(path: str, n: int, running: bool = False, run_id: str = "synthetic-run"
                         "time_began": t0, "host": "bench", "user": "bench", "rundir": "/tmp/runinfo/000",
                         "tasks_completed_count": 0, "tasks_failed_count": 0,
                         "time_completed": None if running else t0 + datetime.timedelta(seconds=n / 100 + 60)})
+    # 8 blocks on 8 nodes of 4 workers: requested at the start, running 2 s later, and
+    # released at the end of a finished run (the overview's blocks and workers charts).
+    end = t0 + datetime.timedelta(seconds=n / 100 + 30)
+    for k in range(8):
+        b.block.append({"run_id": run_id, "executor_label": "htex", "block_id": str(k), "job_id": str(1000 + k),
+                        "status": "PENDING", "timestamp": t0})
+        b.block.append({"run_id": run_id, "executor_label": "htex", "block_id": str(k), "job_id": str(1000 + k),
+                        "status": "RUNNING", "timestamp": t0 + datetime.timedelta(seconds=2)})
+        b.node.append({"run_id": run_id, "hostname": f"node{k}", "uid": f"manager-{k}", "block_id": str(k),
+                       "cpu_count": 192, "total_memory": 256 * 2 ** 30, "active": True, "worker_count": 160,
+                       "python_v": "3.11", "timestamp": t0 + datetime.timedelta(seconds=3),
+                       "reg_time": t0 + datetime.timedelta(seconds=3)})
+        if not running:
+            b.block.append({"run_id": run_id, "executor_label": "htex", "block_id": str(k),
+                            "job_id": str(1000 + k), "status": "COMPLETED", "timestamp": end})
+            b.node.append({"run_id": run_id, "hostname": f"node{k}", "uid": f"manager-{k}", "block_id": str(k),
+                           "cpu_count": 192, "total_memory": 256 * 2 ** 30, "active": False, "worker_count": 160,
+                           "python_v": "3.11", "timestamp": end, "reg_time": t0 + datetime.timedelta(seconds=3)})
     db.write(b)
     chunk = 20_000
     for start in range(0, n, chunk):

@@ -52,6 +52,24 @@ class MonitoringSink(ABC):
         self.send(message_type, payload)
 
 
+class TryObserver(ABC):
+    """Told about tries by the kernel, in the kernel's thread, at the moment they happen
+    (before a retry can start), so what it records belongs to that try alone.  Every
+    method is quick and never raises."""
+
+    @abstractmethod
+    def try_started(self, rec: Any) -> None:
+        """A try of a task that names ``stdout``/``stderr`` is about to be submitted."""
+
+    @abstractmethod
+    def try_returned(self, rec: Any) -> None:
+        """That try's executor future completed (its output files are final)."""
+
+    @abstractmethod
+    def try_failed(self, rec: Any, exc: BaseException) -> None:
+        """A try of any task failed with ``exc`` (``rec.try_id`` is still that try's)."""
+
+
 class MonitoringHubBase(ABC):
     """What the DataFlowKernel calls on ``Config.monitoring``, in this order:
     ``start(dfk)``; ``task_event_writer()`` once; ``attach_executor(ex)`` for every executor
@@ -65,6 +83,11 @@ class MonitoringHubBase(ABC):
     def task_event_writer(self) -> Callable[[TaskEvent], None]:
         """The callable the kernel passes every ``TaskEvent`` to (valid after ``start``).
         Chervil's is a bound ``list.extend``: no Python-level frame per state change."""
+
+    def try_observer(self) -> Optional[TryObserver]:
+        """What records each try's output and failure (see ``TryObserver``); None (the
+        default): nothing is recorded.  Called once, after ``start``."""
+        return None
 
     @abstractmethod
     def attach_executor(self, executor: Any) -> None:

@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Tuple, Type, cast
 
 from parsl._base.errors import ConfigurationError
-from parsl._base.monitoring_sink import MonitoringHubBase
+from parsl._base.monitoring_sink import MonitoringHubBase, TryObserver
 from parsl._base.task_states import States
 from parsl._core import registry
 from parsl._core.arguments import DataStager
@@ -90,6 +90,7 @@ class DataFlowKernel(TaskEngine):
         self.monitoring: Any = config.monitoring
         self._observe: Optional[Callable[[TaskRecord, States], None]] = None
         self._task_events: Optional[Callable[[StateEvent], None]] = None
+        self._try_observer: Optional[TryObserver] = None
         self.job_status_poller: Optional[JobStatusPoller] = None
         self._reaper: Optional[threading.Thread] = None
         self.workflow_name = self._find_workflow_name()
@@ -120,6 +121,7 @@ class DataFlowKernel(TaskEngine):
                 # Chervil's hub takes state changes as one list.extend of a fixed-layout
                 # event (three per task: no Python-level call on the task's path).
                 self._task_events = self.monitoring.task_event_writer()
+                self._try_observer = self.monitoring.try_observer()
             else:   # a hub of another make: Parsl's per-change call
                 self._observe = self.monitoring.task_state_changed
         self.job_status_poller = JobStatusPoller(strategy=config.strategy,

@@ -30,6 +30,7 @@ from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Callable, Deque, Dict, Optional, Sequence, Union
 
 from parsl._base.errors import DependencyError, NoDataFlowKernelError
+from parsl._base.monitoring_sink import TryObserver
 from parsl._base.remote import RemoteExceptionWrapper
 from parsl._base.task_states import States
 from parsl._core.arguments import STD_KWARGS, ArgumentScanner
@@ -68,6 +69,7 @@ class TaskEngine(ArgumentScanner):
     task_state_counts: Dict[States, int]
     _task_events: Optional[Callable[[StateEvent], None]]
     _observe: Optional[Callable[[TaskRecord, States], None]]
+    _try_observer: Optional[TryObserver]
     _closed: bool
     _lock: threading.Lock
     _tls: threading.local
@@ -180,6 +182,9 @@ class TaskEngine(ArgumentScanner):
     def _submit_to_executor(self, rec: TaskRecord) -> None:
         executor = self.executors[rec.executor]
         rec.try_time_launched = _time()
+        observer = self._try_observer
+        if observer is not None and rec.kwargs and ("stdout" in rec.kwargs or "stderr" in rec.kwargs):
+            observer.try_started(rec)       # where this try's output will start in its files
         self._set_state(rec, States.launched)
         try:
             exec_fu = executor.submit(rec.func, rec.resource_specification, *rec.args, **rec.kwargs)
@@ -225,6 +230,9 @@ class TaskEngine(ArgumentScanner):
     # ------------------------------------------------------------------ completion
     def _exec_done(self, rec: TaskRecord, fut: Future[Any]) -> None:
         rec.try_time_returned = _time()
+        observer = self._try_observer
+        if observer is not None and rec.kwargs and ("stdout" in rec.kwargs or "stderr" in rec.kwargs):
+            observer.try_returned(rec)      # the try's output, recorded before a retry can append more
         exc: Optional[BaseException]
         if type(fut) in _PLAIN_FUTURES and fut._state == FINISHED:
             exc = fut._exception  # done: read without the future's lock
@@ -292,6 +300,9 @@ class TaskEngine(ArgumentScanner):
     def _handle_failure(self, rec: TaskRecord, e: BaseException) -> None:
         rec.fail_count += 1
         rec.fail_history.append(repr(e))
+        observer = self._try_observer
+        if observer is not None:
+            observer.try_failed(rec, e)     # its traceback, while rec.try_id is still this try's
         cost: Optional[float] = 1.0
         handler = self._retry_handler
         if handler is not None:

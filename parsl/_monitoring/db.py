@@ -189,6 +189,21 @@ BLOCK = Table(
     Column("status", Text),
 )
 
+# ours: each try's stdout/stderr as it stood when the try ended (its last 64 KB), with
+# the byte range of the file the try wrote; the web view shows it per try.
+TRY_OUTPUT = Table(
+    "try_output", metadata,
+    Column("run_id", Text, nullable=False),
+    Column("task_id", Integer, nullable=False),
+    Column("try_id", Integer, nullable=False),
+    Column("stream", Text, nullable=False),            # 'stdout' or 'stderr'
+    Column("path", Text),
+    Column("start_offset", BigInteger),
+    Column("end_offset", BigInteger),
+    Column("output", Text),
+    Column("timestamp", DateTime),
+)
+
 Index("task_run_status_idx", TASK.c.run_id, TASK.c.task_status_name)
 Index("task_run_func_idx", TASK.c.run_id, TASK.c.task_func_name, TASK.c.task_id)
 Index("task_hashsum_idx", TASK.c.task_hashsum)
@@ -198,8 +213,9 @@ Index("resource_run_time_idx", RESOURCE.c.run_id, RESOURCE.c.timestamp)
 Index("node_run_idx", NODE.c.run_id)
 Index("block_run_idx", BLOCK.c.run_id, BLOCK.c.block_id)
 Index("workflow_began_idx", WORKFLOW.c.time_began)
+Index("try_output_run_task_idx", TRY_OUTPUT.c.run_id, TRY_OUTPUT.c.task_id, TRY_OUTPUT.c.try_id)
 
-TABLES = {t.name: t for t in (WORKFLOW, TASK, TRY, STATUS, RESOURCE, NODE, BLOCK)}
+TABLES = {t.name: t for t in (WORKFLOW, TASK, TRY, STATUS, RESOURCE, NODE, BLOCK, TRY_OUTPUT)}
 #: the columns a row tuple holds, in order (all but an autoincrement key)
 _ROW_COLUMNS = {name: tuple(c.name for c in t.columns if not (c.primary_key and c.autoincrement is True))
                 for name, t in TABLES.items()}
@@ -265,7 +281,7 @@ class Batch:
     DateTime text (what ``events.BatchBuilder`` makes), or dicts by column name with
     datetime values (convenient for other writers); never both in one list."""
 
-    __slots__ = ("workflows", "tasks", "tries", "status", "resource", "node", "block",
+    __slots__ = ("workflows", "tasks", "tries", "status", "resource", "node", "block", "try_output",
                  "completed", "failed", "progress", "hellos")
 
     def __init__(self):
@@ -276,6 +292,7 @@ class Batch:
         self.resource: List[dict] = []
         self.node: List[dict] = []
         self.block: List[dict] = []
+        self.try_output: List[dict] = []
         #: run_id -> number of tasks that reached a final success / failure state
         self.completed: Dict[str, int] = {}
         self.failed: Dict[str, int] = {}
@@ -286,11 +303,12 @@ class Batch:
 
     def __len__(self):
         return (len(self.workflows) + len(self.tasks) + len(self.tries) + len(self.status)
-                + len(self.resource) + len(self.node) + len(self.block) + len(self.hellos))
+                + len(self.resource) + len(self.node) + len(self.block) + len(self.hellos)
+                + len(self.try_output))
 
 
 _BATCH_TABLES = (("workflow", "workflows"), ("task", "tasks"), ("try", "tries"), ("status", "status"),
-                 ("resource", "resource"), ("node", "node"), ("block", "block"))
+                 ("resource", "resource"), ("node", "node"), ("block", "block"), ("try_output", "try_output"))
 
 
 def _full_rows(table: Table, rows: Iterable) -> List[dict]:
@@ -368,7 +386,7 @@ class Database:
             self._upsert(conn, TASK, batch.tasks)
             self._upsert(conn, TRY, batch.tries)
             for table, rows in ((STATUS, batch.status), (RESOURCE, batch.resource),
-                                (NODE, batch.node), (BLOCK, batch.block)):
+                                (NODE, batch.node), (BLOCK, batch.block), (TRY_OUTPUT, batch.try_output)):
                 if rows:
                     conn.execute(table.insert(), _full_rows(table, rows))
             for run_id in set(batch.completed) | set(batch.failed):

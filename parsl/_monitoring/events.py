@@ -253,7 +253,7 @@ class BatchBuilder:
         elif code == Kind.WORKER_BATCH:
             self.add_worker_batch(w[1], w[2])
         elif code == Kind.MESSAGE:
-            self.add_message(MessageType(w[1]), w[2])
+            self.add_message(w[1] if w[1].__class__ is str else MessageType(w[1]), w[2])
 
     def _status(self, task_id, name, when, try_id, host=None) -> None:
         self._batch.status.append((task_id, name, when, self.run_id, try_id, host))
@@ -457,6 +457,9 @@ class BatchBuilder:
         if mtype == _rec.WORKER_HELLO:
             if "worker_key" in payload:
                 self._hello(payload)
+            return
+        if mtype == _rec.TRY_OUTPUT:
+            self._batch.try_output.append(_row_tuple("try_output", dict(payload, run_id=self.run_id)))
             return
         run_id = payload.get("run_id") or self.run_id
         if (mtype is MessageType.RESOURCE_INFO or mtype is MessageType.WORKER_TASK_INFO) \

@@ -95,9 +95,13 @@ class ProgressView:
 
 def follow_database(url: str, period: float = 1.0, stream: Optional[TextIO] = None,
                     run_id: Optional[str] = None, until_done: bool = True) -> int:
-    """Show the progress of a workflow (the newest, unless ``run_id``) read from its database."""
+    """Show the progress of a workflow (the newest, unless ``run_id``) read from its database
+    (opened read-only: ``DatabaseUnusable`` if there is none; nothing is created)."""
+    # Deferred: SQLAlchemy is an optional extra, and import parsl must not load it.
     import sqlalchemy as sa
-    engine = sa.create_engine(url)
+
+    from parsl._monitoring.web.store import open_read_engine
+    engine = open_read_engine(url)
     stream = stream or sys.stderr
 
     def counts() -> Dict[str, int]:

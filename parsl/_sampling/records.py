@@ -92,6 +92,9 @@ def split_items(flat: list) -> Iterator[list]:
 #: Kind of a worker's once-only description (a dict: hostname, block_id, pid, worker_key,
 #: resource_monitoring_interval, total_memory, optionally run_id and executor_label).
 WORKER_HELLO = "chervil.worker_hello"
+#: Kind of a try's recorded stdout/stderr (a dict with the ``try_output`` table's columns),
+#: sent by ``parsl._monitoring.try_output`` as a ``Kind.MESSAGE``.
+TRY_OUTPUT = "chervil.try_output"
 _U32 = struct.Struct("<I")
 
 

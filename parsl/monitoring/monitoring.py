@@ -254,6 +254,14 @@ class MonitoringHub(MonitoringHubBase):
             raise RuntimeError("MonitoringHub.task_event_writer() called before start()")
         return self._events
 
+    def try_observer(self):
+        """Records each try's stdout/stderr (their last 64 KB) when the try ends, and the
+        traceback of each failed try."""
+        if self._events is None:
+            return None
+        from parsl._monitoring.try_output import TryRecorder
+        return TryRecorder(self._events)
+
     def attach_executor(self, executor) -> None:
         executor.monitoring_messages = self._sink
         self._start_radio(executor)

@@ -16,7 +16,7 @@ def test_task_page_shows_stdout_and_stderr_tails(tmp_path, monkeypatch):
 
     @parsl.bash_app
     def fails(stdout=None, stderr=None):
-        return "for i in $(seq 2000); do echo line-$i; done; echo 'cannot open input.dat' >&2; exit 3"
+        return "for i in $(seq 20000); do echo line-$i; done; echo 'cannot open input.dat' >&2; exit 3"
 
     try:
         # stdout relative to the workflow's directory (this test's cwd), stderr absolute
@@ -30,6 +30,7 @@ def test_task_page_shows_stdout_and_stderr_tails(tmp_path, monkeypatch):
     conn.close()
 
     # parsl-visualize started elsewhere still finds the relative stdout (next to runinfo/)
+    # stderr is absolute, inside the workflow's directory (tmp_path holds runinfo/)
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     from parsl._monitoring.web.server import VisualizationServer
@@ -40,15 +41,19 @@ def test_task_page_shows_stdout_and_stderr_tails(tmp_path, monkeypatch):
     finally:
         srv.close()
     assert "cannot open input.dat" in html                      # stderr, whole
-    assert "line-2000" in html and "line-1\n" not in html        # stdout: its last 4 KB only
+    assert "line-20000" in html and "line-1\n" not in html       # stdout: its last 64 KB only
     assert html.index("id='stderr'") < html.index("id='stdout'")
 
 
 def test_tail_reads_file_urls_and_cuts_at_a_line(tmp_path):
-    from parsl._monitoring.web.outputs import LIMIT, tail
+    from parsl._monitoring.web.outputs import LIMIT, resolve, tail
+    (tmp_path / "runinfo" / "000").mkdir(parents=True)
     out = tmp_path / "o.txt"
-    out.write_text("".join(f"line {i}\n" for i in range(2000)))
-    text = tail(f"file://{out}")
-    assert text.startswith("...\nline ") and text.endswith("line 1999\n")
+    out.write_text("".join(f"line {i}\n" for i in range(20000)))
+    real, why = resolve(f"file://{out}", str(tmp_path / "runinfo" / "000"))
+    assert why is None
+    text = tail(real)
+    assert text.startswith("...\nline ") and text.endswith("line 19999\n")
     assert len(text.encode()) <= LIMIT + 4
-    assert tail(str(tmp_path / "missing.txt")) is None and tail("") is None
+    assert tail(str(tmp_path / "missing.txt")) is None
+    assert resolve("missing.txt", str(tmp_path / "runinfo" / "000"))[0] is None
