@@ -22,6 +22,42 @@ def test_multi_site_runs_without_warnings(tmp_path):
     assert int(r.stdout.strip()) >= 0
 
 
+
+def _run_file_retry_cache(tmp_path, *args):
+    r = subprocess.run([sys.executable, "-W", "error", os.path.join(REPO, "examples", "file_retry_cache.py"), *args],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=240, start_new_session=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Warning" not in r.stderr, r.stderr
+    out = r.stdout.splitlines()
+    for line in ("sum of squares 1..10: 385 385", "second call from the cache: True",
+                 "flaky: worked after 1 failure(s)", "tries recorded: 4"):
+        assert line in out, r.stdout
+    # monitoring saw the cache hit and the retried failure
+    assert [x.split() for x in out if x.startswith("  ")] == [
+        ["make_table", "exec_done", "failures:", "0"], ["column_sum", "exec_done", "failures:", "0"],
+        ["column_sum", "memo_done", "failures:", "0"], ["flaky", "exec_done", "failures:", "1"]], r.stdout
+    assert (tmp_path / "squares.txt").read_text().splitlines()[-1] == "10 100"
+    viz = next(x for x in out if x.startswith("web view:")).split()[2:]
+    assert os.path.basename(viz[0]) == "parsl-visualize" and os.path.exists(viz[1][len("sqlite:///"):])
+    return r
+
+
+def test_file_retry_cache_example_runs_locally(tmp_path):
+    _run_file_retry_cache(tmp_path)
+
+
+@pytest.mark.slurm
+def test_file_retry_cache_example_runs_on_slurm(tmp_path, docs_slurm):
+    r = _run_file_retry_cache(tmp_path, "slurm")
+    run_dir = next(x for x in r.stdout.splitlines() if x.startswith("run directory:")).split()[2]
+    assert any(f.endswith(".submit") for f in os.listdir(os.path.join(run_dir, "submit_scripts")))
+
+
+def test_file_retry_cache_example_refuses_an_unknown_site(tmp_path):
+    r = subprocess.run([sys.executable, os.path.join(REPO, "examples", "file_retry_cache.py"), "nowhere"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "usage:" in r.stderr and "'nowhere'" in r.stderr
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

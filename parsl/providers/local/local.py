@@ -117,7 +117,9 @@ class LocalProvider(ExecutionProvider):
         except OSError as e:
             raise SubmitException(job_name, f"could not start /bin/bash: {e}") from e
         job_id = str(proc.pid)
-        self.resources[job_id] = {"job_id": job_id, "proc": proc, "status": JobStatus(JobState.RUNNING),
+        # A running job already names its output files: HTEX's "never connected" warning quotes them.
+        running = JobStatus(JobState.RUNNING, stdout_path=base + ".out", stderr_path=base + ".err")
+        self.resources[job_id] = {"job_id": job_id, "proc": proc, "status": running,
                                   "base": base, "cancelled": False}
         logger.debug("block job %s started: %s", job_id, script)
         return job_id

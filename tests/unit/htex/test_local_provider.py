@@ -46,6 +46,18 @@ def test_cancel_kills_the_process_group(provider):
                f"the children of job {job} to be killed", timeout=10)
 
 
+
+def test_running_job_names_its_output_files(provider):
+    # HTEX's "no manager has connected" warning quotes these paths while the block still runs
+    job = provider.submit("echo started >&2; sleep 300", 1)
+    try:
+        st = provider.status([job])[0]
+        assert st.state == JobState.RUNNING
+        assert st.stdout_path.endswith(".out") and st.stderr_path.endswith(".err")
+        wait_until(lambda: "started" in (provider.status([job])[0].stderr or ""), "the job's stderr", timeout=10)
+    finally:
+        provider.cancel([job])
+
 def test_killed_outside_parsl_is_reported(provider):
     job = provider.submit("sleep 300", 1)
     os.killpg(int(job), 9)
