@@ -37,7 +37,16 @@ from parsl._base.errors import VersionMismatch
 from parsl._htex import binding, protocol
 from parsl._htex import lane as lanes
 from parsl._htex.lane_service import LaneService
-from parsl._htex.matching import SUSPECT_GRACE_S, ManagerRecord, choose_dispatch, find_lost_managers, plan_recalls
+from parsl._htex.limits import DescriptorBudget
+from parsl._htex.matching import (
+    SUSPECT_GRACE_S,
+    ManagerRecord,
+    ReadyManagers,
+    choose_dispatch,
+    find_lost_managers,
+    grow_pipeline,
+    plan_recalls,
+)
 from parsl._htex.selectors import ManagerSelector
 
 logger = logging.getLogger(__name__)
@@ -99,6 +108,8 @@ class Interchange(LaneService):
         self.version = protocol.version_info()
 
         self.managers: Dict[bytes, ManagerRecord] = {}
+        #: Managers that may have free capacity, kept as they change (dispatch never scans all).
+        self._ready = ReadyManagers(manager_selector)
         self._pending: List[_Queued] = []                 # heap of (priority, task_id, record)
         self._incoming: Deque[_Queued] = deque()          # from submit(): (priority, task_id, record)
         self._priorities: Dict[int, float] = {}           # task id -> priority, for tasks that set one
@@ -124,6 +135,7 @@ class Interchange(LaneService):
     # -- lifecycle (called from the owner's thread) -------------------------------------
     def start(self) -> int:
         """Bind the socket and start the thread; returns the worker port."""
+        self._fds = DescriptorBudget()      # raises RLIMIT_NOFILE: one connection per manager
         self._endpoint = binding.bind(self.address, self.port, self.port_range, self.cert_dir)
         self._sock = self._endpoint.sock
         self.port = self._endpoint.port
@@ -197,15 +209,14 @@ class Interchange(LaneService):
             poller = self._poller
             if self._pending or self._incoming or self._stopping or poller is None or item[0] != _INF:
                 return False
-            ready = {uid for uid, m in self.managers.items() if m.free > 0}
-            if not ready:
-                return False
-            order = self.selector.sort_managers(ready, self.managers)
-            m = self.managers.get(order[0]) if order else None
+            order = self._ready.pick(self.managers, 1)
+            m = order[0] if order else None
             conn = m.lane if m is not None else None
             if m is None or conn is None:
                 return False
             m.tasks.add(item[1])
+            if len(m.tasks) > m.worker_count:
+                self._ready.excess[m.uid] = m
             m.idle_since = None
             if conn.send(protocol.TASKS, (item[2],)):
                 # The rest is written when the socket drains; the sleeping poller must
@@ -248,7 +259,8 @@ class Interchange(LaneService):
         poller.register(sock, zmq.POLLIN)
         poller.register(self._bell_r, zmq.POLLIN)
         # Connection closes (a killed manager's kernel sends FIN/RST) make a manager a suspect.
-        monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        # Failed accepts (out of descriptors) are reported by DescriptorBudget.
+        monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED | zmq.EVENT_ACCEPT_FAILED)
         poller.register(monitor, zmq.POLLIN)
         self._poller = poller
         listener = self._lane_listener
@@ -341,6 +353,7 @@ class Interchange(LaneService):
                 if m is not None:
                     m.recalling = False
                     m.last_heard = time.monotonic()
+                    self._ready.add(m)
                     for r in frames[2:]:
                         task_id = protocol.task_id_of(r)
                         m.tasks.discard(task_id)
@@ -358,6 +371,7 @@ class Interchange(LaneService):
     def _took_results(self, m: Optional[ManagerRecord], records, results: List) -> None:
         if m is not None:
             m.last_heard = time.monotonic()
+            self._ready.add(m)
             tasks = m.tasks
             prios = self._priorities
             for r in records:
@@ -393,8 +407,10 @@ class Interchange(LaneService):
             self._drop_lane(old)
         record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic(), self._pipelined)
         record.fd = fd
+        self._ready.add(record)
         self._offer_lane(sock, record)
         self._recall_due = True
+        self._fds.registered(len(self.managers))
         self.on_registered(reg.block_id)
         self._node_event(record, True)
         logger.info("manager %s registered: block %s, %s workers, host %s", uid.decode(),
@@ -404,7 +420,11 @@ class Interchange(LaneService):
         """Mark managers whose connection closed as suspects and PING them; True if any."""
         found = False
         while monitor.poll(0):
-            fd = int(recv_monitor_message(monitor)["value"])
+            event = recv_monitor_message(monitor)
+            if event["event"] == zmq.EVENT_ACCEPT_FAILED:
+                self._fds.accept_failed(int(event["value"]))
+                continue
+            fd = int(event["value"])
             for m in self.managers.values():
                 # fds are reused, so this may be a live manager on a new connection: the
                 # PING tells them apart (a live one answers within SUSPECT_GRACE_S).
@@ -432,19 +452,24 @@ class Interchange(LaneService):
                 fut.set_exception(e)
 
     def _dispatch(self) -> None:
-        ready = {uid for uid, m in self.managers.items() if m.free > 0}
-        if not ready:
+        wanted = len(self._pending)
+        ready = self._ready
+        plan = choose_dispatch(wanted, ready.pick(self.managers, wanted))
+        if not plan:
             return
-        order = self.selector.sort_managers(ready, self.managers)
-        plan = choose_dispatch(len(self._pending), [self.managers[u] for u in order])
+        left = wanted - sum(n for _, n in plan)
         pending, pop, send = self._pending, heapq.heappop, self._router().send_multipart
         for m, n in plan:
             frames = [m.uid, protocol.TASKS]
             ids = m.tasks
+            if left and len(ids) < m.worker_count and n == m.free:
+                grow_pipeline(m)        # it ran dry with its window full: latency-bound
             for _ in range(n):
                 _, task_id, record = pop(pending)
                 ids.add(task_id)
                 frames.append(record)
+            if len(ids) > m.worker_count:
+                ready.excess[m.uid] = m
             m.idle_since = None
             conn = m.lane
             if conn is None:
@@ -458,7 +483,7 @@ class Interchange(LaneService):
                 self._priorities.pop(t, None)
 
     def _recall(self) -> None:
-        for m, n in plan_recalls(list(self.managers.values())):
+        for m, n in plan_recalls(self._ready.recall_candidates(self.managers)):
             m.recalling = True
             self._router().send_multipart([m.uid] + protocol.recall_message(n))
 

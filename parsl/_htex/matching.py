@@ -6,11 +6,14 @@ are functions of the records and a time they are given, tested directly.
 """
 from __future__ import annotations
 
+import heapq
 import math
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+import random
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from parsl._htex.lane import LaneConnection
 from parsl._htex.protocol import Registration
+from parsl._htex.selectors import BlockIdManagerSelector, ManagerSelector, RandomManagerSelector
 
 #: After a manager's TCP connection closes, how long it has to answer a PING (from a new
 #: connection) before it is declared lost, instead of waiting for heartbeat_threshold.
@@ -27,6 +30,19 @@ def pipeline_extra(worker_count: int) -> int:
     a worker elsewhere idles.
     """
     return max(16, 4 * worker_count)
+
+
+def pipeline_limit(worker_count: int) -> int:
+    """The most a manager's pipeline may grow to (``grow_pipeline``): enough for a 10 ms round
+    trip at ~10,000 short tasks/s per node, bounded so a recall never has much to move."""
+    return max(256, 64 * worker_count)
+
+
+def grow_pipeline(m: ManagerRecord) -> None:
+    """The manager ran dry (idle workers) while tasks were waiting and its window was full:
+    the round trip, not the workers, bounds it; double its window (up to ``pipeline_limit``)."""
+    if m.max_capacity > m.committed:        # pipelining on (off once tasks carry priorities)
+        m.max_capacity = min(2 * m.max_capacity, m.committed + pipeline_limit(m.worker_count))
 
 
 class ManagerRecord:
@@ -78,6 +94,149 @@ class ManagerRecord:
             "python_version": self.info.get("python_v"), "draining": self.draining,
             "hostname": self.info.get("hostname"), "pid": self.info.get("pid"),
         }
+
+
+def _block_key(m: ManagerRecord) -> Tuple[int, int, bytes]:
+    """BlockIdManagerSelector's order, as a heap key."""
+    try:
+        return (0, int(m.block_id), m.uid)
+    except (TypeError, ValueError):
+        return (1, 0, m.uid)
+
+
+class ReadyManagers:
+    """The managers that may have free capacity, kept up to date as they change, never rebuilt.
+
+    Dispatch must not cost more with more managers: scanning every manager for free capacity
+    on each dispatch made the task path linear in their number.  The interchange adds a
+    manager whenever it may have gained capacity (it registered, results came back, tasks were
+    returned); managers that lost it (full, draining, held, gone) are dropped lazily when met,
+    so every other change costs nothing here.  The set is a superset of the managers with
+    ``free > 0``.
+
+    ``pick`` orders them as the selector would and stops once the wanted tasks are covered:
+    the built-in selectors cost O(k) (random: a partial Fisher-Yates shuffle) or O(k log n)
+    (block id: a heap); any other selector gets the whole ready set through its
+    ``sort_managers``, as its interface says.  ``excess`` holds the managers that may hold
+    more tasks than workers (candidates for a recall).
+    """
+
+    __slots__ = ("_members", "_pos", "_heap", "_in_heap", "_mode", "_seq", "selector", "excess")
+
+    def __init__(self, selector: ManagerSelector):
+        self.selector = selector
+        sel_type = type(selector)
+        self._mode = "random" if sel_type is RandomManagerSelector else (
+            "block" if sel_type is BlockIdManagerSelector else "generic")
+        self._members: List[ManagerRecord] = []
+        self._pos: Dict[bytes, int] = {}
+        self._heap: List[Tuple[Tuple[int, int, bytes], int, ManagerRecord]] = []
+        self._in_heap: Set[bytes] = set()
+        self._seq = 0       # heap tie-breaker: records never compare
+        self.excess: Dict[bytes, ManagerRecord] = {}
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def add(self, m: ManagerRecord) -> None:
+        uid = m.uid
+        pos = self._pos.get(uid)
+        replaced = False
+        if pos is None:
+            self._pos[uid] = len(self._members)
+            self._members.append(m)
+        elif self._members[pos] is not m:
+            self._members[pos] = m      # a re-registration replaces the record
+            replaced = True
+        if self._mode == "block" and (replaced or uid not in self._in_heap):
+            self._push(m)
+
+    def _push(self, m: ManagerRecord) -> None:
+        self._in_heap.add(m.uid)
+        self._seq += 1
+        heapq.heappush(self._heap, (_block_key(m), self._seq, m))
+
+    def _drop_at(self, i: int) -> None:
+        members, pos = self._members, self._pos
+        gone = members[i]
+        last = members.pop()
+        del pos[gone.uid]
+        if last is not gone:
+            members[i] = last
+            pos[last.uid] = i
+
+    def _valid(self, m: ManagerRecord, managers: Mapping[bytes, ManagerRecord]) -> bool:
+        return m.free > 0 and managers.get(m.uid) is m
+
+    def pick(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
+        """Ready managers in the selector's order, enough to take ``wanted`` tasks (or all)."""
+        if self._mode == "random":
+            return self._pick_random(managers, wanted)
+        if self._mode == "block":
+            return self._pick_block(managers, wanted)
+        members = self._members
+        i = 0
+        while i < len(members):
+            if self._valid(members[i], managers):
+                i += 1
+            else:
+                self._drop_at(i)
+        if not members:
+            return []
+        order = self.selector.sort_managers({m.uid for m in members}, managers)
+        return [managers[u] for u in order]
+
+    def _pick_random(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
+        members, pos = self._members, self._pos
+        out: List[ManagerRecord] = []
+        covered = 0
+        t = 0
+        randrange = random.randrange
+        while covered < wanted and t < len(members):
+            i = randrange(t, len(members))
+            if i != t:
+                members[t], members[i] = members[i], members[t]
+                pos[members[t].uid] = t
+                pos[members[i].uid] = i
+            m = members[t]
+            if self._valid(m, managers):
+                out.append(m)
+                covered += m.free
+                t += 1
+            else:
+                self._drop_at(t)
+        return out
+
+    def _pick_block(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
+        heap, pop = self._heap, heapq.heappop
+        out: List[ManagerRecord] = []
+        covered = 0
+        while covered < wanted and heap:
+            m = pop(heap)[2]
+            pos = self._pos.get(m.uid)
+            if pos is None or self._members[pos] is not m:
+                continue        # a stale entry: dropped, or its record was replaced
+            self._in_heap.discard(m.uid)
+            if not self._valid(m, managers):
+                self._drop_at(self._pos[m.uid])
+                continue
+            out.append(m)
+            covered += m.free
+        for m in out:           # still members: back in the heap (dropped later if full)
+            self._push(m)
+        return out
+
+    def recall_candidates(self, managers: Mapping[bytes, ManagerRecord]) -> List[ManagerRecord]:
+        """What ``plan_recalls`` needs to see: the managers that may hold excess tasks and the
+        ready ones (every manager with idle workers is ready); [] at once when none holds excess."""
+        excess = self.excess
+        for uid, m in list(excess.items()):
+            if managers.get(uid) is not m or len(m.tasks) <= m.worker_count:
+                del excess[uid]
+        if not excess:
+            return []
+        ready = [m for m in self._members if self._valid(m, managers) and m.uid not in excess]
+        return list(excess.values()) + ready
 
 
 # --- pure decisions ---------------------------------------------------------------------
