@@ -3,8 +3,8 @@
 Runs under either implementation (Parsl's public API only).  Reports the cost per task end
 to end and for submission, peak RSS, and the garbage collector's share: every collection is
 timed through ``gc.callbacks``, per generation.  ``--gc`` tries the user-side remedies:
-``freeze`` (``gc.freeze()`` after load), ``off`` (``gc.disable()`` for the run), or
-``default``.  ``--mode pending`` measures memory instead: N tasks that each wait on one
+``freeze`` (``gc.freeze()`` after load), ``off`` (``gc.disable()`` for the run), ``python``
+(CPython's default thresholds, whatever the implementation set), or ``default``.  ``--mode pending`` measures memory instead: N tasks that each wait on one
 unfinished Future, RSS before and after (bytes per pending task).
 """
 from __future__ import annotations
@@ -67,7 +67,8 @@ def main():
     ap.add_argument("--executor", choices=["threads", "htex"], default="threads")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--mode", choices=["throughput", "pending"], default="throughput")
-    ap.add_argument("--gc", choices=["default", "freeze", "off", "threshold", "periodic"], default="default")
+    ap.add_argument("--gc", choices=["default", "python", "freeze", "off"],
+                    help="default: whatever the implementation does; python: CPython's (700, 10, 10) after load", default="default")
     args = ap.parse_args()
     run_dir = tempfile.mkdtemp(prefix="scale-tasks-")
     if args.executor == "threads":
@@ -82,22 +83,15 @@ def main():
         gc.freeze()
     elif args.gc == "off":
         gc.disable()
-    elif args.gc == "threshold":
-        gc.set_threshold(*(int(x) for x in os.environ.get("GC_T", "50000,20,10").split(",")))
+    elif args.gc == "python":
+        gc.set_threshold(700, 10, 10)
     timer = GcTimer()
     res = {"bench": "scale_tasks", "impl": "chervil" if "chervil" in parsl.__version__ else "parsl",
            "version": parsl.__version__, "executor": args.executor, "workers": args.workers, "n": args.n,
            "mode": args.mode, "gc": args.gc, "gc_thresholds": list(gc.get_threshold())}
     if args.mode == "throughput":
         t0 = time.perf_counter()
-        if args.gc == "periodic":
-            futs = []
-            for i in range(args.n):
-                futs.append(noop())
-                if i % 50000 == 49999:
-                    gc.freeze()
-        else:
-            futs = [noop() for _ in range(args.n)]
+        futs = [noop() for _ in range(args.n)]
         t1 = time.perf_counter()
         for f in futs:
             f.result()

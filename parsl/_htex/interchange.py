@@ -473,7 +473,7 @@ class Interchange(LaneService):
             m.idle_since = None
             conn = m.lane
             if conn is None:
-                send(frames)
+                send(frames, copy=False)    # large records go zero-copy (small ones are copied)
             elif conn.send(protocol.TASKS, frames[2:]):
                 self._live_poller().register(conn.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
 
