@@ -1,12 +1,12 @@
 """Test hosts a network away: Linux network namespaces joined to this one by veth pairs, with
 ``tc netem`` adding delay and a bandwidth limit.  Needs root and iproute2.
 
-Only loopback-range addresses are used (127.79.<i>.1 here, 127.79.<i>.2 in host i), so no
+Only loopback-range addresses are used (127.80.<b>.<2i-1> here, 127.80.<b>.<2i> in host i), so no
 packet leaves the machine: the kernel accepts 127/8 on a veth once ``route_localnet`` is set
 on it, and a /32 in each side's *local* table sends the peer's address over the veth.
 
     with NetHosts(1, rtt_ms=10, rate="1gbit") as hosts:
-        hosts.root_addr(1)      # '127.79.1.1': what a manager in host 1 connects to
+        hosts.root_addr(1)      # '127.80.<b>.1': what a manager in host 1 connects to
         hosts.prefix(1)         # 'ip netns exec chvs<tag>h1': run a command in host 1
 
     python benchmarks/scale/netns.py check      # set up, time round trips, tear down (JSON)
@@ -85,7 +85,7 @@ class NetHosts:
         self.n = n
         self.rtt_ms = rtt_ms
         self.rate = rate
-        self.tag = tag or f"{os.getpid() % 100000}"
+        self.tag = tag or f"{os.getpid() % 100000}"     # keep it short: device names are <= 15 chars
         self.made: List[str] = []
         self._mode: Optional[str] = None
 
@@ -95,11 +95,14 @@ class NetHosts:
     def veth(self, i: int) -> str:
         return f"chvs{self.tag}v{i}"[:15]
 
+    def _block(self) -> int:
+        return sum(map(ord, self.tag)) % 250 + 1    # an address block per tag: users never collide
+
     def root_addr(self, i: int) -> str:
-        return f"127.79.{i}.1"
+        return f"127.80.{self._block()}.{2 * i - 1}"
 
     def host_addr(self, i: int) -> str:
-        return f"127.79.{i}.2"
+        return f"127.80.{self._block()}.{2 * i}"
 
     def prefix(self, i: int) -> str:
         return f"{_which('ip')} netns exec {self.ns(i)}"
@@ -209,7 +212,7 @@ class NetHosts:
             pre += f" {python} {os.path.join(HERE, 'delay_relay.py')} --delay-ms {self.rtt_ms / 2:g} --"
         return pre
 
-    def up(self) -> "NetHosts":
+    def up(self) -> NetHosts:
         why = available()
         if why:
             raise RuntimeError(f"network namespaces are not available: {why}")
@@ -244,7 +247,7 @@ class NetHosts:
             _run("ip", "netns", "del", ns, check=False)
         self.made = []
 
-    def __enter__(self) -> "NetHosts":
+    def __enter__(self) -> NetHosts:
         return self.up()
 
     def __exit__(self, *exc) -> None:
@@ -269,8 +272,8 @@ class NetHosts:
         code = ("import socket,time,sys\n"
                 "ts=[]\n"
                 f"for _ in range({count}):\n"
-                "    t=time.perf_counter(); s=socket.create_connection(sys.argv[1:3] and (sys.argv[1], int(sys.argv[2])));"
-                " ts.append(time.perf_counter()-t); s.close()\n"
+                "    t=time.perf_counter(); s=socket.create_connection((sys.argv[1], int(sys.argv[2])))\n"
+                "    ts.append(time.perf_counter()-t); s.close()\n"
                 "ts.sort(); print(ts[len(ts)//2]*1e3)\n")
         try:
             proc = subprocess.Popen(["ip", "netns", "exec", self.ns(i), sys.executable, "-c", code,

@@ -4,7 +4,8 @@ Runs under either implementation (Parsl's public API only).  Reports the cost pe
 to end and for submission, peak RSS, and the garbage collector's share: every collection is
 timed through ``gc.callbacks``, per generation.  ``--gc`` tries the user-side remedies:
 ``freeze`` (``gc.freeze()`` after load), ``off`` (``gc.disable()`` for the run), ``python``
-(CPython's default thresholds, whatever the implementation set), or ``default``.  ``--mode pending`` measures memory instead: N tasks that each wait on one
+(CPython's default thresholds, whatever the implementation set), or ``default``.
+``--mode pending`` measures memory instead: N tasks that each wait on one
 unfinished Future, RSS before and after (bytes per pending task).
 """
 from __future__ import annotations
@@ -45,6 +46,18 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def db_rows(path):
+    import sqlite3
+    if not os.path.exists(path):
+        return {"missing": True}
+    con = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in names}
+    finally:
+        con.close()
+
+
 class GcTimer:
     def __init__(self):
         self.t = [0.0, 0.0, 0.0]
@@ -68,7 +81,10 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--mode", choices=["throughput", "pending"], default="throughput")
     ap.add_argument("--gc", choices=["default", "python", "freeze", "off"],
-                    help="default: whatever the implementation does; python: CPython's (700, 10, 10) after load", default="default")
+                    default="default",
+                    help="default: whatever the implementation does; python: CPython's (700, 10, 10) after load")
+    ap.add_argument("--monitoring", action="store_true",
+                    help="MonitoringHub(resource_monitoring_enabled=False); rows are counted after cleanup")
     args = ap.parse_args()
     run_dir = tempfile.mkdtemp(prefix="scale-tasks-")
     if args.executor == "threads":
@@ -76,7 +92,11 @@ def main():
     else:
         ex = HighThroughputExecutor(label="htex", address="127.0.0.1", max_workers_per_node=args.workers,
                                     provider=LocalProvider(init_blocks=1, min_blocks=0, max_blocks=1))
-    dfk = parsl.load(Config(executors=[ex], run_dir=run_dir))
+    hub = None
+    if args.monitoring:
+        from parsl.monitoring import MonitoringHub
+        hub = MonitoringHub(resource_monitoring_enabled=False)
+    dfk = parsl.load(Config(executors=[ex], run_dir=run_dir, monitoring=hub))
     for f in [noop() for _ in range(20)]:
         f.result()
     if args.gc == "freeze":
@@ -122,6 +142,11 @@ def main():
     t0 = time.perf_counter()
     dfk.cleanup()
     res["cleanup_s"] = time.perf_counter() - t0
+    if args.mode == "throughput":
+        res["e2e_with_cleanup_tasks_per_s"] = args.n / (res["total_s"] + res["cleanup_s"])
+    res["monitoring"] = args.monitoring
+    if args.monitoring:
+        res["db_rows"] = db_rows(os.path.join(run_dir, "monitoring.db"))
     shutil.rmtree(run_dir, ignore_errors=True)
     print(json.dumps(res), flush=True)
 
