@@ -114,6 +114,7 @@ def main():
     try:
         starts = [json.loads(p.stdout.readline()) for p in sims]
         t_start = min(s["t_start"] for s in starts)
+        res["loadgen_connect_s"] = max(s["t_connected"] for s in starts) - t_start
         deadline = time.time() + args.register_timeout
         connected = 0
         while time.time() < deadline:

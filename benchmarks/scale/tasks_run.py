@@ -105,6 +105,7 @@ def main():
         gc.disable()
     elif args.gc == "python":
         gc.set_threshold(700, 10, 10)
+    rss_load = rss_mb()
     timer = GcTimer()
     res = {"bench": "scale_tasks", "impl": "chervil" if "chervil" in parsl.__version__ else "parsl",
            "version": parsl.__version__, "executor": args.executor, "workers": args.workers, "n": args.n,
@@ -133,10 +134,12 @@ def main():
         res.update(submit_s=t1 - t0, drain_s=t2 - t1, rss_before_mb=r0, rss_pending_mb=r1,
                    bytes_per_pending_task=(r1 - r0) * 2**20 / args.n)
     gc.callbacks.remove(timer)
+    res["rss_after_load_mb"] = rss_load
     res.update(gc_s=sum(timer.t), gc_s_by_gen=timer.t, gc_count_by_gen=timer.n,
                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if args.mode == "throughput":
         res["gc_share"] = res["gc_s"] / res["total_s"]
+        res["peak_bytes_per_task"] = (res["peak_rss_mb"] - rss_load) * 2**20 / args.n
     del futs
     gc.enable()
     t0 = time.perf_counter()
