@@ -185,7 +185,7 @@ def bench_monitoring(a):
                      median_of(on, "cleanup_s"), (c_on / c_off) if c_off and c_on else None,
                      f"all {n} tasks and tries, {per_task:g} status rows per task" if rows_ok
                      else f"MISSING rows: {counts}"])
-    table("Monitoring under sustained load (MonitoringHub(resource_monitoring_enabled=False))",
+    table("Monitoring under sustained load (MonitoringHub() defaults, HTEX 2 workers unless --executor)",
           ["impl", "tasks", "executor", "off tasks/s", "on tasks/s", "on/off", "on: cleanup s",
            "on/off incl. cleanup", "rows written (counted after cleanup)"], rows)
     return runs
@@ -215,8 +215,8 @@ def main(argv=None):
     g.add_argument("--arg-mb", type=int, default=100)
     g = ap.add_argument_group("monitoring")
     g.add_argument("-n", type=int, default=300000)
-    g.add_argument("--reference-n", type=int, default=10000)
-    g.add_argument("--executor", default="threads")
+    g.add_argument("--reference-n", type=int, default=1000)
+    g.add_argument("--executor", default="htex")
     a = ap.parse_args(argv)
     which = ["managers", "tasks", "netem", "monitoring"] if a.what == "all" else [a.what]
     for w in which:

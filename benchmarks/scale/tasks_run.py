@@ -84,7 +84,9 @@ def main():
                     default="default",
                     help="default: whatever the implementation does; python: CPython's (700, 10, 10) after load")
     ap.add_argument("--monitoring", action="store_true",
-                    help="MonitoringHub(resource_monitoring_enabled=False); rows are counted after cleanup")
+                    help="MonitoringHub() with its defaults; rows are counted after cleanup")
+    ap.add_argument("--no-resource-monitoring", action="store_true",
+                    help="with --monitoring: MonitoringHub(resource_monitoring_enabled=False)")
     args = ap.parse_args()
     run_dir = tempfile.mkdtemp(prefix="scale-tasks-")
     if args.executor == "threads":
@@ -95,7 +97,7 @@ def main():
     hub = None
     if args.monitoring:
         from parsl.monitoring import MonitoringHub
-        hub = MonitoringHub(resource_monitoring_enabled=False)
+        hub = MonitoringHub(resource_monitoring_enabled=not args.no_resource_monitoring)
     dfk = parsl.load(Config(executors=[ex], run_dir=run_dir, monitoring=hub))
     for f in [noop() for _ in range(20)]:
         f.result()
