@@ -2,14 +2,14 @@
 
 ``roll`` writes a random number to a file on the thread pool, ``gather`` concatenates the
 files on the pilot job (HTEX), and ``add_up`` sums them on whichever executor is free. The
-config uses the tutorial era's spellings (``LocalChannel``, ``max_workers``), which Chervil
-still accepts. Run it from any directory:
+config uses today's spellings; the tutorial era's (``LocalProvider(channel=LocalChannel())``,
+``max_workers=1``) work too, with a DeprecationWarning naming these. From the repository's
+root (the files land in the current directory):
 
-    python examples/multi_site.py
+    .venv/bin/python examples/multi_site.py
 """
 import parsl
 from parsl.app.app import bash_app, python_app
-from parsl.channels import LocalChannel
 from parsl.config import Config
 from parsl.data_provider.files import File
 from parsl.executors import HighThroughputExecutor
@@ -18,8 +18,8 @@ from parsl.providers import LocalProvider
 
 two_sites = Config(executors=[
     ThreadPoolExecutor(label="local_threads", max_threads=8),
-    HighThroughputExecutor(label="local_htex", worker_debug=True, max_workers=1,
-                           provider=LocalProvider(channel=LocalChannel(), init_blocks=1, max_blocks=1)),
+    HighThroughputExecutor(label="local_htex", worker_debug=True, max_workers_per_node=1,
+                           provider=LocalProvider(init_blocks=1, max_blocks=1)),
 ])
 
 

@@ -1,23 +1,35 @@
-"""The tutorial's workflows, end to end, on Chervil.
+"""The tutorial's workflows, end to end, on Chervil: what ``scripts/demo.sh`` runs.
 
-Sections: several sites in one workflow (threads + a pilot-job executor), elasticity
-(blocks that follow the load), app caching, checkpointing and restart, and monitoring
-read back from ``monitoring.db`` with pandas.
+Sections, each a workflow of its own, all recorded in one monitoring database:
 
-    python examples/tutorial_workflows.py            # about a minute
-    python examples/tutorial_workflows.py --quick    # shorter sleeps
+1. several sites: threads for a bash app that writes files, a pilot job (HTEX) for one that
+   joins them, either for the sum: dependencies through ``File`` outputs;
+2. elasticity: blocks that follow the load (parallelism 0.1, then 1);
+3. app caching: the same call twice, the second served from the cache;
+4. checkpointing at each task's end, then a restart that reuses every result;
+5. retries: a task that fails once and succeeds on its retry, and one that keeps failing;
+6. monitoring read back from the database with pandas.
+
+It writes everything into the current directory (``runinfo/``, the files of section 1),
+and ends with where the results, logs and database are and the command that opens the web
+view. From the repository's root:
+
+    .venv/bin/python examples/tutorial_workflows.py            # about a minute
+    .venv/bin/python examples/tutorial_workflows.py --quick    # shorter sleeps
 """
 import argparse
+import glob
 import os
 import sqlite3
+import sys
 import time
 
 import parsl
 from parsl.app.app import bash_app, python_app
 from parsl.config import Config
 from parsl.data_provider.files import File
-from parsl.executors import HighThroughputExecutor
-from parsl.executors.threads import ThreadPoolExecutor
+from parsl.executors import HighThroughputExecutor, ThreadPoolExecutor
+from parsl.monitoring.monitoring import MonitoringHub
 from parsl.providers import LocalProvider
 from parsl.utils import get_all_checkpoints
 
@@ -29,14 +41,20 @@ def pilot(label, **provider_kw):
                                   provider=LocalProvider(init_blocks=1, **provider_kw))
 
 
+def config(name, executors, **kw):
+    """Every section is monitored, into the same runinfo/monitoring.db, under its own name."""
+    return Config(executors=executors, monitoring=MonitoringHub(workflow_name=name, resource_monitoring_interval=1),
+                  **kw)
+
+
 def section(title):
     print(f"\n=== {title} ===", flush=True)
 
 
 def several_sites():
     section("1. Several sites: threads for 'generate', a pilot job for 'concat', either for 'total'")
-    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=4, label="local_threads"),
-                                 pilot("local_htex", max_blocks=1)]))
+    parsl.load(config("1-several-sites", [ThreadPoolExecutor(max_threads=4, label="local_threads"),
+                                          pilot("local_htex", max_blocks=1)]))
 
     @bash_app(executors=["local_threads"])
     def generate(outputs=()):
@@ -68,7 +86,7 @@ def where_am_i(seconds):
 def elasticity():
     for parallelism in (0.1, 1):
         section(f"2. Elasticity: 10 tasks, one worker per block, max 2 blocks, parallelism={parallelism}")
-        parsl.load(Config(executors=[pilot("local_htex", max_blocks=2, parallelism=parallelism)],
+        parsl.load(config(f"2-elasticity-p{parallelism}", [pilot("local_htex", max_blocks=2, parallelism=parallelism)],
                           strategy_period=0.5))
         pids = [where_am_i(SLEEP / 2) for _ in range(10)]
         seen = sorted({p.result() for p in pids})
@@ -78,7 +96,7 @@ def elasticity():
 
 def caching():
     section("3. App caching: the same call twice returns at once")
-    parsl.load(Config(executors=[pilot("htex_Local", max_blocks=1)]))
+    parsl.load(config("3-caching", [pilot("htex_Local", max_blocks=1)]))
 
     @python_app(cache=True)
     def slow_message(message):
@@ -102,49 +120,71 @@ def slow_double(x):
 
 def checkpointing():
     section("4. Checkpointing at each task exit, then a restart that reuses every result")
-    parsl.load(Config(executors=[pilot("local_htex", max_blocks=1)], checkpoint_mode="task_exit"))
+    parsl.load(config("4-checkpoint-write", [pilot("local_htex", max_blocks=1)], checkpoint_mode="task_exit"))
     t = time.perf_counter()
     print([slow_double(i).result() for i in range(5)], f"in {time.perf_counter() - t:.2f} s")
     parsl.dfk().cleanup()
 
-    parsl.load(Config(executors=[pilot("local_htex", max_blocks=1)], checkpoint_files=get_all_checkpoints()))
+    parsl.load(config("4-checkpoint-restart", [pilot("local_htex", max_blocks=1)],
+                      checkpoint_files=get_all_checkpoints()))
     t = time.perf_counter()
     print([slow_double(i).result() for i in range(5)], f"in {time.perf_counter() - t:.2f} s (from checkpoints)")
     parsl.dfk().cleanup()
 
 
-def monitoring():
-    section("5. Monitoring: tasks and resources in monitoring.db, read with pandas")
-    from parsl.monitoring.monitoring import MonitoringHub
-    parsl.load(Config(executors=[pilot("local_htex", max_blocks=1)],
-                      monitoring=MonitoringHub(hub_address="127.0.0.1", resource_monitoring_interval=1)))
+def retries():
+    section("5. Retries: a task that fails once and then succeeds, and one that always fails")
+    parsl.load(config("5-retries", [pilot("local_htex", max_blocks=1)], retries=2))
 
     @python_app
-    def busy_double(x):
-        import time
-        end = time.time() + 1.5
-        while time.time() < end:
-            pass
-        return x * 2
+    def flaky(marker):
+        import os
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            raise ConnectionError("first try fails (a stand-in for a transient error)")
+        return "succeeded on its retry"
 
-    print([busy_double(i).result() for i in range(3)])
+    @python_app
+    def broken():
+        raise ValueError("this one fails on every try")
+
+    ok, bad = flaky(os.path.abspath("flaky.marker")), broken()
+    print(f"flaky: {ok.result()} (failures: {ok.task_record['fail_count']})")
+    print(f"broken: {bad.exception()!r} (tries: {bad.task_record['fail_count']})")
     parsl.dfk().cleanup()
+
+
+def monitoring():
+    section("6. Monitoring: every section above is in runinfo/monitoring.db; read with pandas")
     try:
         import pandas as pd
     except ImportError:
         print("(pandas not installed: skipping the tables)")
         return
-    with sqlite3.connect("monitoring.db") as conn:
-        wf = pd.read_sql_query("SELECT * FROM workflow", conn)
-        run_id = wf["run_id"].iloc[-1]
-        tasks = pd.read_sql_query("SELECT task_id, task_func_name, task_time_submitted, task_time_running, "
-                                  "task_time_returned FROM task WHERE run_id=?", conn, params=(run_id,))
-        res = pd.read_sql_query("SELECT task_id, timestamp, psutil_process_cpu_percent, "
-                                "psutil_process_memory_percent FROM resource WHERE run_id=?", conn, params=(run_id,))
-    print(wf[["workflow_name", "time_began", "time_completed", "tasks_completed_count"]].tail(1).to_string())
-    print(tasks.to_string())
-    print(res.tail(5).to_string())
-    print("browse it with:  parsl-visualize sqlite:///" + os.path.abspath("monitoring.db"))
+    with sqlite3.connect("runinfo/monitoring.db") as conn:
+        wf = pd.read_sql_query("SELECT run_id, workflow_name, tasks_completed_count, tasks_failed_count "
+                               "FROM workflow ORDER BY time_began", conn)
+        tries = pd.read_sql_query("SELECT t.task_func_name, COUNT(*) AS tries FROM try y JOIN task t "
+                                  "ON t.run_id = y.run_id AND t.task_id = y.task_id GROUP BY t.run_id, t.task_id",
+                                  conn)
+        res = pd.read_sql_query("SELECT COUNT(*) AS samples FROM resource", conn)
+    print(wf[["workflow_name", "tasks_completed_count", "tasks_failed_count"]].to_string(index=False))
+    print("tasks tried more than once:", ", ".join(sorted(set(tries[tries.tries > 1].task_func_name))))
+    print("resource samples:", int(res.samples.iloc[0]))
+
+
+def summary():
+    here = os.getcwd()
+    db = os.path.join(here, "runinfo", "monitoring.db")
+    runs = sorted(glob.glob(os.path.join(here, "runinfo", "[0-9][0-9][0-9]")))
+    visualize = os.path.join(os.path.dirname(sys.executable), "parsl-visualize")
+    print("\n=== Where everything is ===")
+    print(f"results:   {here}  (random-*.txt, all.txt from section 1)")
+    print(f"logs:      {os.path.join(here, 'runinfo')}/NNN/parsl.log  (one run directory per workflow: "
+          f"{', '.join(os.path.basename(r) for r in runs)})")
+    print(f"database:  {db}")
+    print("web view:  run the next line, then open http://127.0.0.1:8080")
+    print(f"  {visualize} sqlite:///{db}")
 
 
 def main():
@@ -158,7 +198,9 @@ def main():
     elasticity()
     caching()
     checkpointing()
+    retries()
     monitoring()
+    summary()
 
 
 if __name__ == "__main__":

@@ -45,7 +45,19 @@ __all__ = [
 
 
 def load(config=None):
-    """Load a Config and return the DataFlowKernel running it."""
+    """Load a Config: start its executors and make it the workflow that apps submit to.
+
+    Args:
+        config: the ``Config`` to run; ``None`` uses ``Config()`` (a thread pool).
+
+    Returns:
+        The ``DataFlowKernel``. Use it as a context manager (``with parsl.load(config):``) to clean
+        up at the end of the block, or call ``parsl.dfk().cleanup()``.
+
+    Raises:
+        ConfigurationError: a workflow is already loaded (``parsl.clear()`` or clean it up first),
+            or the config is not valid.
+    """
     from parsl._core.dfk import DataFlowKernelLoader
     return DataFlowKernelLoader.load(config)
 
@@ -54,13 +66,22 @@ def load(config=None):
 # cheap, even the error classes the registry raises are not loaded until needed).
 
 def clear():
-    """Forget the loaded DataFlowKernel (cleaning it up once its tasks are done)."""
+    """Forget the loaded workflow so that another can be loaded.
+
+    The forgotten ``DataFlowKernel`` is cleaned up (its executors and workers stopped) once its
+    tasks are done, as the tutorial expects; call ``parsl.dfk().cleanup()`` first to stop it at once.
+    """
     from parsl._core import registry
     return registry.clear()
 
 
 def dfk():
-    """The loaded DataFlowKernel."""
+    """The loaded ``DataFlowKernel`` (``cleanup()``, ``wait_for_current_tasks()``, ``checkpoint()``,
+    ``executors``, ``run_dir``).
+
+    Raises:
+        NoDataFlowKernelError: no workflow is loaded (call ``parsl.load(config)`` first).
+    """
     from parsl._core import registry
     return registry.dfk()
 

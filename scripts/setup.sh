@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything Chervil needs on a fresh Debian machine with Python 3.10+:
-# a virtual environment in .venv with Chervil (editable) and its test/demo dependencies.
+# a virtual environment in .venv with Chervil (editable) and its test/demo/docs dependencies.
 # With --services (and as root) it also installs and starts what the full test suite uses:
 # a one-node Slurm, an sshd on loopback, headless Chromium. Idempotent.
 set -euo pipefail
@@ -14,13 +14,15 @@ if ! "$PY" -m venv --help >/dev/null 2>&1 || ! "$PY" -c 'import ensurepip' >/dev
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
     fi
 fi
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[all,test]' 2>&1 | grep -v '^WARNING: Location' || true
+[ -x .venv/bin/python ] || { echo "setup: creating .venv"; "$PY" -m venv .venv; }
+echo "setup: installing Chervil and its dependencies into .venv (a minute or two the first time)"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[all,test,docs]' 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c 'import parsl, zmq, cloudpickle, sqlalchemy' || { echo "setup: Python dependencies failed to install" >&2; exit 1; }
 # the linters CI runs (tests/compat/test_static_checks.py), from the `test` extra
 for tool in ruff mypy lint-imports; do
     [ -x ".venv/bin/$tool" ] || { echo "setup: $tool is missing from .venv (the test extra installs it)" >&2; exit 1; }
 done
+echo "setup: .venv is ready (run scripts with .venv/bin/python, or: source .venv/bin/activate)"
 
 if [ "${1:-}" = "--services" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

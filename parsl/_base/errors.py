@@ -100,6 +100,8 @@ class NoDataFlowKernelError(ParslError):
 
 # ---- at Parsl's path parsl.app.errors
 class ParslAppError(ParslError):
+    """Base class of the errors of an app's own run (formatting, exit codes, outputs, timeouts)."""
+
     pass
 
 
@@ -313,6 +315,8 @@ class BadStateException(ExecutorError):
 
 
 class UnsupportedFeatureError(ExecutorError):
+    """The executor cannot do what a task or the configuration asks (the message says what, and what to use instead)."""
+
     def __init__(self, feature: str, current_executor: Any, target_executor: Any) -> None:
         super().__init__(current_executor, f"{feature} is not supported")
         self.feature = feature

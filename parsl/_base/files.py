@@ -7,10 +7,24 @@ from urllib.parse import urlparse
 
 
 class File:
-    """A file named by a URL (``file``, ``http(s)``, ``ftp``, ``globus``, ``zip``, ...) or a path.
+    """A file named by a URL or a path, which apps take in ``inputs=`` and promise in ``outputs=``.
 
-    ``filepath`` is where an app should open it: the staged ``local_path`` if there is one,
-    else the path of a ``file`` URL.
+    A ``File`` in an app's ``inputs`` is staged in before the app runs (downloaded for
+    ``https://``, ``ftp://``, ``globus://``, ... ; nothing to do for a local path) and a ``File``
+    in ``outputs`` is staged out after it. Inside the app, open ``f.filepath``: the staged local
+    copy if there is one, else the path of a ``file`` URL. ``os.fspath(f)`` and ``str(f)`` give
+    the same, so ``open(f)`` works too.
+
+    Args:
+        url: a path (``"data/in.csv"``, a ``pathlib.Path``), a ``file://`` URL, or a URL with a
+            scheme a staging provider handles: ``http``/``https``, ``ftp``, ``globus``,
+            ``rsync``, ``zip``. A ``File`` gives a copy naming the same URL.
+
+    Attributes:
+        url: the URL or path as given.
+        scheme: ``"file"`` for paths, else the URL's scheme.
+        path: the URL's path part; ``filename``: its last component.
+        local_path: where staging put the file (``None`` before staging).
     """
 
     __slots__ = ("url", "scheme", "netloc", "path", "filename", "local_path", "__weakref__")

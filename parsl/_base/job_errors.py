@@ -15,6 +15,8 @@ class ExecutionProviderException(ParslError):
 
 
 class ScaleOutFailed(ExecutionProviderException):
+    """A provider could not start a block; the scheduler's own message is quoted."""
+
     def __init__(self, provider: Any, reason: Any) -> None:
         super().__init__(provider, reason)
         self.provider = provider
@@ -25,6 +27,8 @@ class ScaleOutFailed(ExecutionProviderException):
 
 
 class SchedulerMissingArgs(ExecutionProviderException):
+    """A provider was used without a setting its scheduler requires (the message names it)."""
+
     def __init__(self, missing_keywords: Any, sitename: Any) -> None:
         super().__init__(missing_keywords, sitename)
         self.missing_keywords = missing_keywords
@@ -35,6 +39,8 @@ class SchedulerMissingArgs(ExecutionProviderException):
 
 
 class ScriptPathError(ExecutionProviderException):
+    """A provider could not write or move the job script (the path is in the message)."""
+
     def __init__(self, script_path: Any, reason: Any) -> None:
         super().__init__(script_path, reason)
         self.script_path = script_path

@@ -114,22 +114,26 @@ def _read_file(path: Optional[str]) -> Optional[str]:
 
 
 def describe_failed_jobs(status: Mapping[str, JobStatus], job_ids: Optional[Mapping[str, Any]] = None) -> str:
-    """A readable report of the failed jobs in ``status`` (block id → JobStatus)."""
+    """A readable report of the failed jobs in ``status`` (block id → JobStatus).
+
+    Each job's exit code and output use Parsl's labels (``EXIT CODE: N``, ``STDOUT:``,
+    ``STDERR:``), so what users and their scripts look for in Parsl's error is there.
+    """
     lines = []
     for block_id, js in sorted(status.items(), key=lambda kv: _block_order(kv[0])):
         if not js.terminal or js.state.name == "SCALED_IN":
             continue
         job = f" (job {job_ids[block_id]})" if job_ids and block_id in job_ids else ""
         head = f"block {block_id}{job}: {js.state.name}"
-        if js.exit_code is not None:
-            head += f", exit code {js.exit_code}"
         if js.message:
             head += f": {js.message}"
         lines.append(head)
-        for name, text in (("stdout", js.stdout_summary), ("stderr", js.stderr_summary)):
+        if js.exit_code is not None:
+            lines.append(f"  EXIT CODE: {js.exit_code}")
+        for name, text in (("STDOUT", js.stdout_summary), ("STDERR", js.stderr_summary)):
             if text and text.strip():
-                lines.append(f"  --- job {name} ---")
-                lines.extend("  " + t for t in text.rstrip().splitlines())
+                lines.append(f"  {name}:")
+                lines.extend("    " + t for t in text.rstrip().splitlines())
     return "\n".join(lines)
 
 

@@ -226,7 +226,27 @@ def warn_captured_globals(func: Func, stacklevel: int) -> None:
 def python_app(function: Optional[Func] = None, data_flow_kernel: Optional[Kernel] = None,
                cache: bool = False, executors: Executors = "all",
                ignore_for_cache: Optional[List[str]] = None) -> Any:
-    """Decorate a function so that calling it runs it as a task and returns an AppFuture."""
+    """Make a Python function an app: calling it submits a task and returns an ``AppFuture`` at once.
+
+    Arguments may be futures of other apps: the task waits for them and gets their results (a
+    failed dependency fails it with ``DependencyError``). On HTEX the function runs in a worker
+    process, so it must import what it uses inside its body (or at the top of the script).
+
+    Use as ``@python_app`` or ``@python_app(cache=True, executors=["htex"])``.
+
+    Args:
+        function: the function (when used without parentheses).
+        data_flow_kernel: run on this DataFlowKernel instead of the loaded one.
+        cache: serve a repeated call (same function body, same arguments, same input files)
+            from the cache instead of running it again; see the caching guide.
+        executors: labels of the executors this app may run on, or ``"all"``.
+        ignore_for_cache: names of parameters left out of the cache key.
+
+    Special keyword arguments a call may pass (the function need not declare them):
+    ``inputs`` (a list of ``File`` or futures to wait for), ``outputs`` (a list of ``File``
+    the app writes; their ``DataFuture`` are in ``future.outputs``), ``walltime`` (seconds;
+    then the task fails with ``AppTimeout``), ``parsl_resource_specification`` (HTEX).
+    """
     def decorator(func: Func, _stacklevel: int = 2) -> PythonApp:
         # Warn at the user's decorator line: @python_app goes through python_app (one frame
         # more), @python_app(...) calls this directly.
@@ -240,7 +260,18 @@ def python_app(function: Optional[Func] = None, data_flow_kernel: Optional[Kerne
 
 def join_app(function: Optional[Func] = None, data_flow_kernel: Optional[Kernel] = None,
              cache: bool = False, ignore_for_cache: Optional[List[str]] = None) -> Any:
-    """Decorate a function that returns futures (of other apps); its result is theirs."""
+    """Make a function that calls other apps and returns their future (or a list of futures) an app:
+    its ``AppFuture`` completes with their results. For workflows whose shape depends on results.
+
+    Join apps run in the workflow's own process (``_parsl_internal``), so they should only launch
+    apps, not compute.
+
+    Args:
+        function: the function (when used without parentheses).
+        data_flow_kernel: run on this DataFlowKernel instead of the loaded one.
+        cache: serve a repeated call from the cache (see ``python_app``).
+        ignore_for_cache: names of parameters left out of the cache key.
+    """
     def decorator(func: Func) -> PythonApp:
         return PythonApp(func, data_flow_kernel=data_flow_kernel, cache=cache,
                          executors=["_parsl_internal"], ignore_for_cache=ignore_for_cache, join=True)
@@ -252,7 +283,23 @@ def join_app(function: Optional[Func] = None, data_flow_kernel: Optional[Kernel]
 def bash_app(function: Optional[Func] = None, data_flow_kernel: Optional[Kernel] = None,
              cache: bool = False, executors: Executors = "all",
              ignore_for_cache: Optional[List[str]] = None) -> Any:
-    """Decorate a function returning a command line; calling it runs the command under bash."""
+    """Make a function that returns a command line an app: calling it runs the command under bash
+    and returns an ``AppFuture`` whose result is the exit code (0).
+
+    A non-zero exit fails the task with ``BashExitFailure`` (exit code, command, and the tail of
+    stderr); a missing ``outputs`` file fails it with ``MissingOutputs``.
+
+    Args:
+        function: the function (when used without parentheses).
+        data_flow_kernel: run on this DataFlowKernel instead of the loaded one.
+        cache: serve a repeated call from the cache (see ``python_app``).
+        executors: labels of the executors this app may run on, or ``"all"``.
+        ignore_for_cache: names of parameters left out of the cache key.
+
+    Besides ``inputs``, ``outputs`` and ``walltime`` (which kills the command's whole process
+    tree), a call may pass ``stdout`` and ``stderr``: a path, a ``(path, mode)`` pair, or
+    ``parsl.AUTO_LOGNAME`` (a file per task in the run directory).
+    """
     def decorator(func: Func) -> BashApp:
         return BashApp(func, data_flow_kernel=data_flow_kernel, cache=cache,
                        executors=executors, ignore_for_cache=ignore_for_cache)

@@ -25,37 +25,45 @@ Why it is safe:
 """
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import pickle
 import re
-import struct
 import threading
+import warnings
 import weakref
 import zlib
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from parsl._base.errors import BadCheckpoint
+from parsl._core.checkpoint_file import (  # re-exported: the format and reading live there
+    CHECKPOINT_DIRNAME,
+    FRAME,
+    HEADER,
+    HEADER_PREFIX,
+    PARSL_TASKS_FILENAME,
+    RUN_DIR,
+    TASKS_FILENAME,
+    VERSION,
+    CheckpointSet,
+    LoadedCheckpoint,
+    check_header,
+    read_checkpoint_file,
+    read_checkpoint_set,
+    resolve_checkpoint_files,
+)
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_DIRNAME = "checkpoint"
-TASKS_FILENAME = "tasks.ckpt"
-PARSL_TASKS_FILENAME = "tasks.pkl"  # reference Parsl's format: recognised, refused
-VERSION = 1
-HEADER = b"\x89CHERVIL-CKPT\r\n\x1a" + bytes([VERSION])
-HEADER_PREFIX = HEADER[:-1]
-_FRAME = struct.Struct("<II")   # payload length, CRC-32 of payload
+# Checkpoints hold results, which may be private: readable by their owner only, whatever
+# the umask (see docs/checkpoint-format.md, "File modes").
+FILE_MODE = 0o600
 
 
 # ---------------------------------------------------------------------------------------
 # Finding checkpoints (re-exported by parsl.utils with Parsl's names and signatures)
 # ---------------------------------------------------------------------------------------
-
-_RUN_DIR = re.compile(r"^[0-9]*[0-9]$")
-
 
 def get_all_checkpoints(rundir: str = "runinfo") -> List[str]:
     """Absolute paths of every ``<rundir>/<run>/checkpoint`` directory, oldest run first.
@@ -78,7 +86,7 @@ def get_last_checkpoint(rundir: str = "runinfo") -> List[str]:
     if not os.path.isdir(rundir):
         return []
     flush_all_writers()
-    runs = [e for e in os.listdir(rundir) if _RUN_DIR.match(e)]
+    runs = [e for e in os.listdir(rundir) if RUN_DIR.match(e)]
     for entry in sorted(runs, key=int, reverse=True):
         path = os.path.join(rundir, entry, CHECKPOINT_DIRNAME)
         if os.path.isdir(path):
@@ -126,7 +134,7 @@ def encode_frame(items: Sequence[Record]) -> Tuple[bytes, int]:
             return b"", skipped
         payload = cloudpickle.dumps(([k for k, _, _ in keep], [m for _, m, _ in keep],
                                      [r for _, _, r in keep]), protocol=pickle.HIGHEST_PROTOCOL)
-    return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload, skipped
+    return FRAME.pack(len(payload), zlib.crc32(payload)) + payload, skipped
 
 
 class CheckpointWriter:
@@ -146,7 +154,10 @@ class CheckpointWriter:
         self.delay = delay
         self.flush_at_close = flush_at_close
         self.records_skipped = 0
+        self.records_written = 0
+        self.failure: Optional[CheckpointWriteError] = None   # the first write failure
         self._pending: Deque[Record] = deque()
+        self._unwritten: List[Tuple[bytes, int]] = []   # encoded frames a failed write left
         self._lock = threading.Lock()          # serialises flush/close; never held by add()
         self._fd: Optional[int] = None
         self._closed = False
@@ -171,7 +182,10 @@ class CheckpointWriter:
 
     # -- writing ------------------------------------------------------------------------
     def flush(self, *, create: bool = False) -> int:
-        """Write everything queued; returns the number of records written."""
+        """Write everything queued; returns the number of records written.
+
+        Raises CheckpointWriteError if the file cannot be written (a full disk): the records
+        stay queued, to be retried by the next ``flush`` and at close."""
         with self._lock:
             if self._closed:
                 return 0
@@ -185,40 +199,98 @@ class CheckpointWriter:
                 items.append(pending.popleft())
             except IndexError:
                 break
-        data = b""
-        skipped = 0
         if items:
             data, skipped = encode_frame(items)
             self.records_skipped += skipped
-        if not data and not create:
+            if data:
+                self._unwritten.append((data, len(items) - skipped))
+        unwritten = self._unwritten
+        if not unwritten and not create:
             return 0
-        fd = self._open()
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        if self.fsync and data:
-            os.fsync(fd)
-        return len(items) - skipped if items else 0
+        written = 0
+        try:
+            fd = self._open()
+            # Frame by frame (usually one): on a filling disk, keep every batch that fits.
+            while unwritten:
+                data, n = unwritten[0]
+                _append_all_or_nothing(fd, data, self.fsync)
+                del unwritten[0]
+                written += n
+                self.records_written += n
+        except OSError as e:
+            raise self._failed(e) from e
+        return written
+
+    def unwritten(self) -> int:
+        """Records queued or encoded and not yet written."""
+        return len(self._pending) + sum(n for _, n in self._unwritten)
+
+    def _failed(self, e: OSError) -> CheckpointWriteError:
+        """Report the first write failure at once (a warning the user sees, and the log);
+        later failures of the same writer are only counted."""
+        lost = self.unwritten()
+        err = CheckpointWriteError(
+            e.errno or 0,
+            f"Checkpoint {self.path} could not be written ({e.strerror or e}): {lost} "
+            f"result(s) are not checkpointed. They stay cached for this run and are written by "
+            f"the next dfk.checkpoint() or at cleanup if the write succeeds then; free space there "
+            f"(or give Config(run_dir=...) on another file system) to keep them")
+        if self.failure is None:
+            self.failure = err
+            logger.error("%s", err)
+            warnings.warn(str(err), CheckpointWriteWarning, stacklevel=3)
+        else:
+            logger.debug("checkpoint write failed again: %s", e)
+        return err
 
     def _open(self) -> int:
         if self._fd is None:
-            os.makedirs(self.dir, exist_ok=True)
-            if not os.path.exists(self.path):
-                # Born complete: header into a temp file, fsync, rename, fsync the directory.
-                tmp = f"{self.path}.tmp-{os.getpid()}"
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                try:
-                    os.write(fd, HEADER)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.replace(tmp, self.path)
-                _fsync_dir(self.dir)
+            if not os.path.isdir(self.dir):
+                self._create_dir()
+            elif not os.path.exists(self.path):
+                self._create_file(self.dir)
             else:
                 check_header(self.path)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         return self._fd
+
+    def _create_dir(self) -> None:
+        """The checkpoint directory is born holding a complete file: it is built under a
+        temporary name and renamed into place, so a kill never leaves a ``checkpoint``
+        directory without a checkpoint file (which the next run would refuse, as Parsl does)."""
+        parent = os.path.dirname(self.dir) or "."
+        os.makedirs(parent, exist_ok=True)
+        tmp = os.path.join(parent, f".{os.path.basename(self.dir)}.tmp-{os.getpid()}")
+        os.makedirs(tmp, mode=0o700, exist_ok=True)
+        try:
+            self._create_file(tmp)
+        except OSError:
+            _remove_tree_quietly(tmp)   # a full disk: leave no half-made directory behind
+            raise
+        try:
+            os.rename(tmp, self.dir)
+        except OSError:
+            if not os.path.isfile(self.path):   # not another writer's complete directory
+                raise
+            _remove_tree_quietly(tmp)
+        _fsync_dir(parent)
+
+    def _create_file(self, directory: str) -> None:
+        # Born complete: header into a temp file, fsync, rename, fsync the directory.
+        path = os.path.join(directory, TASKS_FILENAME)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            if os.write(fd, HEADER) != len(HEADER):
+                raise OSError(28, "short write of the checkpoint header")
+            os.fsync(fd)
+        except OSError:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        os.close(fd)
+        os.replace(tmp, path)
+        _fsync_dir(directory)
 
     # -- background flushing (task_exit / periodic) --------------------------------------
     def _run(self) -> None:
@@ -230,11 +302,14 @@ class CheckpointWriter:
             # Batch: give other completions `delay` seconds to join this write.
             stop.wait(self.delay)
             wake.clear()  # before draining: a record queued after this re-arms the wake-up
+            if self.failure is not None:
+                continue   # after a failed write (full disk) retry only at checkpoint() and close
             try:
                 self.flush()
+            except CheckpointWriteError:
+                pass       # reported once by _failed
             except Exception:
-                logger.exception("Checkpoint writer could not append to %s; will retry on the "
-                                 "next result and at close", self.path)
+                logger.exception("Checkpoint writer could not append to %s", self.path)
             if stop.is_set():
                 return
 
@@ -248,17 +323,76 @@ class CheckpointWriter:
         with self._lock:
             if self._closed:
                 return
+            reported_before = self.failure is not None
             try:
                 if self.flush_at_close:
-                    self._flush_locked(create=False)
+                    # create: a run whose tasks all failed still leaves a (loadable) checkpoint
+                    self._flush_locked(create=True)
                 else:
                     self._pending.clear()
+            except Exception as e:
+                # Cleanup must go on: say what the checkpoint is missing instead of raising.
+                # A failure first met here was just reported by _failed; one reported earlier
+                # gets its final tally; anything else (a foreign file in the way) is reported.
+                lost = self.unwritten()
+                if reported_before or not isinstance(e, CheckpointWriteError):
+                    cause = e.__cause__ if isinstance(e.__cause__, OSError) else e
+                    why = (cause.strerror if isinstance(cause, OSError) and cause.strerror
+                           else f"{type(e).__name__}: {e}")
+                    msg = (f"Checkpoint {self.path} is incomplete: {lost} result(s) of this run "
+                           f"were not written ({why}); a run that loads it recomputes them")
+                    logger.error("%s", msg)
+                    warnings.warn(msg, CheckpointWriteWarning, stacklevel=2)
             finally:
                 self._closed = True
+                self._pending.clear()
+                self._unwritten.clear()
                 if self._fd is not None:
-                    os.close(self._fd)
+                    try:
+                        os.close(self._fd)
+                    except OSError:
+                        pass
                     self._fd = None
         _LIVE_WRITERS.discard(self)
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint file could not be written (e.g. the disk is full); its records stay queued."""
+
+
+class CheckpointWriteWarning(RuntimeWarning):
+    """Shown once per checkpoint when results could not be written to it."""
+
+
+def _append_all_or_nothing(fd: int, data: bytes, fsync: bool) -> None:
+    """Append ``data`` and fsync; on failure cut the file back to where it was, so a partial
+    write (ENOSPC mid-frame) never leaves a torn frame before later, good ones."""
+    start = os.fstat(fd).st_size
+    view = memoryview(data)
+    try:
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        if fsync:
+            os.fsync(fd)
+    except OSError:
+        try:
+            os.ftruncate(fd, start)
+        except OSError:
+            pass
+        raise
+
+
+def _remove_tree_quietly(path: str) -> None:
+    for name in os.listdir(path):
+        try:
+            os.unlink(os.path.join(path, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def _fsync_dir(path: str) -> None:
@@ -282,10 +416,12 @@ def flush_all_writers() -> None:
     (before reading checkpoints back: a tutorial-style script calls parsl.clear() without
     cleanup() and immediately reloads with get_all_checkpoints())."""
     for w in list(_LIVE_WRITERS):
-        if w.delay is None:
+        if w.delay is None or w.failure is not None:
             continue  # manual/dfk_exit: written only when the user or cleanup says so
         try:
             w.flush()
+        except CheckpointWriteError:
+            pass      # reported once by the writer
         except Exception:
             logger.exception("Could not flush checkpoint %s", w.path)
 
@@ -305,180 +441,25 @@ atexit.register(_at_exit)
 
 
 # ---------------------------------------------------------------------------------------
-# Reading
+# Loading (reading is parsl._core.checkpoint_file)
 # ---------------------------------------------------------------------------------------
 
-class LoadedCheckpoint:
-    """The results of one checkpoint file: ``results`` (key hex -> value), ``manifests``
-    (list of encoded manifests), ``torn_tail`` (bytes ignored at the end after a crash)."""
+def load_checkpoint_set(entries: Iterable[Union[str, os.PathLike[str]]], *,
+                        skip_empty_dirs: bool = False) -> CheckpointSet:
+    """Load several checkpoints (Chervil's and reference Parsl's); later entries override
+    earlier ones. Results still queued by this process's writers are flushed first.
 
-    __slots__ = ("path", "results", "manifests", "torn_tail")
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.results: Dict[str, Any] = {}
-        self.manifests: List[bytes] = []
-        self.torn_tail = 0
-
-
-def check_header(path: str, head: Optional[bytes] = None) -> None:
-    if head is None:
-        with open(path, "rb") as f:
-            head = f.read(len(HEADER))
-    if head == HEADER:
-        return
-    if head.startswith(HEADER_PREFIX):
-        raise _bad(
-            f"Checkpoint file {path} has format version {head[len(HEADER_PREFIX)]}, but this "
-            f"Chervil reads version {VERSION}. Upgrade Chervil, or leave this checkpoint out of "
-            f"checkpoint_files.")
-    raise _bad(_foreign_message(path, head))
-
-
-def _foreign_message(path: str, head: bytes) -> str:
-    if head[:1] == b"\x80":
-        what = "a Python pickle (reference Parsl's checkpoint format?)"
-    elif not head:
-        what = "empty"
-    else:
-        what = "not a Chervil checkpoint"
-    return (f"Checkpoint file {path} is {what}: it does not start with Chervil's checkpoint "
-            f"header. Results cannot be trusted from it; leave it out of checkpoint_files "
-            f"(or move it away from the run directory).")
-
-
-def read_checkpoint_file(path: str) -> LoadedCheckpoint:
-    """Parse one checkpoint file. Raises BadCheckpoint naming the file on any damage
-    other than a torn final frame."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise _bad(f"Cannot read checkpoint file {path}: {e.strerror or e}") from e
-    check_header(path, data[:len(HEADER)])
-    out = LoadedCheckpoint(path)
-    results = out.results
-    manifests = out.manifests
-    view = memoryview(data)
-    pos = len(HEADER)
-    end = len(data)
-    while pos < end:
-        if end - pos < _FRAME.size:
-            out.torn_tail = end - pos
-            break
-        length, crc = _FRAME.unpack_from(data, pos)
-        start = pos + _FRAME.size
-        stop = start + length
-        if stop > end:
-            if _only_torn_tail(data, pos):
-                out.torn_tail = end - pos
-                break
-            raise _corrupt(path, pos, "impossible frame length")
-        if zlib.crc32(view[start:stop]) != crc:
-            # A crash mid-write leaves a *short* frame (handled above). A full-length frame
-            # whose bytes do not match its checksum was changed after it was written.
-            raise _corrupt(path, pos, "checksum mismatch")
-        gc_was_on = gc.isenabled()
-        gc.disable()  # unpickling 100,000s of objects would trigger many useless full collections
-        try:
-            keys, frame_manifests, values = pickle.loads(view[start:stop])
-        except Exception as e:
-            raise _bad(
-                f"Checkpoint file {path}: the results stored at offset {pos} cannot be "
-                f"unpickled: {type(e).__name__}: {e}. Usually the code that defined a result's "
-                f"type changed or is not importable here; make it importable, or leave this "
-                f"checkpoint out of checkpoint_files.") from e
-        finally:
-            if gc_was_on:
-                gc.enable()
-        results.update(zip(keys, values))
-        manifests.extend(frame_manifests)
-        pos = stop
-    if out.torn_tail:
-        logger.info("Checkpoint file %s ends with %d bytes of an incomplete batch (the run was "
-                    "interrupted while writing); ignored: those results will be recomputed",
-                    path, out.torn_tail)
-    return out
-
-
-def _only_torn_tail(data: bytes, pos: int) -> bool:
-    """True if no valid frame starts anywhere after ``pos``: the damage is a torn tail
-    (a crash mid-write), not corruption in the middle of good data."""
-    end = len(data)
-    p = pos + 1
-    view = memoryview(data)
-    find = data.find
-    while p + _FRAME.size < end:
-        # Every frame's payload is a pickle of protocol >= 2: it starts with 0x80.
-        p = find(b"\x80", p + _FRAME.size)
-        if p < 0:
-            return True
-        p -= _FRAME.size
-        length, crc = _FRAME.unpack_from(data, p)
-        stop = p + _FRAME.size + length
-        if stop <= end and zlib.crc32(view[p + _FRAME.size:stop]) == crc:
-            return False
-        p += 1
-    return True
-
-
-def _corrupt(path: str, pos: int, why: str) -> BadCheckpoint:
-    return _bad(
-        f"Checkpoint file {path} is damaged at offset {pos} ({why}): its bytes changed after "
-        f"they were written, so no result is read from it. Restore it from a backup, leave it "
-        f"out of checkpoint_files, or keep the results before the damage with "
-        f"`truncate -s {pos} {path}`.")
-
-
-def resolve_checkpoint_path(entry: Union[str, os.PathLike[str]]) -> Optional[str]:
-    """The tasks file for one ``checkpoint_files`` entry (a checkpoint dir or the file).
-
-    Returns None for a checkpoint directory that holds no file yet (a run that stopped
-    before its first record); raises BadCheckpoint for missing paths and foreign files.
+    ``skip_empty_dirs``: a directory with no checkpoint file is passed over with a warning
+    instead of raising (for checkpoints found automatically, not named by the user).
     """
-    path = os.fspath(entry)
-    if os.path.isfile(path):
-        return path
-    if not os.path.isdir(path):
-        raise _bad(
-            f"Checkpoint {path} does not exist. checkpoint_files takes checkpoint directories "
-            f"such as those returned by parsl.utils.get_all_checkpoints().")
-    ours = os.path.join(path, TASKS_FILENAME)
-    if os.path.isfile(ours):
-        return ours
-    theirs = os.path.join(path, PARSL_TASKS_FILENAME)
-    if os.path.isfile(theirs):
-        with open(theirs, "rb") as f:
-            head = f.read(len(HEADER))
-        raise _bad(_foreign_message(theirs, head))
-    return None
+    flush_all_writers()
+    return read_checkpoint_set(entries, skip_empty_dirs=skip_empty_dirs)
 
 
 def load_checkpoints(entries: Iterable[Union[str, os.PathLike[str]]]) -> Tuple[Dict[str, Any], List[Tuple[bytes, str]]]:
-    """Load several checkpoints; later entries override earlier ones (as in Parsl).
-
-    Returns (results by key, [(encoded manifest, origin label)]).
-    """
-    flush_all_writers()
-    results: Dict[str, Any] = {}
-    manifests: List[Tuple[bytes, str]] = []
-    for entry in entries:
-        path = resolve_checkpoint_path(entry)
-        if path is None:
-            continue
-        loaded = read_checkpoint_file(path)
-        results.update(loaded.results)
-        origin = _origin_label(path)
-        manifests.extend((m, origin) for m in loaded.manifests)
-    return results, manifests
-
-
-def _origin_label(path: str) -> str:
-    """'run 003' for <rundir>/003/checkpoint/tasks.ckpt, else the path."""
-    parts = os.path.normpath(path).split(os.sep)
-    if len(parts) >= 3 and parts[-2] == CHECKPOINT_DIRNAME and _RUN_DIR.match(parts[-3]):
-        return f"run {parts[-3]}"
-    return path
+    """Chervil-format results and manifests of several checkpoints (see load_checkpoint_set)."""
+    loaded = load_checkpoint_set(entries)
+    return loaded.results, loaded.manifests
 
 
 def parse_period(period: Any) -> float:
@@ -496,4 +477,8 @@ def parse_period(period: Any) -> float:
 
 
 __all__ = ["get_all_checkpoints", "get_last_checkpoint", "CheckpointWriter", "read_checkpoint_file",
-           "load_checkpoints", "parse_period", "flush_all_writers", "encode_frame"]
+           "load_checkpoints", "load_checkpoint_set", "parse_period", "flush_all_writers", "encode_frame",
+           "CHECKPOINT_DIRNAME", "FRAME", "HEADER", "HEADER_PREFIX", "PARSL_TASKS_FILENAME", "RUN_DIR",
+           "TASKS_FILENAME", "VERSION", "CheckpointSet", "LoadedCheckpoint", "check_header",
+           "read_checkpoint_set", "resolve_checkpoint_files", "CheckpointWriteError",
+           "CheckpointWriteWarning"]

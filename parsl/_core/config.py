@@ -146,6 +146,56 @@ def _check_checkpoint_files(value: Any) -> Optional[List[str]]:
 
 class Config:
     # set through the properties below
+    """What a workflow runs on and how: executors, retries, caching and checkpoints, elasticity,
+    monitoring. Pass it to ``parsl.load(config)``.
+
+    Every value is checked here: a wrong type raises ``ConfigurationTypeError`` and a bad value
+    ``ConfigurationError``, each naming the field and the fix.
+
+    Args:
+        executors: where apps run; default ``[ThreadPoolExecutor()]``. Labels must be unique.
+        app_cache: tutorial era: allow ``cache=True`` apps to be cached (default ``True``).
+            Today's spelling: ``memoizer=BasicMemoizer(memoize=...)``.
+        checkpoint_files: tutorial era: checkpoint directories or files to load cached results
+            from, e.g. ``get_all_checkpoints()``. ``None`` with a ``checkpoint_mode`` loads every
+            earlier checkpoint under ``run_dir`` (automatic resume); ``[]`` loads none.
+        checkpoint_mode: tutorial era: when successful cached results are written:
+            ``"task_exit"``, ``"periodic"``, ``"dfk_exit"``, ``"manual"`` or ``None`` (only when
+            ``dfk.checkpoint()`` is called).
+        checkpoint_period: tutorial era: ``"HH:MM:SS"`` between checkpoints in ``"periodic"`` mode.
+        dependency_resolver: which argument structures are searched for futures (default: the
+            arguments themselves and ``inputs=``, not nested containers).
+        exit_mode: what leaving ``with parsl.load(config):`` does: ``"cleanup"`` (default),
+            ``"skip"`` (leave it running), or ``"wait"`` (wait for every task, then clean up).
+        garbage_collect: forget a task's record once its future is done (saves memory in long runs).
+        internal_tasks_max_threads: threads for join apps and data staging.
+        retries: how many times a failed task is tried again (default 0).
+        retry_handler: a function ``(exception, task_record) -> float`` giving the cost of a
+            failure; a task is retried while its summed costs stay within ``retries``.
+        run_dir: the directory of run directories (``runinfo``): each ``load`` makes ``NNN/`` in it
+            with ``parsl.log``, batch scripts and worker logs.
+        std_autopath: a function ``(task_record, "stdout"|"stderr") -> path`` giving bash apps
+            stdout/stderr files when the call names none.
+        strategy: how blocks follow the load: ``"simple"`` (scale out and in), ``"htex_auto_scale"``
+            (also scale in idle blocks one by one), ``"none"`` (only ``init_blocks``).
+        strategy_period: seconds between two passes of the strategy.
+        max_idletime: seconds an executor stays idle before its extra blocks are released.
+        monitoring: a ``MonitoringHub`` to record the run in a database (default: none).
+        usage_tracking: accepted (0-3 or a bool) for compatibility; Chervil never sends anything.
+        project_name: a label stored with the run.
+        initialize_logging: write ``parsl.log`` in the run directory (default ``True``).
+        memoizer: today's way to configure caching and checkpoints, e.g.
+            ``BasicMemoizer(checkpoint_mode="task_exit")``; not with the four tutorial-era fields.
+        lazy_errors: tutorial era, no effect (warns).
+        data_management_max_threads: tutorial era, no effect (warns).
+        seed: tutorial era, no effect (warns).
+
+    Example::
+
+        Config(executors=[HighThroughputExecutor(provider=LocalProvider())],
+               retries=2, checkpoint_mode="task_exit", monitoring=MonitoringHub())
+    """
+
     _app_cache: bool
     _checkpoint_files: Optional[List[str]]
     _checkpoint_mode: Optional[str]

@@ -11,6 +11,8 @@ import logging.handlers
 import queue
 from typing import Any, Callable, Optional
 
+from parsl._base.logfiles import LOG_FILE_MODE, SafeFileHandler  # re-exported
+
 DEFAULT_FORMAT = ("%(created)f %(asctime)s %(processName)s-%(process)d %(threadName)s-%(thread)d "
                   "%(name)s:%(lineno)d %(funcName)s %(levelname)s: %(message)s")
 STREAM_FORMAT = "%(asctime)s %(name)s:%(lineno)d [%(levelname)s]  %(message)s"
@@ -50,7 +52,7 @@ class _BackgroundFileLog:
 
     def __init__(self, filename: str, name: str, level: int, format_string: Optional[str]) -> None:
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._file_handler = logging.FileHandler(filename)
+        self._file_handler = SafeFileHandler(filename)
         self._file_handler.setFormatter(logging.Formatter(format_string or DEFAULT_FORMAT,
                                                           datefmt="%Y-%m-%d %H:%M:%S"))
         self._file_handler.setLevel(level)
@@ -73,4 +75,8 @@ class _BackgroundFileLog:
         if not any(isinstance(h, logging.handlers.QueueHandler) for h in self._logger.handlers):
             self._logger.setLevel(self._previous_level)
         self._listener.stop()
-        self._file_handler.close()
+        self._file_handler.close()   # never raises (a full disk at the last flush)
+
+
+__all__ = ["set_stream_logger", "set_file_logger", "SafeFileHandler", "LOG_FILE_MODE", "TRACE",
+           "DEFAULT_FORMAT", "STREAM_FORMAT"]

@@ -224,6 +224,10 @@ def _file(obj: File, output_ref: bool = False) -> bytes:
 id_for_memo.register(File)(_file)
 id_for_memo.register(DataFuture)(_data_future)
 
+#: Chervil's own encoders (any other registration is a user's)
+BUILTIN_ENCODERS = frozenset((id_for_memo.dispatch(object), _scalar, _sequence, _mapping, _set,
+                              _function, _file, _data_future))
+
 
 class FileDigestCache:
     """Content digests of local files, re-read only when (size, mtime, inode) change.

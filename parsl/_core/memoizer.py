@@ -30,11 +30,12 @@ from parsl._core.checkpoint import (
     CHECKPOINT_DIRNAME,
     CheckpointWriter,
     get_all_checkpoints,
-    load_checkpoints,
+    load_checkpoint_set,
     parse_period,
 )
 from parsl._core.logs import TRACE as _TRACE
 from parsl._core.memo_explain import Manifest, MemoIndex, MissReason, describe_call
+from parsl._core.parsl_format import parsl_key
 from parsl._core.task import TaskRecord
 
 logger = logging.getLogger("parsl.dataflow.memoization")
@@ -157,6 +158,10 @@ class BasicMemoizer(Memoizer):
         self.run_dir: Optional[str] = None
         self.loaded = 0                                   # results loaded from checkpoints
         self._results: Dict[str, Any] = {}                # key -> result (dict ops are GIL-atomic)
+        # Results from checkpoints written by reference Parsl, by Parsl's key, and the pickle
+        # protocols those keys were made with. Empty unless such a checkpoint was loaded.
+        self._parsl_results: Dict[str, Any] = {}
+        self._parsl_protocols: List[int] = []
         self._failures: Dict[str, BaseException] = {}     # key -> exception, for this run only
         self._lock = threading.Lock()                     # guards the three below
         self._in_flight: Dict[str, _InFlight] = {}
@@ -173,16 +178,22 @@ class BasicMemoizer(Memoizer):
             return
         mode = self.checkpoint_mode
         files = self.checkpoint_files
-        if files is None and mode is not None and config_run_dir is not None:
+        automatic = files is None and mode is not None and config_run_dir is not None
+        if automatic and config_run_dir is not None:
             mine = os.path.abspath(os.path.join(run_dir, CHECKPOINT_DIRNAME))
             files = [d for d in get_all_checkpoints(config_run_dir) if d != mine]
         if files:
-            results, manifests = load_checkpoints(files)
-            self._results.update(results)
-            for data, origin in manifests:
+            loaded = load_checkpoint_set(files, skip_empty_dirs=automatic)
+            self._results.update(loaded.results)
+            for data, origin in loaded.manifests:
                 self._index.add_encoded(data, origin)
-            self.loaded = len(results)
-            logger.info("Loaded %d cached results from %d checkpoint(s)", len(results), len(files))
+            self._parsl_results = loaded.parsl_results
+            self._parsl_protocols = loaded.parsl_protocols
+            self.loaded = len(loaded.results) + len(loaded.parsl_results)
+            logger.info("Loaded %d cached results from %d checkpoint(s)", self.loaded, len(files))
+            if loaded.parsl_results:
+                logger.info("%d of them were written by reference Parsl: calls that miss are also "
+                            "looked up by Parsl's cache key", len(loaded.parsl_results))
         # Without a mode, results still queue for an explicit dfk.checkpoint() (as in Parsl);
         # only a mode writes on its own and at close.
         delay = {"task_exit": TASK_EXIT_FLUSH_DELAY, "periodic": self.period_s}.get(mode or "")
@@ -215,6 +226,10 @@ class BasicMemoizer(Memoizer):
         results = self._results
         if key in results:
             return _done(results[key])
+        if self._parsl_results:
+            hit = self._parsl_hit(task, key)
+            if hit is not None:
+                return hit
         with self._lock:
             if key in results:  # it completed while we took the lock
                 return _done(results[key])
@@ -242,6 +257,22 @@ class BasicMemoizer(Memoizer):
                 # file log, which would cost more than the whole task. The reason stays on the
                 # task record (task_record['memo_miss_reason']) either way.
                 logger.log(_TRACE, "Task %s (%s) not served from cache: %s", task.id, task.func_name, reason)
+        return None
+
+    def _parsl_hit(self, task: TaskRecord, key: str) -> Optional[Future[Any]]:
+        """A result from a Parsl-written checkpoint for this call, found by Parsl's key."""
+        for protocol in self._parsl_protocols:
+            pkey = parsl_key(task.func, task.args, task.kwargs, task.ignore_for_cache, protocol)
+            if pkey is not None and pkey in self._parsl_results:
+                result = self._parsl_results[pkey]
+                # From now on this call hits by Chervil's key; and it goes into this run's
+                # checkpoint, so later runs find it without the Parsl file.
+                self._results[key] = result
+                w = self._writer
+                if w is not None:
+                    w.add(key, b"", result)
+                logger.debug("Task %s served from a Parsl checkpoint (Parsl key %s)", task.id, pkey)
+                return _done(result)
         return None
 
     def _explain_locked(self, task: TaskRecord, key: str) -> Optional[MissReason]:
@@ -304,11 +335,23 @@ class BasicMemoizer(Memoizer):
         """
         w = self._writer
         if w is None:
-            return None
+            if self.run_dir is None:
+                return None     # not started: no run directory to write in
+            # memoize=False: nothing is cached, but the call still leaves a (loadable, empty)
+            # checkpoint where Parsl's users look for it, as Parsl does.
+            w = self._writer = CheckpointWriter(os.path.join(self.run_dir, CHECKPOINT_DIRNAME),
+                                                flush_at_close=False)
         w.flush(create=True)
         return w.dir
 
     # -- introspection -----------------------------------------------------------------
+    @property
+    def checkpointed_tasks(self) -> int:
+        """Results written to this run's checkpoint so far (as Parsl's attribute): only what
+        reached the file, never what a failed write left queued."""
+        w = self._writer
+        return w.records_written if w is not None else 0
+
     def cached(self, key: str) -> bool:
         return key in self._results
 

@@ -107,6 +107,9 @@ class BlockProviderExecutor(ParslExecutor):
         if self._provider is None:
             raise ScalingFailed(self, "this executor has no provider")
         new = []
+        #: Blocks whose submit failed keep a FAILED status (Parsl's "simulated" status): the
+        #: block error handler counts them, and the monitoring block table shows them.
+        failed: Dict[str, JobStatus] = {}
         for _ in range(n):
             bid = self._new_block_id()
             job_name = f"parsl.{self.label}.block-{bid}"
@@ -114,22 +117,25 @@ class BlockProviderExecutor(ParslExecutor):
                 job_id = self._provider.submit(self._get_launch_command(bid), 1, job_name)
             except Exception as e:
                 logger.error("scaling out block %s of %s failed: %s", bid, self.label, e)
-                self._simulated_status(bid, JobState.FAILED, f"submit failed: {e}")
+                failed[bid] = self._simulated_status(bid, JobState.FAILED, f"Failed to start block {bid}: {e}")
                 continue
             if not job_id:
-                self._simulated_status(bid, JobState.FAILED, "the provider returned no job id")
+                failed[bid] = self._simulated_status(
+                    bid, JobState.FAILED, f"Failed to start block {bid}: the provider returned no job id")
                 continue
             with self._lock:
                 self.blocks_to_job_id[bid] = str(job_id)
                 self.job_ids_to_block[str(job_id)] = bid
                 self._status[bid] = JobStatus(JobState.PENDING)
             new.append(bid)
-        self._send_block_monitoring({b: self._status[b] for b in new})
+        self._send_block_monitoring({**{b: self._status[b] for b in new}, **failed})
         return new
 
-    def _simulated_status(self, bid: str, state: JobState, message: str) -> None:
+    def _simulated_status(self, bid: str, state: JobState, message: str) -> JobStatus:
+        st = JobStatus(state, message)
         with self._lock:
-            self._status[bid] = JobStatus(state, message)
+            self._status[bid] = st
+        return st
 
     def _blocks_to_scale_in(self, n: int, max_idletime: Optional[float]) -> List[str]:
         """Default choice: the newest live blocks.  HTEX overrides with idle information."""

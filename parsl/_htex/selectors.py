@@ -1,19 +1,22 @@
 """How the interchange orders managers with free capacity (Parsl's ``manager_selector``).
 
 Public at ``parsl.executors.high_throughput.manager_selector``; users may subclass
-``ManagerSelector``.  ``manager_info`` maps uid -> the interchange's ``ManagerRecord``.
+``ManagerSelector``.  The call is Parsl's: ``sort_managers(ready_managers, manager_list)``
+with ``ready_managers`` every connected manager's record by uid (records answer Parsl's
+keys: ``ready_managers[uid]['block_id']``) and ``manager_list`` the set of uids with room
+for tasks; it returns those uids in the order they should receive tasks.
 """
 from __future__ import annotations
 
 import random
 from abc import ABCMeta, abstractmethod
-from typing import List, Mapping, Set
+from typing import Any, List, Mapping, Set
 
 
 class ManagerSelector(metaclass=ABCMeta):
     @abstractmethod
-    def sort_managers(self, ready_managers: Set[bytes], manager_info: Mapping[bytes, object]) -> List[bytes]:
-        """Return the ready managers in the order they should receive tasks."""
+    def sort_managers(self, ready_managers: Mapping[bytes, Any], manager_list: Set[bytes]) -> List[bytes]:
+        """Return the uids of ``manager_list`` in the order they should receive tasks."""
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -22,25 +25,26 @@ class ManagerSelector(metaclass=ABCMeta):
 class RandomManagerSelector(ManagerSelector):
     """Spread tasks over managers at random (Parsl's default)."""
 
-    def sort_managers(self, ready_managers, manager_info):
-        order = list(ready_managers)
+    def sort_managers(self, ready_managers, manager_list):
+        order = list(manager_list)
         if len(order) > 1:
             random.shuffle(order)
         return order
 
 
 class BlockIdManagerSelector(ManagerSelector):
-    """Fill the lowest block first, so higher blocks go idle and can be scaled in."""
+    """Fill the lowest block first, so higher blocks go idle and can be scaled in.
 
-    def sort_managers(self, ready_managers, manager_info):
+    Block ids compare as numbers (block 10 after block 2); ids that are not numbers last.
+    """
+
+    def sort_managers(self, ready_managers, manager_list):
         def key(uid):
-            # getattr: a user's own selector may hand us records of its own making
-            block = getattr(manager_info[uid], "block_id", None)
             try:
-                return (0, int(block), uid)
-            except (TypeError, ValueError):
+                return (0, int(ready_managers[uid]["block_id"]), uid)
+            except (TypeError, ValueError, KeyError):
                 return (1, 0, uid)
-        return sorted(ready_managers, key=key)
+        return sorted(manager_list, key=key)
 
 
 for _cls in (ManagerSelector, RandomManagerSelector, BlockIdManagerSelector):

@@ -20,9 +20,10 @@ SQLAlchemy is imported here and nowhere on ``import parsl``'s path.
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime as _datetime
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 import sqlalchemy as sa
 from sqlalchemy import (
@@ -60,6 +61,8 @@ WORKFLOW = Table(
     Column("tasks_failed_count", Integer),
     Column("tasks_completed_count", Integer),
     Column("workflow_duration", Float),                 # 1.0
+    # ours: why this run's monitoring record is known to be incomplete (NULL: it is not)
+    Column("monitoring_incomplete", Text),
 )
 
 TASK = Table(
@@ -158,6 +161,24 @@ NODE = Table(
     Column("reg_time", DateTime),                       # 1.0
 )
 
+#: ours: the last chunk of each run's event stream committed, written with its rows, so a
+#: replacement writer process skips chunks it is sent again (``writer_client``)
+PROGRESS = Table(
+    "writer_progress", metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("last_chunk", BigInteger, nullable=False),
+)
+
+#: ours: the HTEX workers' descriptions (JSON) a replacement writer needs to read their
+#: end-of-task records (``events.BatchBuilder.workers``)
+WORKERS = Table(
+    "writer_workers", metadata,
+    Column("run_id", Text, nullable=False),
+    Column("worker_key", BigInteger, nullable=False),
+    Column("hello", Text),
+    PrimaryKeyConstraint("run_id", "worker_key"),
+)
+
 BLOCK = Table(
     "block", metadata,
     Column("run_id", Text, nullable=False),
@@ -245,7 +266,7 @@ class Batch:
     datetime values (convenient for other writers); never both in one list."""
 
     __slots__ = ("workflows", "tasks", "tries", "status", "resource", "node", "block",
-                 "completed", "failed")
+                 "completed", "failed", "progress", "hellos")
 
     def __init__(self):
         self.workflows: List[dict] = []
@@ -258,10 +279,14 @@ class Batch:
         #: run_id -> number of tasks that reached a final success / failure state
         self.completed: Dict[str, int] = {}
         self.failed: Dict[str, int] = {}
+        #: (run_id, number of the last chunk these rows came from), written with them
+        self.progress: Optional[tuple] = None
+        #: HTEX workers' descriptions learnt in this batch: (run_id, worker_key, JSON text)
+        self.hellos: List[tuple] = []
 
     def __len__(self):
         return (len(self.workflows) + len(self.tasks) + len(self.tries) + len(self.status)
-                + len(self.resource) + len(self.node) + len(self.block))
+                + len(self.resource) + len(self.node) + len(self.block) + len(self.hellos))
 
 
 _BATCH_TABLES = (("workflow", "workflows"), ("task", "tasks"), ("try", "tries"), ("status", "status"),
@@ -352,6 +377,14 @@ class Database:
                     + batch.completed.get(run_id, 0),
                     tasks_failed_count=sa.func.coalesce(WORKFLOW.c.tasks_failed_count, 0)
                     + batch.failed.get(run_id, 0)))
+            for run_id, key, hello in batch.hellos:
+                conn.execute(WORKERS.delete().where(WORKERS.c.run_id == run_id, WORKERS.c.worker_key == key))
+                conn.execute(WORKERS.insert().values(run_id=run_id, worker_key=key, hello=hello))
+            if batch.progress is not None:
+                run_id, last = batch.progress
+                where = PROGRESS.c.run_id == run_id
+                if conn.execute(PROGRESS.update().where(where).values(last_chunk=last)).rowcount == 0:
+                    conn.execute(PROGRESS.insert().values(run_id=run_id, last_chunk=last))
 
     # --- SQLite fast path ------------------------------------------------------------
     # The same statements as the SQLAlchemy path, run through the DBAPI connection with
@@ -393,6 +426,12 @@ class Database:
                 cur.execute("UPDATE workflow SET tasks_completed_count = coalesce(tasks_completed_count, 0) + ?,"
                             " tasks_failed_count = coalesce(tasks_failed_count, 0) + ? WHERE run_id = ?",
                             (batch.completed.get(run_id, 0), batch.failed.get(run_id, 0), run_id))
+            if batch.hellos:
+                cur.executemany("INSERT OR REPLACE INTO writer_workers (run_id, worker_key, hello) VALUES (?, ?, ?)",
+                                batch.hellos)
+            if batch.progress is not None:
+                cur.execute("INSERT INTO writer_progress (run_id, last_chunk) VALUES (?, ?) ON CONFLICT (run_id)"
+                            " DO UPDATE SET last_chunk = excluded.last_chunk", batch.progress)
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -408,6 +447,39 @@ class Database:
                 "UPDATE task SET task_time_running = (SELECT max(t.task_try_time_launched) FROM try t"
                 " WHERE t.run_id = task.run_id AND t.task_id = task.task_id)"
                 " WHERE run_id = :r AND task_time_running IS NULL"), {"r": run_id})
+
+    def committed_chunk(self, run_id: str) -> int:
+        """The number of the last chunk of ``run_id`` whose rows are written (0: none)."""
+        with self.engine.connect() as conn:
+            n = conn.execute(sa.select(PROGRESS.c.last_chunk).where(PROGRESS.c.run_id == run_id)).scalar()
+        return int(n or 0)
+
+    def task_states(self, run_id: str) -> List[tuple]:
+        """(task_id, latest state) of every task of ``run_id`` (what a replacement writer
+        needs to know of the tasks still live)."""
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.select(TASK.c.task_id, TASK.c.task_status_name).where(
+                TASK.c.run_id == run_id, TASK.c.task_status_name.is_not(None)))]
+
+    def worker_hellos(self, run_id: str) -> List[dict]:
+        """The HTEX workers' descriptions written for ``run_id``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(WORKERS.c.hello).where(WORKERS.c.run_id == run_id)).scalars().all()
+        return [json.loads(r) for r in rows if r]
+
+    def mark_incomplete(self, run_id: str, reason: str, ended: bool = False) -> None:
+        """Say in the workflow's row why its record is incomplete (the first reason stays
+        first); ``ended``: the run is over, so a row still without ``time_completed`` gets now
+        (a workflow must not show as running forever)."""
+        w = WORKFLOW.c
+        values: Dict[str, Any] = {"monitoring_incomplete": sa.case((w.monitoring_incomplete.is_(None), reason),
+                                                   else_=w.monitoring_incomplete + "; " + reason)}
+        if ended:
+            values["time_completed"] = sa.func.coalesce(w.time_completed, _datetime.now())
+        with self.engine.begin() as conn:
+            if conn.execute(WORKFLOW.update().where(w.run_id == run_id).values(**values)).rowcount == 0:
+                conn.execute(WORKFLOW.insert().values(run_id=run_id, monitoring_incomplete=reason,
+                                                      time_completed=_datetime.now() if ended else None))
 
     def optimize(self) -> None:
         """Refresh the planner's statistics where they went stale (cheap in SQLite: it only

@@ -12,6 +12,7 @@ Parsl's ``(MessageType, payload)`` pairs, for tests and in-process use.
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from typing import Dict, Iterable, List, Optional
 
@@ -150,6 +151,8 @@ class BatchBuilder:
         self._live_state: Dict[object, str] = {}
         #: HTEX workers' hellos by worker_key (what their packed records leave out)
         self.workers: Dict[int, dict] = {}
+        #: worker reports given up on (their try never became known)
+        self.dropped = 0
         self._reset()
 
     def _reset(self):
@@ -172,6 +175,8 @@ class BatchBuilder:
                     self._unresolved.pop()
                     if entry[0] < self.MAX_UNRESOLVED_ROUNDS:
                         self._unresolved.append(entry)
+                    else:
+                        self.dropped += 1
         batch = self._batch
         batch.tasks = [tuple(r) for r in self._tasks.values()]
         batch.tries = [tuple(r) for r in self._tries.values()]
@@ -209,6 +214,12 @@ class BatchBuilder:
             # Drop the oldest quarter (dicts keep insertion order): their tries ended long ago.
             for key in list(tasks)[: self.MAX_EXECUTOR_TASKS // 4]:
                 del tasks[key]
+
+    def restore_states(self, states) -> None:
+        """A replacement writer's start: the latest state of each task, from the database."""
+        for task_id, name in states:
+            if name not in FINAL_STATES:
+                self._live_state[task_id] = name
 
     def _state(self, task_id, name) -> None:
         if name in FINAL_STATES:
@@ -402,11 +413,22 @@ class BatchBuilder:
                 continue
             if kind == _rec.WORKER_HELLO:
                 if isinstance(body, dict) and "worker_key" in body:
-                    self.workers[body["worker_key"]] = body
+                    self._hello(body)
                 continue
             if isinstance(body, dict):
                 body.setdefault("executor_label", executor_label)   # workers know only their task ids
             self.add_message(kind, body)
+
+    def _hello(self, body: dict) -> None:
+        """A worker's description; also written (``Batch.hellos``) so that a replacement
+        writer process still knows the workers that said hello to the one that died."""
+        self.workers[body["worker_key"]] = body
+        self._batch.hellos.append((self.run_id, body["worker_key"], json.dumps(body, default=str)))
+
+    def restore_workers(self, hellos) -> None:
+        for body in hellos:
+            if isinstance(body, dict) and "worker_key" in body:
+                self.workers[body["worker_key"]] = body
 
     def _resolve(self, payload) -> bool:
         """Fill task_id/try_id of a worker message from its executor task id; False if unknown yet."""
@@ -434,7 +456,7 @@ class BatchBuilder:
             return
         if mtype == _rec.WORKER_HELLO:
             if "worker_key" in payload:
-                self.workers[payload["worker_key"]] = payload
+                self._hello(payload)
             return
         run_id = payload.get("run_id") or self.run_id
         if (mtype is MessageType.RESOURCE_INFO or mtype is MessageType.WORKER_TASK_INFO) \

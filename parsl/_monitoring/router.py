@@ -15,12 +15,23 @@ nearly free for the DFK and the HTEX interchange, which share this process's GIL
 
 ``close()`` drains the queue completely, then closes the pipe; the writer writes the
 rest and exits, so a normal end or a Ctrl-C (via the hub's atexit hook) loses nothing.
+
+A writer process that dies (killed, crashed) is noticed at the next tick and replaced
+(``writer_client``): the new one is sent every chunk the old one had not acknowledged, and
+skips those it had committed, so nothing the hub held is lost.  What the old one had
+learnt (which executor task id is which try) is gone with it: worker reports for tries
+launched before it died that cannot be matched are counted, and the workflow's row is
+marked incomplete with the reason (``workflow.monitoring_incomplete``).  After
+``MAX_RESTARTS`` deaths the router stops recording; at close one last writer marks the
+row incomplete and completed.  A write that cannot succeed (disk full) is reported by the
+writer at once; the router tells the user (log and a ``RuntimeWarning``), once.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import warnings
 from typing import Any, Optional
 
 from parsl._base.monitoring_sink import MonitoringSink
@@ -38,6 +49,8 @@ logger = logging.getLogger("parsl.monitoring")
 BUSY_EVENTS_PER_S = 2000
 MAX_HOLD_S = 2.0
 MAX_HELD_EVENTS = 200_000
+#: writer processes replaced in one run before the router gives up recording
+MAX_RESTARTS = 5
 
 
 class QueueSink(MonitoringSink):
@@ -84,6 +97,10 @@ class MonitoringRouter:
         self._sent_burst = False
         self._closing = False
         self._thread: Optional[threading.Thread] = None
+        #: the writer died MAX_RESTARTS times: nothing more is sent; why
+        self.gave_up: Optional[str] = None
+        self._dropped = 0                             # chunk items not recorded since then
+        self._told: set = set()                       # kinds of report the user was given
         #: the ``MonitoringSink`` that feeds this router's queue
         self.sink = QueueSink(self.queue.extend, sampling_interval)
 
@@ -106,12 +123,43 @@ class MonitoringRouter:
         compact_events(items, events, self._skip)
         burst = self.burst
         # An empty chunk still tells the writer that a burst is over (it may hold rows).
+        if self.gave_up is not None:
+            self._dropped += len(items)
+            return
         if items or (self._sent_burst and not burst):
             self._sent_burst = burst
             try:
                 self.client.send(items, burst)
             except OSError as e:
-                logger.error("Monitoring writer process is gone (%s); %d events not recorded", e, len(items))
+                # The chunk is kept: the writer's replacement gets it (see check_writer).
+                logger.warning("Monitoring writer process is gone (%s); it will be replaced", e)
+
+    def check_writer(self) -> None:
+        """Hand the writer's reports to the user; replace a writer that died."""
+        client = self.client
+        for text in client.poll():
+            self.tell(text)
+        if self.gave_up is not None or client.alive():
+            return
+        code = client.proc.returncode
+        if client.restarts >= MAX_RESTARTS:
+            self.gave_up = (f"the monitoring writer process died {client.restarts + 1} times (last status "
+                            f"{code}); monitoring stopped recording this run")
+            self.tell(self.gave_up)
+            return
+        logger.warning("Monitoring writer process died (status %s); starting another and sending it the %d "
+                       "chunks not yet written", code, client.unacked())
+        client.restart()
+
+    def tell(self, text: str) -> None:
+        """Tell the user something about monitoring that needs their attention: the first of
+        each kind (a write that failed for good; an incomplete record) as a warning on
+        stderr too, every one in the log."""
+        logger.error("Monitoring: %s", text)
+        kind = "lost" if "could not be written" in text else "incomplete"
+        if kind not in self._told:
+            self._told.add(kind)
+            warnings.warn(f"Monitoring: {text}", RuntimeWarning, stacklevel=2)
 
     @staticmethod
     def _skip(event, exc) -> None:
@@ -134,6 +182,10 @@ class MonitoringRouter:
         while not self._closing:
             self._wake.wait(self.flush_period)     # the batching clock; close() wakes it early
             self._wake.clear()
+            try:
+                self.check_writer()
+            except Exception:
+                logger.exception("Monitoring router failed to check the writer process")
             if self._closing or self.hold(time.monotonic()):
                 continue
             try:
@@ -161,6 +213,31 @@ class MonitoringRouter:
             t.join(timeout)
         elif t is None:
             self._final_flush()
-        code = self.client.close(timeout)
+        self._close_writer(timeout)
+
+    def _close_writer(self, timeout: float) -> None:
+        """Close the writer; one that dies before its end-of-run writes are done is replaced
+        (it gets what it had not written) and closed again."""
+        client = self.client
+        while True:
+            if self.gave_up is not None:
+                # One last writer, sent nothing: it marks the run incomplete and completed.
+                client.restart(incomplete=self.gave_up + (f" ({self._dropped} events not recorded)"
+                                                          if self._dropped else ""), replay=False)
+                self.gave_up = None
+                code = client.close(timeout)
+                break
+            code = client.close(timeout)
+            if client.done or code == 0:
+                break
+            if client.restarts >= MAX_RESTARTS:
+                self.gave_up = f"the monitoring writer process died at the end of the run (status {code})"
+                self.tell(self.gave_up)
+                continue
+            logger.warning("Monitoring writer process died at the end of the run (status %s); starting "
+                           "another for the %d chunks not yet written", code, client.unacked())
+            client.restart()
+        for text in client.final_reports:
+            self.tell(text)
         if code:
             logger.error("Monitoring writer process exited with status %s", code)

@@ -31,7 +31,16 @@ class _OverridesLauncher(Launcher):
 
 
 class SrunLauncher(_OverridesLauncher):
-    """``srun --ntasks <nodes*tasks_per_node> -l <overrides> bash cmd_$SLURM_JOB_NAME.sh``."""
+    """Start the command on every node of a Slurm job with ``srun``.
+
+    Runs ``srun --ntasks <nodes_per_block * tasks_per_node> -l <overrides> bash <script>`` from the
+    job script, so each node of the block runs one HTEX manager. Use it with ``SlurmProvider``
+    when ``nodes_per_block > 1``.
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+        overrides: extra ``srun`` options, e.g. ``"--cpu-bind=none"`` or ``"--mpi=pmix"``.
+    """
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
@@ -44,9 +53,16 @@ class SrunLauncher(_OverridesLauncher):
 
 
 class SrunMPILauncher(_OverridesLauncher):
-    """For MPI apps: one ``srun`` per worker, each on its own share of the block's nodes,
-    so that the workers' own ``srun`` (an MPI app) finds free nodes.  Workers get
-    ``nodes_per_block / tasks_per_node`` nodes each (at least one)."""
+    """Start each worker with its own ``srun`` on its own share of the block's nodes, for apps that
+    call ``srun``/``mpirun`` themselves (MPI apps).
+
+    Workers get ``nodes_per_block / tasks_per_node`` nodes each (at least one), so an MPI app a
+    worker starts finds free nodes.
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+        overrides: extra ``srun`` options for each worker's ``srun``.
+    """
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         workers = tasks_per_node
@@ -62,7 +78,13 @@ class SrunMPILauncher(_OverridesLauncher):
 
 
 class AprunLauncher(_OverridesLauncher):
-    """``aprun -n <total> -N <tasks_per_node> <overrides> /bin/bash cmd_$JOBNAME.sh`` (Cray ALPS)."""
+    """Start the command with Cray ALPS ``aprun -n <total> -N <tasks_per_node>`` (the default of
+    ``TorqueProvider``).
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+        overrides: extra ``aprun`` options, e.g. ``"-cc none"``.
+    """
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
@@ -71,7 +93,12 @@ class AprunLauncher(_OverridesLauncher):
 
 
 class JsrunLauncher(_OverridesLauncher):
-    """``jsrun -n <total> -r <tasks_per_node> <overrides> /bin/bash cmd_$JOBNAME.sh`` (IBM LSF/Summit)."""
+    """Start the command with IBM ``jsrun -n <total> -r <tasks_per_node>`` (LSF systems such as Summit).
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+        overrides: extra ``jsrun`` options, e.g. ``"-a 1 -c 42 -g 6"``.
+    """
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block
@@ -80,8 +107,15 @@ class JsrunLauncher(_OverridesLauncher):
 
 
 class MpiExecLauncher(Launcher):
-    """``mpiexec -n <total> <bind_cmd> none --hostfile`` with the hosts from ``$PBS_NODEFILE``
-    (or this host when unset), each host once: one rank per task slot."""
+    """Start one copy of the command per task slot with ``mpiexec``, over the hosts of
+    ``$PBS_NODEFILE`` (each host once), or this host when it is unset.
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+        bind_cmd: the option that sets binding (``"--bind-to"`` for MPICH/Hydra and Open MPI);
+            binding is set to ``none`` so workers are not pinned to one core.
+        overrides: extra ``mpiexec`` options.
+    """
 
     def __init__(self, debug: bool = True, bind_cmd: str = "--bind-to", overrides: str = ""):
         super().__init__(debug=debug)
@@ -100,7 +134,13 @@ class MpiExecLauncher(Launcher):
 
 
 class MpiRunLauncher(Launcher):
-    """``mpirun -np <total> <overrides> <bash> cmd_$JOBNAME.sh``."""
+    """Start the command with ``mpirun -np <total>``.
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+        bash_location: the bash that runs the command on each rank.
+        overrides: extra ``mpirun`` options.
+    """
 
     def __init__(self, debug: bool = True, bash_location: str = "/bin/bash", overrides: str = ""):
         super().__init__(debug=debug)
@@ -114,8 +154,14 @@ class MpiRunLauncher(Launcher):
 
 
 class GnuParallelLauncher(Launcher):
-    """GNU parallel over ssh: ``tasks_per_node`` copies on each host of ``$PBS_NODEFILE``
-    (or ``$SLURM_JOB_NODELIST`` expanded by scontrol, or this host)."""
+    """Start ``tasks_per_node`` copies on each host of the job with GNU parallel over ssh.
+
+    Hosts come from ``$PBS_NODEFILE``, else ``$SLURM_JOB_NODELIST`` (expanded by ``scontrol``),
+    else this host. Needs ``parallel`` and password-less ssh between the nodes.
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+    """
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         total = tasks_per_node * nodes_per_block

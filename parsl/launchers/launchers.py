@@ -5,14 +5,26 @@ from parsl.launchers.base import Launcher
 
 
 class SimpleLauncher(Launcher):
-    """Runs the command once, unchanged (the batch script itself is the launcher)."""
+    """Run the command once, unchanged: the batch script itself is the launcher.
+
+    For a provider whose job already lands on the right node, or an executor that starts its
+    own processes (``MPIExecutor``).
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+    """
 
     def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "") -> str:
         return command
 
 
 class WrappedLauncher(Launcher):
-    """Puts ``prepend`` in front of the command (e.g. a container runtime)."""
+    """Put ``prepend`` in front of the command, e.g. to run the workers in a container.
+
+    Args:
+        prepend: the words to put first, e.g. ``"apptainer exec image.sif"``.
+        debug: trace the launch script (``set -x``) into the job's output.
+    """
 
     def __init__(self, prepend: str, debug: bool = True):
         super().__init__(debug=debug)
@@ -30,9 +42,14 @@ class WrappedLauncher(Launcher):
 
 
 class SingleNodeLauncher(Launcher):
-    """Starts tasks_per_node x nodes_per_block copies on this node, in the background.
+    """Start ``tasks_per_node x nodes_per_block`` copies of the command on this node, in the
+    background, and wait for them (the default launcher of every provider except Torque).
 
     The block fails (exit 1) when every copy failed, or any one with ``fail_on_any=True``.
+
+    Args:
+        debug: trace the launch script (``set -x``) into the job's output.
+        fail_on_any: fail the block as soon as one copy fails.
     """
 
     def __init__(self, debug: bool = True, fail_on_any: bool = False):

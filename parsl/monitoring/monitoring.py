@@ -71,6 +71,36 @@ _NOT_STARTED = _NotStarted()
 
 
 class MonitoringHub(MonitoringHubBase):
+    """Record the workflow in a database: every task and try, their state changes, blocks and
+    nodes, and resource samples of the workers. Set it as ``Config(monitoring=...)``.
+
+    The database is ``<run_dir>/monitoring.db`` (SQLite; ``runinfo/monitoring.db`` by default),
+    with a ``monitoring.db`` link to it in the current directory; read it with ``sqlite3`` or
+    pandas, or browse it with ``parsl-visualize``. Tables and columns: the monitoring guide.
+
+    Args:
+        hub_address: accepted for compatibility (no port is opened; events travel in-process and
+            over the executors' own connections).
+        hub_port_range: accepted for compatibility.
+        hub_port: accepted for compatibility (the tutorial passes one).
+        workflow_name: the run's name in the ``workflow`` table (default: the script's file name).
+        workflow_version: the run's version (default: the start time).
+        logging_endpoint: an SQLAlchemy URL for the database, e.g. ``"sqlite:///my.db"`` or
+            ``"postgresql://user@host/db"``; default ``sqlite:///<run_dir>/monitoring.db``.
+        monitoring_debug: DEBUG-level logs of the monitoring writer.
+        resource_monitoring_enabled: sample each worker's CPU, memory and I/O (default ``True``).
+        resource_monitoring_interval: seconds between two samples of a running task (each task
+            also gets a final sample; ``0``: the final one only).
+        progress: print a one-line live progress report to the terminal while the run goes.
+        flush_period: seconds between two writes of events to the database (the lag of a live view).
+        **legacy: tutorial-era parameters with no effect (``client_address``, ``logdir``, ...):
+            accepted with a ``DeprecationWarning``.
+
+    Example::
+
+        Config(executors=[...], monitoring=MonitoringHub(resource_monitoring_interval=1))
+    """
+
     def __init__(self,
                  hub_address: Optional[str] = None,
                  hub_port_range: Optional[Tuple[int, int]] = None,

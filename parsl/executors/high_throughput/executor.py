@@ -27,7 +27,69 @@ from parsl.serialize.facade import serialize_arguments, serialize_function
 
 
 class HighThroughputExecutor(HTEXClient):
-    """Runs apps on pilot workers started in blocks by ``provider`` (default LocalProvider)."""
+    """Run apps on pilot workers: blocks started by ``provider``, one manager per node, pre-started
+    worker processes fed over ZeroMQ.
+
+    The executor for anything beyond one process: your laptop's cores, a workstation, or the nodes
+    of batch jobs. It asks ``provider`` for blocks (``LocalProvider`` by default); each block runs
+    ``launch_cmd`` (through the provider's launcher) once per node, which starts a manager that
+    connects back to this process and runs ``max_workers_per_node`` workers. Functions and
+    arguments travel with cloudpickle; results and exceptions (with their remote tracebacks) come
+    back the same way.
+
+    Args:
+        label: the executor's name, used by ``@python_app(executors=[label])`` and in logs and
+            monitoring.
+        provider: where blocks come from: ``LocalProvider()`` (default), ``SlurmProvider(...)``, ...
+        launch_cmd: the command a block runs per node; the default starts
+            ``process_worker_pool.py`` from this Python. Parsl's placeholders work
+            (``{block_id}``, ``{max_workers_per_node}``, ...).
+        interchange_launch_cmd: accepted and ignored: the interchange is a thread of this process.
+        address: the address workers connect to. Default: this host's addresses, probed by each
+            manager until one answers; give one (``address_by_interface("ib0")``,
+            ``address_by_hostname()``) when workers run on other hosts.
+        loopback_address: the address used when everything is on this machine.
+        worker_ports: a fixed ``(port, port)`` to listen on (the first is used); overrides the range.
+        worker_port: a fixed port to listen on.
+        worker_port_range: the range the listening port is chosen from.
+        interchange_port_range: accepted for compatibility (no separate interchange ports).
+        storage_access: staging providers for ``File`` arguments (default: local, HTTP(S), FTP).
+        working_dir: where workers stage files and run; default: their current directory.
+        worker_debug: DEBUG-level manager and worker logs in the run directory.
+        cores_per_worker: cores per worker; with ``max_workers_per_node`` unset, a node runs
+            ``cores // cores_per_worker`` workers (fractions over-subscribe).
+        mem_per_worker: GB per worker; also caps workers per node by the node's memory.
+        max_workers: the tutorial era's name of ``max_workers_per_node`` (warns once).
+        max_workers_per_node: workers per node; default: as many as cores and memory allow.
+        cpu_affinity: pin workers to cores: ``"none"``, ``"block"``, ``"alternating"``,
+            ``"block-reverse"`` or ``"list:0,1:2,3"``.
+        available_accelerators: accelerators to share among a node's workers, one per worker:
+            a count (``4`` means ids ``"0"``..``"3"``) or a list of ids; each worker sees its own in
+            ``CUDA_VISIBLE_DEVICES`` (and the ROCm/oneAPI equivalents). Caps workers per node.
+        prefetch_capacity: tasks a manager may hold beyond its idle workers (hides latency for
+            short tasks; 0 keeps the load even).
+        heartbeat_threshold: seconds without a heartbeat after which a manager (and its tasks) is
+            declared lost.
+        heartbeat_period: seconds between heartbeats in each direction.
+        drain_period: seconds after which a manager stops taking tasks and exits when idle, so a
+            block ends before its walltime; ``None``: never.
+        poll_period: milliseconds a manager waits for work per poll (tuning only).
+        address_probe_timeout: seconds a manager spends trying the candidate ``address`` es.
+        worker_logdir_root: where managers write their logs; default: the run directory.
+        manager_selector: which manager gets the next task (default: random).
+        block_error_handler: what to do with failing blocks: ``True`` (give up after repeated
+            failures, with the jobs' exit codes and output in the error), ``False`` (never give
+            up), or a function ``(executor, status) -> None``.
+        encrypted: CurveZMQ encryption and client authentication between this process and the
+            managers (default ``True``; certificates in ``<run_dir>/<label>/certificates``).
+        remote_monitoring_radio: how workers send monitoring records (default: over the
+            executor's own connection).
+
+    Example::
+
+        HighThroughputExecutor(label="htex", max_workers_per_node=4,
+                               provider=LocalProvider(init_blocks=1, max_blocks=1))
+    """
 
     def __init__(self,
                  label: str = "HighThroughputExecutor",

@@ -52,6 +52,21 @@ def _run_with_mpi_env(func, spec, launcher, *args, **kwargs):
 
 
 class MPIExecutor(HighThroughputExecutor):
+    """An HTEX for MPI applications: each block is one batch job whose nodes are handed out to
+    tasks, and a task says how many nodes and ranks it needs in its
+    ``parsl_resource_specification`` (``num_nodes``, ``num_ranks``, ``ranks_per_node``). The
+    launch prefix for the task's command is in ``$PARSL_MPI_PREFIX``.
+
+    Args:
+        label: the executor's name.
+        provider: where blocks come from (a batch provider; ``SimpleLauncher`` is used).
+        launch_cmd: the command a block runs (as for ``HighThroughputExecutor``).
+        max_workers_per_block: tasks a block runs at once.
+        mpi_launcher: ``"mpiexec"``, ``"srun"`` or ``"aprun"``: how ``$PARSL_MPI_PREFIX`` starts ranks.
+        encrypted: CurveZMQ between this process and the block's manager.
+        **kwargs: other ``HighThroughputExecutor`` parameters.
+    """
+
     def __init__(self, label: str = "MPIExecutor", provider=None, launch_cmd: Optional[str] = None,
                  max_workers_per_block: int = 1, mpi_launcher: str = "mpiexec", encrypted: bool = False,
                  **kwargs):

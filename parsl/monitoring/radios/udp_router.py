@@ -1,7 +1,15 @@
 """The UDP radio's receiving end: a spawned process that binds the port, checks each
 datagram's HMAC and puts the messages on a multiprocessing queue.  Its own process (as in
 Parsl) so that a flood of datagrams never takes the workflow process's GIL; errors go to
-``<logdir>/monitoring_udp_router.log``."""
+``<logdir>/monitoring_udp_router.log``.
+
+A datagram is ``HMAC(header + pickle) + header + pickle``; the header (``HEADER``) holds the
+sender's random id, its sequence number and the time it was sent.  A signed datagram seen
+before (same sender and number, or older than the sender's last ``REPLAY_WINDOW``
+numbers) or sent more than ``MAX_AGE_S`` from now is dropped: a captured datagram cannot be
+replayed into the database (``ReplayGuard``).  Dropped datagrams are counted and logged as
+one summary line per ``LOG_INTERVAL_S`` (``DropLog``): a flood of garbage cannot fill the disk.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +18,9 @@ import logging
 import os
 import pickle
 import socket
-from typing import Optional
+import struct
+import time
+from typing import Callable, Dict, List, Optional
 
 from parsl.monitoring.radios.base import MonitoringRadioReceiver
 from parsl.multiprocessing import SpawnEvent, SpawnProcess, SpawnQueue, join_terminate_close_proc
@@ -22,8 +32,89 @@ POLL_S = 0.1
 START_TIMEOUT_S = 60
 
 
+#: sender id (8 random bytes), sequence number, send time (epoch seconds)
+HEADER = struct.Struct("!8sQd")
+#: how far back (in sequence numbers) a sender's datagrams may arrive out of order
+REPLAY_WINDOW = 4096
+#: a datagram sent longer ago (or later, by the sender's clock) than this is dropped; the
+#: hosts' clocks must agree to well within it
+MAX_AGE_S = 300.0
+LOG_INTERVAL_S = 10.0
+
+
 def sign(key: bytes, digest: str, data: bytes) -> bytes:
     return hmac.new(key, data, digest).digest()
+
+
+class ReplayGuard:
+    """Which signed datagrams are new: per sender, the highest number seen and the numbers
+    seen within ``REPLAY_WINDOW`` of it.  Senders silent for ``MAX_AGE_S`` are forgotten
+    (their old datagrams are refused by age)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self.clock = clock
+        self._senders: Dict[bytes, list] = {}      # id -> [highest, seen numbers, last heard]
+        self._next_sweep = 0.0
+
+    def check(self, sender: bytes, seq: int, sent: float) -> Optional[str]:
+        """None if the datagram is new (it is remembered), else why it is refused."""
+        now = self.clock()
+        if abs(now - sent) > MAX_AGE_S:
+            return "stale"
+        if now >= self._next_sweep:
+            self._next_sweep = now + MAX_AGE_S
+            for key in [k for k, st in self._senders.items() if now - st[2] > MAX_AGE_S]:
+                del self._senders[key]
+        st = self._senders.get(sender)
+        if st is None:
+            self._senders[sender] = [seq, {seq}, now]
+            return None
+        highest, seen = st[0], st[1]
+        if seq in seen or seq + REPLAY_WINDOW <= highest:
+            return "replayed"
+        seen.add(seq)
+        st[2] = now
+        if seq > highest:
+            st[0] = seq
+            if len(seen) > 2 * REPLAY_WINDOW:
+                st[1] = {n for n in seen if n + REPLAY_WINDOW > seq}
+        return None
+
+
+#: what each reason a datagram is dropped reads as in the log
+DROP_REASONS = {
+    "short": "too short to hold a signature and a message",
+    "hmac": "whose HMAC does not match this run's key",
+    "replayed": "replayed (a sequence number this sender used already)",
+    "stale": f"sent more than {MAX_AGE_S:.0f} s from now (replayed, or the hosts' clocks disagree)",
+    "unpickle": "signed but not unpicklable",
+}
+
+
+class DropLog:
+    """Counts dropped datagrams by reason; ``tick`` logs one line per ``LOG_INTERVAL_S``
+    for all of them."""
+
+    def __init__(self, log: logging.Logger, clock: Callable[[], float] = time.monotonic):
+        self.log = log
+        self.clock = clock
+        self.counts: Dict[str, int] = {}
+        self._since = clock()
+
+    def drop(self, reason: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+
+    def tick(self, force: bool = False) -> None:
+        now = self.clock()
+        if not self.counts or (not force and now - self._since < LOG_INTERVAL_S):
+            if not self.counts:
+                self._since = now
+            return
+        parts: List[str] = [f"{n} {DROP_REASONS.get(r, r)}" for r, n in sorted(self.counts.items())]
+        self.log.error("dropped %d datagrams in the last %.0f s: %s", sum(self.counts.values()),
+                       now - self._since, "; ".join(parts))
+        self.counts.clear()
+        self._since = now
 
 
 class UDPRadioReceiver(MonitoringRadioReceiver):
@@ -77,35 +168,48 @@ def _serve(ready, exit_event, queue, bind, port, hmac_key, hmac_digest, logdir, 
     try:
         sock.bind((bind, port or 0))
     except OSError as e:
-        ready.put(("error", e.strerror or str(e)))
-        return
+        if bind == "0.0.0.0" or port:
+            ready.put(("error", e.strerror or str(e)))
+            return
+        # The radio's address is not one of this host's (senders reach it through NAT, say):
+        # listen on every interface, as before.
+        log.info("cannot bind the radio's address %s (%s); listening on every interface", bind, e)
+        bind = "0.0.0.0"
+        sock.bind((bind, 0))
     sock.settimeout(POLL_S)
     ready.put(("ok", sock.getsockname()[1]))
     sig_len = hashlib.new(hmac_digest).digest_size
     log.info("UDP radio receiver listening on %s:%d", bind, sock.getsockname()[1])
+    guard = ReplayGuard()
+    drops = DropLog(log)
 
     def take(data: bytes) -> None:
-        if len(data) <= sig_len:
-            log.error("dropped a datagram of %d bytes: too short to hold a signature and a message", len(data))
+        if len(data) <= sig_len + HEADER.size:
+            drops.drop("short")
             return
         sig, body = data[:sig_len], data[sig_len:]
         if not hmac.compare_digest(sig, sign(hmac_key, hmac_digest, body)):
-            log.error("dropped a datagram whose HMAC does not match this run's key")
+            drops.drop("hmac")
+            return
+        why = guard.check(*HEADER.unpack_from(body))
+        if why is not None:
+            drops.drop(why)
             return
         try:
-            message = pickle.loads(body)
+            message = pickle.loads(body[HEADER.size:])
         except Exception:
-            log.exception("dropped a signed datagram that does not unpickle")
+            drops.drop("unpickle")
             return
         queue.put(message)
 
     while not exit_event.is_set():
+        drops.tick()
         try:
             data = sock.recv(65536)
         except TimeoutError:
             continue
-        except OSError as e:          # e.g. an ICMP error reported on the socket: keep listening
-            log.error("receive failed: %s", e)
+        except OSError:          # e.g. an ICMP error reported on the socket: keep listening
+            drops.drop("receive failed")
             continue
         take(data)
     # Stopping: what the socket already holds is taken too.
@@ -116,6 +220,7 @@ def _serve(ready, exit_event, queue, bind, port, hmac_key, hmac_digest, logdir, 
         except OSError:
             break
         take(data)
+    drops.tick(force=True)
     sock.close()
     queue.close()
     queue.join_thread()       # everything put is in the pipe before this process ends

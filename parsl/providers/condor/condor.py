@@ -11,6 +11,28 @@ from parsl.providers.cluster_provider import ClusterProvider, check_type
 
 
 class CondorProvider(ClusterProvider):
+    """Blocks as HTCondor jobs (``condor_submit``/``condor_q``/``condor_rm``): one slot per block.
+
+    Args:
+        nodes_per_block: copies of the command per job (usually 1: a slot is one machine's share).
+        cores_per_slot: ``request_cpus``.
+        mem_per_slot: ``request_memory``, in GB.
+        init_blocks: blocks to start when the executor starts.
+        min_blocks: the fewest blocks kept, even when there is no work.
+        max_blocks: the most blocks (jobs) at once.
+        parallelism: how eagerly to add blocks, from 0 to 1.
+        environment: a dict of environment variables for the job.
+        project: the accounting group (``+ProjectName``), if the pool uses one.
+        scheduler_options: extra lines for the submit description.
+        transfer_input_files: files HTCondor copies to the slot before the job starts.
+        walltime: how long the job may run, ``"HH:MM:SS"`` (enforced by a periodic remove).
+        worker_init: shell lines run at the start of the job (e.g. unpack and activate a venv).
+        launcher: how the command is started in the job; default ``SingleNodeLauncher()``.
+        requirements: a ``requirements`` expression (e.g. ``'OpSysAndVer == "AlmaLinux9"'``).
+        cmd_timeout: seconds a condor command may take before it is killed.
+        channel: accepted for the tutorial era's ``LocalChannel()`` (ignored).
+    """
+
     def __init__(self, nodes_per_block=1, cores_per_slot=None, mem_per_slot=None, init_blocks=1, min_blocks=0,
                  max_blocks=1, parallelism=1, environment=None, project="", scheduler_options="",
                  transfer_input_files=(), walltime="00:10:00", worker_init="", launcher=None, requirements="",

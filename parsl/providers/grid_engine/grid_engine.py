@@ -10,6 +10,23 @@ from parsl.providers.cluster_provider import ClusterProvider, check_type
 
 
 class GridEngineProvider(ClusterProvider):
+    """Blocks as (Sun/Univa/Son of) Grid Engine jobs (``qsub``/``qstat``/``qdel``).
+
+    Args:
+        nodes_per_block: nodes per job.
+        init_blocks: blocks to start when the executor starts.
+        min_blocks: the fewest blocks kept, even when there is no work.
+        max_blocks: the most blocks (jobs) at once.
+        parallelism: how eagerly to add blocks, from 0 to 1.
+        walltime: job time limit, ``"HH:MM:SS"`` (``#$ -l h_rt=``).
+        scheduler_options: extra ``#$`` lines for the job script's header (e.g. ``"#$ -pe smp 8"``).
+        worker_init: shell lines run at the start of the job (modules, venv).
+        launcher: how the command is started in the job; default ``SingleNodeLauncher()``.
+        cmd_timeout: seconds a qsub/qstat/qdel may take before it is killed.
+        queue: ``#$ -q``.
+        channel: accepted for the tutorial era's ``LocalChannel()`` (ignored).
+    """
+
     def __init__(self, nodes_per_block=1, init_blocks=1, min_blocks=0, max_blocks=1, parallelism=1,
                  walltime="00:10:00", scheduler_options="", worker_init="", launcher=None, cmd_timeout=60,
                  queue=None, channel=None):

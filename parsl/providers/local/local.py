@@ -27,6 +27,31 @@ _CANCEL_GRACE_S = 1.0
 
 
 class LocalProvider(ExecutionProvider):
+    """Blocks as processes on this machine (or, with a launcher, on the nodes of an allocation you
+    are already in).
+
+    The default provider of ``HighThroughputExecutor``. A block is a local ``bash`` process running
+    the executor's command (which starts an HTEX manager and its workers); cancelling a block
+    kills its whole process group.
+
+    Args:
+        channel: accepted for the tutorial era's ``LocalChannel()`` and ignored (a warning says so).
+        nodes_per_block: copies of the command the launcher starts per block (1 on a laptop).
+        launcher: how the command is started in the block; default ``SingleNodeLauncher()``.
+        init_blocks: blocks to start when the executor starts.
+        min_blocks: the fewest blocks kept, even when there is no work.
+        max_blocks: the most blocks at once.
+        worker_init: shell lines run before the command, e.g. ``"source ~/venv/bin/activate"``.
+        cmd_timeout: seconds a provider command may take before it is killed.
+        parallelism: how eagerly to add blocks, from 0 (one block for any amount of work) to 1
+            (as many workers as tasks, within ``max_blocks``).
+        move_files: accepted for compatibility; files never need moving on this machine.
+
+    Example::
+
+        HighThroughputExecutor(provider=LocalProvider(init_blocks=1, max_blocks=2))
+    """
+
     def __init__(self, channel=None, nodes_per_block: int = 1, launcher=None, init_blocks: int = 1,
                  min_blocks: int = 0, max_blocks: int = 1, worker_init: str = "", cmd_timeout: int = 30,
                  parallelism: float = 1, move_files=None):

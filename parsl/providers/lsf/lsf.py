@@ -12,6 +12,29 @@ from parsl.providers.cluster_provider import ClusterProvider, check_type
 
 
 class LSFProvider(ClusterProvider):
+    """Blocks as IBM LSF jobs (``bsub``/``bjobs``/``bkill``).
+
+    Args:
+        project: ``#BSUB -P`` (the project or allocation to charge).
+        queue: ``#BSUB -q``.
+        scheduler_options: extra ``#BSUB`` lines for the job script's header.
+        worker_init: shell lines run at the start of the job (modules, venv).
+        nodes_per_block: nodes per job (``#BSUB -nnodes`` when ``request_by_nodes``).
+        cores_per_block: cores per job (``#BSUB -n``), used when ``request_by_nodes=False``.
+        cores_per_node: cores per node (``span[ptile=...]``), used when ``request_by_nodes=False``.
+        init_blocks: blocks to start when the executor starts.
+        min_blocks: the fewest blocks kept, even when there is no work.
+        max_blocks: the most blocks (jobs) at once.
+        parallelism: how eagerly to add blocks, from 0 to 1.
+        walltime: job time limit, ``"HH:MM:SS"`` (written as ``#BSUB -W`` minutes).
+        bsub_redirection: submit as ``bsub < script`` (some sites need it) instead of ``bsub script``.
+        request_by_nodes: ask for whole nodes (``-nnodes``, e.g. Summit) rather than cores.
+        launcher: how the command is started on the job's nodes; default ``SingleNodeLauncher()``
+            (``JsrunLauncher()`` on jsrun systems).
+        cmd_timeout: seconds a bsub/bjobs/bkill may take before it is killed.
+        channel: accepted for the tutorial era's ``LocalChannel()`` (ignored).
+    """
+
     def __init__(self, project=None, queue=None, scheduler_options="", worker_init="", nodes_per_block=1,
                  cores_per_block=None, cores_per_node=None, init_blocks=1, min_blocks=0, max_blocks=1,
                  parallelism=1, walltime="00:10:00", bsub_redirection=False, request_by_nodes=True,

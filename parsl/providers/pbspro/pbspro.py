@@ -10,6 +10,27 @@ from parsl.providers.cluster_provider import ClusterProvider, check_type
 
 
 class PBSProProvider(ClusterProvider):
+    """Blocks as PBS Pro jobs (``qsub``/``qstat``/``qdel``), resources asked with ``-l select=``.
+
+    Args:
+        account: ``#PBS -A``.
+        queue: ``#PBS -q``.
+        scheduler_options: extra ``#PBS`` lines for the job script's header.
+        select_options: appended to the ``select`` statement, e.g. ``"ngpus=4"`` or ``"mem=64gb"``.
+        worker_init: shell lines run at the start of the job (modules, venv).
+        nodes_per_block: nodes per job (``select=<nodes_per_block>``).
+        cpus_per_node: ``ncpus`` per node in the select statement.
+        init_blocks: blocks to start when the executor starts.
+        min_blocks: the fewest blocks kept, even when there is no work.
+        max_blocks: the most blocks (jobs) at once.
+        parallelism: how eagerly to add blocks, from 0 to 1.
+        launcher: how the command is started on the job's nodes; default ``SingleNodeLauncher()``
+            (``MpiExecLauncher()`` for several nodes).
+        walltime: job time limit, ``"HH:MM:SS"``.
+        cmd_timeout: seconds a qsub/qstat/qdel may take before it is killed.
+        channel: accepted for the tutorial era's ``LocalChannel()`` (ignored).
+    """
+
     def __init__(self, account=None, queue=None, scheduler_options="", select_options="", worker_init="",
                  nodes_per_block=1, cpus_per_node=1, init_blocks=1, min_blocks=0, max_blocks=1, parallelism=1,
                  launcher=None, walltime="00:20:00", cmd_timeout=120, channel=None):

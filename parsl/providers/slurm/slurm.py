@@ -16,10 +16,46 @@ logger = logging.getLogger(__name__)
 
 
 class SlurmProvider(ClusterProvider):
-    """Parameters as Parsl's: ``partition, account, qos, constraint, clusters, nodes_per_block,
-    cores_per_node, mem_per_node (GB), gpus_per_node, gres, init_blocks, min_blocks, max_blocks,
-    parallelism, walltime, scheduler_options, regex_job_id, worker_init, cmd_timeout,
-    status_batch_size, exclusive, launcher``."""
+    """Blocks as Slurm batch jobs: ``sbatch`` to start, ``squeue``/``sacct`` to watch, ``scancel`` to stop.
+
+    Each block is one job of ``nodes_per_block`` nodes for ``walltime``; the launcher (default
+    ``SingleNodeLauncher``; use ``SrunLauncher`` for more than one node) starts one HTEX manager
+    per node inside it. Job states come from ``sacct`` when accounting works and from
+    ``squeue --states=all`` otherwise, so a job killed by its time limit reads as ``TIMEOUT``.
+    ``status_polling_interval`` (seconds, default 60) may be set on the instance.
+
+    Args:
+        partition: ``#SBATCH --partition``; ``None`` uses the cluster's default partition.
+        account: ``#SBATCH --account`` to charge.
+        qos: ``#SBATCH --qos``.
+        constraint: ``#SBATCH --constraint`` (node features, e.g. ``"haswell"``).
+        clusters: ``#SBATCH --clusters`` for a multi-cluster Slurm; also passed to squeue/scancel.
+        nodes_per_block: nodes per job.
+        cores_per_node: ``#SBATCH --cpus-per-task``; ``None`` leaves it to Slurm.
+        mem_per_node: memory per node in GB (``#SBATCH --mem``).
+        gpus_per_node: ``#SBATCH --gpus-per-node`` (a count, or a string such as ``"a100:2"``).
+        gres: ``#SBATCH --gres`` (e.g. ``"gpu:4"``).
+        init_blocks: blocks to start when the executor starts.
+        min_blocks: the fewest blocks kept, even when there is no work.
+        max_blocks: the most blocks (jobs) at once.
+        parallelism: how eagerly to add blocks, from 0 to 1 (see the elasticity guide).
+        walltime: job time limit, ``"HH:MM:SS"``.
+        scheduler_options: extra lines for the job script's header, e.g. ``"#SBATCH --mail-type=END"``.
+        regex_job_id: how to read the job id from sbatch's output.
+        worker_init: shell lines run at the start of the job, before the workers: load modules,
+            activate the venv (``"source /shared/chervil/.venv/bin/activate"``).
+        cmd_timeout: seconds an sbatch/squeue/scancel may take before it is killed.
+        status_batch_size: job ids per ``squeue``/``sacct`` call.
+        exclusive: ``#SBATCH --exclusive`` (whole nodes); ``False`` lets jobs share a node.
+        launcher: how the command is started on the job's nodes; default ``SingleNodeLauncher()``.
+        channel: accepted for the tutorial era's ``LocalChannel()`` (ignored); SSH channels are refused.
+        move_files: accepted for compatibility.
+
+    Example::
+
+        SlurmProvider(partition="debug", nodes_per_block=2, walltime="01:00:00",
+                      launcher=SrunLauncher(), worker_init="source ~/chervil/.venv/bin/activate")
+    """
 
     def __init__(self, partition: Optional[str] = None, account: Optional[str] = None,
                  qos: Optional[str] = None, constraint: Optional[str] = None, clusters: Optional[str] = None,

@@ -10,6 +10,24 @@ from parsl.providers.cluster_provider import ClusterProvider, check_type
 
 
 class TorqueProvider(ClusterProvider):
+    """Blocks as Torque/PBS jobs (``qsub``/``qstat``/``qdel``), resources asked with ``-l nodes=``.
+
+    Args:
+        account: ``#PBS -A``.
+        queue: ``#PBS -q``.
+        scheduler_options: extra ``#PBS`` lines for the job script's header.
+        worker_init: shell lines run at the start of the job (modules, venv).
+        nodes_per_block: nodes per job.
+        init_blocks: blocks to start when the executor starts.
+        min_blocks: the fewest blocks kept, even when there is no work.
+        max_blocks: the most blocks (jobs) at once.
+        parallelism: how eagerly to add blocks, from 0 to 1.
+        launcher: how the command is started on the job's nodes; default ``AprunLauncher()``, as in Parsl.
+        walltime: job time limit, ``"HH:MM:SS"``.
+        cmd_timeout: seconds a qsub/qstat/qdel may take before it is killed.
+        channel: accepted for the tutorial era's ``LocalChannel()`` (ignored).
+    """
+
     def __init__(self, account=None, queue=None, scheduler_options="", worker_init="", nodes_per_block=1,
                  init_blocks=1, min_blocks=0, max_blocks=1, parallelism=1, launcher=None,
                  walltime="00:20:00", cmd_timeout=120, channel=None):

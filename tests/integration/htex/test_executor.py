@@ -61,7 +61,7 @@ def test_connected_managers_and_blocks(htex):
     ex.submit(double, {}, 1).result(timeout=30)
     (m,) = ex.connected_managers()
     assert m["block_id"] == "0" and m["worker_count"] == 2 and m["active"] and not m["draining"]
-    assert m["python_version"] == "{}.{}".format(*sys.version_info[:2])
+    assert m["python_version"] == "{}.{}.{}".format(*sys.version_info[:3])   # the full version, as in Parsl
     assert ex.connected_blocks() == ["0"]
     assert ex.workers_per_node == 2
 

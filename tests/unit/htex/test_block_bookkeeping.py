@@ -60,7 +60,8 @@ def test_failed_submit_becomes_a_failed_block_and_bad_state():
     ex = make(FakeProvider(fail_submit=True))
     assert ex.scale_out_facade(1) == []
     st = ex.status()["0"]
-    assert st.state == JobState.FAILED and "queue is closed" in st.message
+    assert st.state == JobState.FAILED and st.message == "Failed to start block 0: queue is closed"   # Parsl's text
+    assert "0" not in ex.blocks_to_job_id
     ex.handle_errors()
     assert ex.bad_state_is_set
     assert "queue is closed" in str(ex.executor_exception)
@@ -125,3 +126,12 @@ def test_a_running_block_whose_manager_never_connects_is_warned_about_once(monke
     assert warnings_after(10 * htex_module.UNCONNECTED_WARN_S) == []          # once
     ex._connected_blocks.add("0")                                             # it connected after all
     assert warnings_after(20 * htex_module.UNCONNECTED_WARN_S) == []
+
+
+def test_a_failed_submit_reaches_the_monitoring_block_table():
+    from parsl.monitoring.message_type import MessageType
+    ex = make(FakeProvider(fail_submit=True))
+    sent = []
+    ex.monitoring_messages = lambda kind, msg: sent.append((kind, msg))
+    ex.scale_out_facade(1)
+    assert [(k, m["block_id"], m["status"]) for k, m in sent] == [(MessageType.BLOCK_INFO, "0", "FAILED")]

@@ -1,5 +1,14 @@
 """Interchange and scaling decisions: dispatch, recall, loss, scale-in choice, selectors."""
-from parsl._htex.matching import ManagerRecord, choose_dispatch, find_lost_managers, pipeline_extra, plan_recalls
+import pytest
+
+from parsl._htex.matching import (
+    ManagerRecord,
+    choose_direct,
+    choose_dispatch,
+    find_lost_managers,
+    pipeline_extra,
+    plan_recalls,
+)
 from parsl._htex.protocol import Registration
 from parsl.executors.high_throughput.executor import choose_blocks_to_scale_in
 from parsl.executors.high_throughput.manager_selector import BlockIdManagerSelector, RandomManagerSelector
@@ -32,10 +41,41 @@ def test_without_pipelining_a_manager_holds_only_what_it_asked_for():
 
 def test_dispatch_fills_in_selector_order_and_stops_when_empty():
     a, b = mgr("a"), mgr("b")
-    cap = a.free
-    assert choose_dispatch(3, [a, b]) == [(a, 3)]
-    assert choose_dispatch(cap + 1, [a, b]) == [(a, cap), (b, 1)]
+    assert choose_dispatch(1, [a, b]) == [(a, 1)]
+    assert choose_dispatch(2, [b, a]) == [(b, 2)]
     assert choose_dispatch(0, [a, b]) == []
+
+
+def test_dispatch_fills_idle_workers_everywhere_before_pipelining():
+    # a's 2 workers first, then b's, then a's pipelining extra: no task waits in a's queue
+    # while b has an idle worker (and a recall would not hand it straight back to a)
+    a, b = mgr("a"), mgr("b")
+    assert choose_dispatch(3, [a, b]) == [(a, 2), (b, 1)]
+    assert choose_dispatch(5, [a, b]) == [(a, 3), (b, 2)]
+    assert choose_dispatch(a.free + b.free + 9, [a, b]) == [(a, a.free), (b, b.free)]
+    busy = mgr("busy", workers=1, tasks={1})
+    assert choose_dispatch(1, [busy, b]) == [(b, 1)]
+
+
+def test_a_task_sent_straight_to_a_lane_goes_to_the_first_manager_with_an_idle_worker():
+    busy, idle = mgr("busy", workers=1, tasks={1}), mgr("idle", workers=1)
+    info = {b"busy": busy, b"idle": idle}
+    assert choose_direct([b"busy", b"idle"], info) is idle
+    idle.tasks.add(2)
+    assert choose_direct([b"busy", b"idle"], info) is busy     # none idle: the selector's first
+    assert choose_direct([], info) is None
+
+
+def test_records_answer_parsl_keys_for_user_selectors():
+    m = mgr("a", workers=3, prefetch=1, block="7", tasks={4, 2})
+    assert (m["block_id"], m["worker_count"], m["max_capacity"], m["tasks"]) == ("7", 3, 4, [2, 4])
+    assert m["active"] is True and m["draining"] is False and m["hostname"] == "h"
+    assert m["python_version"].count(".") == 2 and m["packages"] == {}
+    assert "block_id" in m and m.get("nope", 5) == 5
+    with pytest.raises(KeyError, match="block_id"):
+        m["blockid"]
+    m.took_packages({"numpy": "2.0"})
+    assert m["packages"] == {"numpy": "2.0"}
 
 
 def test_draining_or_held_managers_get_nothing():
@@ -80,8 +120,10 @@ def test_scale_in_prefers_most_idle_then_fewest_tasks():
 
 def test_selectors():
     info = {b"x": mgr("x", block="2"), b"y": mgr("y", block="0"), b"z": mgr("z", block="10")}
-    assert BlockIdManagerSelector().sort_managers(set(info), info) == [b"y", b"x", b"z"]
-    assert sorted(RandomManagerSelector().sort_managers(set(info), info)) == sorted(info)
+    # Parsl's call: (every manager's record by uid, the uids with room)
+    assert BlockIdManagerSelector().sort_managers(info, set(info)) == [b"y", b"x", b"z"]
+    assert BlockIdManagerSelector().sort_managers(info, {b"x", b"z"}) == [b"x", b"z"]
+    assert sorted(RandomManagerSelector().sort_managers(info, set(info))) == sorted(info)
 
 
 def test_mpi_launcher_prefixes():

@@ -80,3 +80,24 @@ def test_control_messages_round_trip():
     cfg = protocol.WorkerConfig(task_fd=3, result_fd=4, lifeline_fd=5, manager_pid=9, rank=1,
                                 cpu_affinity=[0, 1], resource_monitoring_interval=-1.0)
     assert protocol.WorkerConfig.decode(cfg.encode()) == cfg
+
+
+def test_registration_carries_the_full_python_version_but_only_major_minor_must_match():
+    import json
+    import sys
+    info = _registration()
+    assert info.python_version == "{}.{}.{}".format(*sys.version_info[:3])
+    data = json.loads(protocol.registration_message(info)[1])
+    data["python_version"] = "3.0.99"          # another micro release: still compatible
+    assert protocol.decode_registration(json.dumps(data).encode(), protocol.version_info()).python_version == "3.0.99"
+    del data["python_version"]                 # optional: the version fields decide compatibility
+    assert protocol.decode_registration(json.dumps(data).encode(), protocol.version_info()).python_version == ""
+
+
+def test_packages_request_and_answer():
+    assert protocol.decode_packages([protocol.PACKAGES]) == {}
+    frames = protocol.packages_message({"numpy": "2.1.0", "chervil": "1"})
+    assert frames[0] == protocol.PACKAGES
+    assert protocol.decode_packages(frames) == {"numpy": "2.1.0", "chervil": "1"}
+    assert protocol.decode_packages([protocol.PACKAGES, b"\xff not json"]) == {}
+    assert protocol.decode_packages([protocol.PACKAGES, b"[1, 2]"]) == {}

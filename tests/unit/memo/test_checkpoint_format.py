@@ -74,14 +74,15 @@ def test_corrupt_last_frame_is_an_error_not_a_torn_tail(tmp_path):
         ck.read_checkpoint_file(path)
 
 
-def test_parsl_pickle_checkpoint_is_refused_clearly(tmp_path):
+def test_parsl_pickle_checkpoint_loads_as_parsl_results(tmp_path):
+    # Reference Parsl's tasks.pkl is read; its results are keyed by Parsl's key, apart from ours.
     d = tmp_path / "runinfo" / "000" / "checkpoint"
     d.mkdir(parents=True)
     with open(d / "tasks.pkl", "wb") as f:
         pickle.dump({"hash": "abc", "exception": None, "result": 1}, f)
-    with pytest.raises(BadCheckpoint) as info:
-        ck.load_checkpoints([str(d)])
-    assert "tasks.pkl" in str(info.value) and "pickle" in str(info.value)
+    loaded = ck.load_checkpoint_set([str(d)])
+    assert loaded.parsl_results == {"abc": 1} and loaded.results == {}
+    assert ck.load_checkpoints([str(d)]) == ({}, [])
 
 
 def test_foreign_file_is_refused(tmp_path):
@@ -100,11 +101,16 @@ def test_newer_version_is_refused(tmp_path):
         ck.read_checkpoint_file(path)
 
 
-def test_missing_dir_is_an_error_but_empty_dir_is_empty(tmp_path):
+def test_missing_dir_and_dir_without_checkpoint_file_are_errors(tmp_path):
+    # As Parsl: a checkpoint directory named in checkpoint_files must hold a checkpoint file.
     with pytest.raises(BadCheckpoint, match="does not exist"):
         ck.load_checkpoints([str(tmp_path / "nope")])
     (tmp_path / "empty").mkdir()
-    assert ck.load_checkpoints([str(tmp_path / "empty")]) == ({}, [])
+    with pytest.raises(BadCheckpoint, match="holds no checkpoint file") as info:
+        ck.load_checkpoints([str(tmp_path / "empty")])
+    assert str(tmp_path / "empty") in str(info.value) and "rmdir" in str(info.value)
+    # found automatically (not named by the user): skipped with a warning
+    assert ck.load_checkpoint_set([str(tmp_path / "empty")], skip_empty_dirs=True).results == {}
 
 
 def test_unpicklable_result_is_skipped_not_fatal(tmp_path):
@@ -208,4 +214,19 @@ def test_appending_to_existing_file_checks_its_header(tmp_path):
     w.add(KEY, b"", 1)
     with pytest.raises(BadCheckpoint):
         w.flush()
-    w.close()
+    with pytest.warns(ck.CheckpointWriteWarning, match="1 result"):
+        w.close()      # cleanup goes on: the user is told what the checkpoint is missing
+
+
+@pytest.mark.parametrize("cut", [1, 8, len(ck.HEADER_PREFIX), len(ck.HEADER) - 1])
+def test_a_truncated_header_is_bad_checkpoint_naming_the_file_and_the_fix(tmp_path, cut):
+    # issue 18 item 9: a header cut at 15 bytes raised IndexError
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / ck.TASKS_FILENAME).write_bytes(ck.HEADER[:cut])
+    path = str(d / ck.TASKS_FILENAME)
+    for load in (lambda: ck.read_checkpoint_file(path), lambda: ck.load_checkpoints([str(d)])):
+        with pytest.raises(BadCheckpoint) as info:
+            load()
+        assert path in str(info.value) and "cut short" in str(info.value)
+        assert f"rm {path}" in str(info.value)

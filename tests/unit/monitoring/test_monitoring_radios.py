@@ -27,7 +27,7 @@ def test_udp_delivers_signed_messages_and_drops_others(tmp_path):
         assert radio.port == receiver.port and radio.port > 0 and receiver.process.is_alive()
         # Datagrams from someone without the run's key are never unpickled.
         stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        stranger.sendto(b"\0" * 64 + pickle.dumps(("evil",)), ("127.0.0.1", radio.port))
+        stranger.sendto(b"\0" * 64 + pickle.dumps(("evil", "x" * 64)), ("127.0.0.1", radio.port))
         stranger.sendto(b"", ("127.0.0.1", radio.port))
         stranger.close()
         # A sender made from a pickled copy (as a worker on another host gets it) has the key.

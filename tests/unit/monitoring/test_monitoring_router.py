@@ -11,7 +11,8 @@ from parsl.monitoring.message_type import MessageType
 def _router():
     sent = []
     client = types.SimpleNamespace(send=lambda items, burst=False: sent.append((list(items), burst)),
-                                   close=lambda timeout: 0)
+                                   close=lambda timeout: 0, poll=lambda: [], alive=lambda: True, done=True,
+                                   final_reports=[], restarts=0)
     return MonitoringRouter(client, flush_period=0.5), sent
 
 

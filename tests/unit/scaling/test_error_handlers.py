@@ -56,7 +56,8 @@ def test_the_error_quotes_the_jobs_own_output(tmp_path):
     simple_error_handler(ex, {"0": JobStatus(F, message="Job failed", exit_code=1,
                                              stdout_path=str(out), stderr_path=str(err))})
     text = str(ex.executor_exception)
-    assert "block 0 (job 4242): FAILED, exit code 1: Job failed" in text
+    assert "block 0 (job 4242): FAILED: Job failed" in text
+    assert "EXIT CODE: 1" in text                           # Parsl's label
     assert "starting worker pool" in text and "Invalid partition name specified" in text
     assert "'fake' gave up" in text
 
