@@ -54,7 +54,7 @@ def bench_managers(a):
                         "--tasks", str(tasks), "--sim-python", chervil_python(),
                         "--register-timeout", str(a.register_timeout)]
                 log(f"managers rep {rep + 1}: {impl} {n}")
-                r = run_json(py, argv, timeout=a.register_timeout + 600)
+                r = run_json(py, argv, timeout=a.register_timeout + 300)
                 r.update(impl=impl, managers=n, rep=rep)
                 runs.append(r)
     rows = []
