@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Tuple
 from parsl._base.errors import ConfigurationError
 from parsl._base.monitoring_sink import MonitoringHubBase, TryObserver
 from parsl._base.task_states import States
-from parsl._core import registry
+from parsl._core import gcpolicy, registry
 from parsl._core.arguments import DataStager
 from parsl._core.config import Config
 from parsl._core.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER
@@ -97,6 +97,7 @@ class DataFlowKernel(TaskEngine):
         self.workflow_version = (getattr(self.monitoring, "workflow_version", None)
                                  or time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.time_began)))
         self.data_manager = _make_data_manager(self)
+        gcpolicy.acquire()      # collections off the task path while loaded (gcpolicy.py)
         atexit.register(self._atexit_cleanup)
         try:
             self._start_services()
@@ -230,6 +231,7 @@ class DataFlowKernel(TaskEngine):
         if self.monitoring is not None:
             _quietly(self.monitoring.close, "closing monitoring")
         atexit.unregister(self._atexit_cleanup)
+        gcpolicy.release()
         registry.forget(self)
         logger.info("DFK cleanup complete")
         if self._log_close is not None:

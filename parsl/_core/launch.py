@@ -27,7 +27,7 @@ import time
 from collections import deque
 from concurrent.futures import CancelledError, Future
 from concurrent.futures._base import FINISHED, PENDING
-from typing import Any, Callable, Deque, Dict, Optional, Sequence, Union
+from typing import Any, Callable, Deque, Dict, Optional, Sequence, Tuple, Union
 
 from parsl._base.errors import DependencyError, NoDataFlowKernelError
 from parsl._base.monitoring_sink import TryObserver
@@ -42,6 +42,8 @@ from parsl._core.task import AppFuture, StateEvent, TaskRecord, describe_future,
 logger = logging.getLogger("parsl.dataflow.dflow")
 
 _EMPTY_SPEC: Dict[str, Any] = {}
+#: Every task's fail_history until its first failure (then a list of its own).
+_NO_FAILURES: Tuple[str, ...] = ()
 _time = time.time
 _CLAIMED = object()     # rec.exec_fu while the task is being handed to its executor
 _CANCELLED = object()   # rec.exec_fu of a task cancelled before launch
@@ -112,7 +114,7 @@ class TaskEngine(ArgumentScanner):
         if ignore_for_cache:
             rec.ignore_for_cache = list(ignore_for_cache)
         rec.join = join
-        rec.fail_history = []
+        rec.fail_history = _NO_FAILURES   # a list from the first failure on (saves a list per task)
         rec.time_invoked = _time()
         rec.resource_specification = app_kwargs.get("parsl_resource_specification") or _EMPTY_SPEC
         fut = AppFuture(rec)
@@ -299,7 +301,7 @@ class TaskEngine(ArgumentScanner):
 
     def _handle_failure(self, rec: TaskRecord, e: BaseException) -> None:
         rec.fail_count += 1
-        rec.fail_history.append(repr(e))
+        rec.fail_history = [*rec.fail_history, repr(e)]
         observer = self._try_observer
         if observer is not None:
             observer.try_failed(rec, e)     # its traceback, while rec.try_id is still this try's
@@ -343,7 +345,7 @@ class TaskEngine(ArgumentScanner):
     def _fail_now(self, rec: TaskRecord, exc: BaseException) -> None:
         """Fail without a retry (a join that cannot complete)."""
         rec.fail_count += 1
-        rec.fail_history.append(repr(exc))
+        rec.fail_history = [*rec.fail_history, repr(exc)]
         self._finish(rec, States.failed, None, exc)
 
     # ------------------------------------------------------------------ joins
@@ -413,27 +415,38 @@ class TaskEngine(ArgumentScanner):
         logger.info("All tasks have completed")
 
 
-def rec_dep_done(dfk: TaskEngine, rec: TaskRecord) -> Callable[[Future[Any]], None]:
+# The callbacks a task hangs on futures: small slotted objects rather than closures (a
+# closure and its two cells cost ~200 bytes per pending task; these ~50).
+class rec_dep_done:
     """The callback a task registers on each of its dependencies (when it has several)."""
-    lock = dfk._lock
 
-    def dep_done(_fut: Future[Any]) -> None:
-        with lock:
+    __slots__ = ("dfk", "rec")
+
+    def __init__(self, dfk: TaskEngine, rec: TaskRecord) -> None:
+        self.dfk = dfk
+        self.rec = rec
+
+    def __call__(self, _fut: Future[Any]) -> None:
+        dfk, rec = self.dfk, self.rec
+        with dfk._lock:
             ready = _release(rec)
         if ready:
             dfk._schedule_launch(rec)
-    return dep_done
 
 
-def rec_only_dep_done(dfk: TaskEngine, rec: TaskRecord) -> Callable[[Future[Any]], None]:
+class rec_only_dep_done(rec_dep_done):
     """The callback of a task with a single dependency: no counting needed."""
-    def only_dep_done(_fut: Future[Any]) -> None:
-        dfk._schedule_launch(rec)
-    return only_dep_done
+
+    __slots__ = ()
+
+    def __call__(self, _fut: Future[Any]) -> None:
+        self.dfk._schedule_launch(self.rec)
 
 
-def rec_exec_done(dfk: TaskEngine, rec: TaskRecord) -> Callable[[Future[Any]], None]:
+class rec_exec_done(rec_dep_done):
     """The callback on the executor's future of one try."""
-    def exec_done(fut: Future[Any]) -> None:
-        dfk._exec_done(rec, fut)
-    return exec_done
+
+    __slots__ = ()
+
+    def __call__(self, fut: Future[Any]) -> None:
+        self.dfk._exec_done(self.rec, fut)

@@ -98,7 +98,7 @@ class TaskRecord:
     exec_fu: Any                 # the executor's future, or a marker while claimed/cancelled
     fail_count: int
     fail_cost: float
-    fail_history: List[str]
+    fail_history: Sequence[str]   # () until the first failure, then a list
     from_memo: Optional[bool]
     memoize: bool
     ignore_for_cache: Sequence[str]
@@ -133,7 +133,7 @@ class TaskRecord:
         self.exec_fu = None
         self.fail_count = 0
         self.fail_cost = 0.0
-        self.fail_history = None  # type: ignore[assignment]  # the kernel sets a list at submit
+        self.fail_history = ()      # the kernel keeps () until the first failure, then a list
         self.from_memo = None
         self.memoize = False
         self.ignore_for_cache = ()

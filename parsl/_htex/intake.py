@@ -44,6 +44,8 @@ class ManagerIntake:
 
     managers: Dict[bytes, ManagerRecord]
     _records: Dict[int, bytes]
+    _ready: Any         # matching.ReadyManagers (the interchange's)
+    _fds: Any           # limits.DescriptorBudget
     _priorities: Dict[int, float]
     _incoming: Deque[Tuple[float, int, bytes]]
     _recall_due: bool
@@ -120,6 +122,7 @@ class ManagerIntake:
     def _took_results(self, m: ManagerRecord, records: List, results: List, start: int = 0) -> None:
         """Account for a manager's result records (``records[start:]``); keep the good ones."""
         m.last_heard = time.monotonic()
+        self._ready.add(m)
         tasks, running, held, prios = m.tasks, m.running, self._records, self._priorities
         classify, task_id = protocol.classify_result, protocol.TASK_ID.unpack_from
         keep = results.append
@@ -167,6 +170,7 @@ class ManagerIntake:
         self._recall_due = True
         m.recalling = False
         m.last_heard = time.monotonic()
+        self._ready.add(m)
         tasks, held = m.tasks, self._records
         for r in frames[1:]:
             t = protocol.task_id_of(r) if len(r) >= 8 else 0
@@ -200,6 +204,8 @@ class ManagerIntake:
             self._lose_manager(old, "registered again")
         record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic(), self._pipelined)
         record.fd = fd
+        self._ready.add(record)
+        self._fds.registered(len(self.managers))
         self._offer_lane(sock, record)
         self._recall_due = True
         self.on_registered(reg.block_id)

@@ -43,12 +43,14 @@ from parsl._htex import binding, protocol
 from parsl._htex import lane as lanes
 from parsl._htex.intake import ManagerIntake
 from parsl._htex.lane_service import LaneService
+from parsl._htex.limits import DescriptorBudget
 from parsl._htex.matching import (
     SUSPECT_GRACE_S,
     ManagerRecord,
-    choose_direct,
+    ReadyManagers,
     choose_dispatch,
     find_lost_managers,
+    grow_pipeline,
     plan_recalls,
 )
 from parsl._htex.selectors import ManagerSelector
@@ -117,6 +119,8 @@ class Interchange(ManagerIntake, LaneService):
         self.version = protocol.version_info()
 
         self.managers: Dict[bytes, ManagerRecord] = {}
+        #: Managers that may have free capacity, kept as they change (dispatch never scans all).
+        self._ready = ReadyManagers(manager_selector)
         self._pending: List[_Queued] = []                 # heap of (priority, task_id, record)
         self._incoming: Deque[_Queued] = deque()          # from submit(): (priority, task_id, record)
         self._priorities: Dict[int, float] = {}           # task id -> priority, for tasks that set one
@@ -149,6 +153,7 @@ class Interchange(ManagerIntake, LaneService):
     # -- lifecycle (called from the owner's thread) -------------------------------------
     def start(self) -> int:
         """Bind the socket and start the thread; returns the worker port."""
+        self._fds = DescriptorBudget()      # raises RLIMIT_NOFILE: one connection per manager
         self._endpoint = binding.bind(self.addresses, self.port, self.port_range, self.cert_dir)
         self._sock = self._endpoint.sock
         self.port = self._endpoint.port
@@ -226,14 +231,15 @@ class Interchange(ManagerIntake, LaneService):
             poller = self._poller
             if self._pending or self._incoming or self._stopping or poller is None or item[0] != _INF:
                 return False
-            ready = {uid for uid, m in self.managers.items() if m.free > 0}
-            if not ready:
-                return False
-            m = choose_direct(self.selector.sort_managers(self.managers, ready), self.managers)
+            # the first with an idle worker, else the first with room (choose_dispatch's passes)
+            order = self._ready.pick(self.managers, 1)
+            m = next((x for x in order if x.wants > 0), order[0] if order else None)
             conn = m.lane if m is not None else None
             if m is None or conn is None:
                 return False
             m.tasks.add(item[1])
+            if len(m.tasks) > m.worker_count:
+                self._ready.excess[m.uid] = m
             m.idle_since = None
             if conn.send(protocol.TASKS, (item[2],)):
                 # The rest is written when the socket drains; the sleeping poller must
@@ -276,7 +282,8 @@ class Interchange(ManagerIntake, LaneService):
         poller.register(sock, zmq.POLLIN)
         poller.register(self._bell_r, zmq.POLLIN)
         # Connection closes (a killed manager's kernel sends FIN/RST) make a manager a suspect.
-        monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        # Failed accepts (out of descriptors) are reported by DescriptorBudget.
+        monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED | zmq.EVENT_ACCEPT_FAILED)
         poller.register(monitor, zmq.POLLIN)
         self._poller = poller
         listener = self._lane_listener
@@ -360,7 +367,11 @@ class Interchange(ManagerIntake, LaneService):
         """Mark managers whose connection closed as suspects and PING them; True if any."""
         found = False
         while monitor.poll(0):
-            fd = int(recv_monitor_message(monitor)["value"])
+            event = recv_monitor_message(monitor)
+            if event["event"] == zmq.EVENT_ACCEPT_FAILED:
+                self._fds.accept_failed(int(event["value"]))
+                continue
+            fd = int(event["value"])
             for m in self.managers.values():
                 # fds are reused, so this may be a live manager on a new connection: the
                 # PING tells them apart (a live one answers within SUSPECT_GRACE_S).
@@ -388,28 +399,33 @@ class Interchange(ManagerIntake, LaneService):
                 fut.set_exception(e)
 
     def _dispatch(self) -> None:
-        ready = {uid for uid, m in self.managers.items() if m.free > 0}
-        if not ready:
+        wanted = len(self._pending)
+        ready = self._ready
+        plan = choose_dispatch(wanted, ready.pick(self.managers, wanted))
+        if not plan:
             return
-        order = self.selector.sort_managers(self.managers, ready)   # Parsl's argument order
-        plan = choose_dispatch(len(self._pending), [self.managers[u] for u in order])
+        left = wanted - sum(n for _, n in plan)
         pending, pop, send = self._pending, heapq.heappop, self._router().send_multipart
         for m, n in plan:
             frames = [m.uid, protocol.TASKS]
             ids = m.tasks
+            if left and len(ids) < m.worker_count and n == m.free:
+                grow_pipeline(m)        # it ran dry with its window full: latency-bound
             for _ in range(n):
                 _, task_id, record = pop(pending)
                 ids.add(task_id)
                 frames.append(record)
+            if len(ids) > m.worker_count:
+                ready.excess[m.uid] = m
             m.idle_since = None
             conn = m.lane
             if conn is None:
-                send(frames)
+                send(frames, copy=False)    # large records go zero-copy (small ones are copied)
             elif conn.send(protocol.TASKS, frames[2:]):
                 self._live_poller().register(conn.fd, zmq.POLLIN | zmq.POLLOUT)   # the rest when it drains
 
     def _recall(self) -> None:
-        for m, n in plan_recalls(list(self.managers.values())):
+        for m, n in plan_recalls(self._ready.recall_candidates(self.managers)):
             m.recalling = True
             self._router().send_multipart([m.uid] + protocol.recall_message(n))
 

@@ -19,6 +19,7 @@ Liveness:
 from __future__ import annotations
 
 import errno
+import fcntl
 import hmac
 import logging
 import math
@@ -43,6 +44,7 @@ from parsl._base.version import VERSION
 from parsl._htex import curve, placement, protocol
 from parsl._htex import lane as lanes
 from parsl._htex.addresses import tcp_url
+from parsl._htex.packages import installed_packages
 from parsl._htex.settings import ManagerSettings
 
 logger = logging.getLogger("parsl.htex.manager")
@@ -66,6 +68,26 @@ CLOSED_CONNECTION_GRACE_S = 2.0
 #: Workers dying this soon after start, this many times in a row, mean they cannot start.
 QUICK_DEATH_S = 2.0
 MAX_QUICK_DEATHS = 5
+
+
+#: Frames at least this large stay in ZMQ's buffer (a memoryview) instead of being copied
+#: into bytes: a 100 MB argument is then copied once here (into the worker's pipe buffer).
+ZERO_COPY_BYTES = 1 << 16
+#: Worker pipes are widened to this (Linux F_SETPIPE_SZ; the default 64 KiB moves a large
+#: argument in thousands of poll/write rounds).
+PIPE_BYTES = 1 << 20
+
+
+def _frames(raw) -> List:
+    """A received message's frames: small ones as bytes, large ones as zero-copy memoryviews."""
+    return [f.bytes if len(f) < ZERO_COPY_BYTES else f.buffer for f in raw]
+
+
+def _widen_pipe(fd: int) -> None:
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except OSError:
+        pass        # not Linux, or above /proc/sys/fs/pipe-max-size: the default still works
 
 
 class WorkerProcess:
@@ -159,6 +181,8 @@ class Manager:
                                 start_new_session=True, stdin=subprocess.DEVNULL)
         os.close(task_r)
         os.close(result_w)
+        _widen_pipe(task_w)
+        _widen_pipe(result_r)
         os.set_blocking(task_w, False)
         os.set_blocking(result_r, False)
         w = WorkerProcess(rank, proc, task_w, result_r)
@@ -472,7 +496,7 @@ class Manager:
                         last_heard = time.monotonic()
                         while True:
                             try:
-                                frames = sock.recv_multipart(zmq.NOBLOCK)
+                                frames = _frames(sock.recv_multipart(zmq.NOBLOCK, copy=False))
                             except zmq.Again:
                                 break
                             self._on_message(frames)
@@ -551,24 +575,6 @@ class Manager:
         if self.ctx is not None:
             self.ctx.term()
             self.ctx = None
-
-
-def installed_packages() -> Dict[str, str]:
-    """{distribution name: version} of what this Python can import (connected_managers_packages).
-
-    Measured ~50 ms for 70 distributions (plus ~45 ms to import importlib.metadata), so it
-    runs only when asked, once per manager, never at registration.
-    """
-    import importlib.metadata  # deferred: most managers are never asked
-    found: Dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        try:
-            name, version = dist.metadata["Name"], dist.version
-        except Exception:   # a broken install's metadata must not stop the manager
-            continue
-        if name and name not in found:     # the first on sys.path is what imports
-            found[name] = str(version)
-    return found
 
 
 def _kill_group(pid: int) -> None:

@@ -6,7 +6,9 @@ are functions of the records and a time they are given, tested directly.
 """
 from __future__ import annotations
 
+import heapq
 import math
+import random
 import time
 from concurrent.futures import Future
 from datetime import datetime
@@ -14,6 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from parsl._htex.lane import LaneConnection
 from parsl._htex.protocol import Registration
+from parsl._htex.selectors import BlockIdManagerSelector, ManagerSelector, RandomManagerSelector
 
 #: After a manager's TCP connection closes, how long it has to answer a PING (from a new
 #: connection) before it is declared lost, instead of waiting for heartbeat_threshold.
@@ -30,6 +33,19 @@ def pipeline_extra(worker_count: int) -> int:
     a worker elsewhere idles.
     """
     return max(16, 4 * worker_count)
+
+
+def pipeline_limit(worker_count: int) -> int:
+    """The most a manager's pipeline may grow to (``grow_pipeline``): enough for a 10 ms round
+    trip at ~10,000 short tasks/s per node, bounded so a recall never has much to move."""
+    return max(256, 64 * worker_count)
+
+
+def grow_pipeline(m: ManagerRecord) -> None:
+    """The manager ran dry (idle workers) while tasks were waiting and its window was full:
+    the round trip, not the workers, bounds it; double its window (up to ``pipeline_limit``)."""
+    if m.max_capacity > m.committed:        # pipelining on (off once tasks carry priorities)
+        m.max_capacity = min(2 * m.max_capacity, m.committed + pipeline_limit(m.worker_count))
 
 
 class ManagerRecord:
@@ -154,6 +170,194 @@ _PARSL_KEYS: Dict[str, Callable[[ManagerRecord], Any]] = {
     "python_version": lambda m: m.info.get("python_version") or m.info.get("python_v"),
     "packages": _known_packages,     # only once connected_managers_packages() asked for them
 }
+
+
+def _block_key(m: ManagerRecord) -> Tuple[int, int, bytes]:
+    """BlockIdManagerSelector's order, as a heap key."""
+    try:
+        return (0, int(m.block_id), m.uid)
+    except (TypeError, ValueError):
+        return (1, 0, m.uid)
+
+
+def _wants(m: ManagerRecord) -> int:
+    return m.wants
+
+
+def _free(m: ManagerRecord) -> int:
+    return m.free
+
+
+class _Pool:
+    """Managers that may have room of one kind (``room(m) > 0``), dropped lazily when met
+    without it: an indexable set (random draws in O(1)) and, in block mode, a lazy heap."""
+
+    __slots__ = ("room", "block", "members", "pos", "heap", "in_heap", "seq")
+
+    def __init__(self, room: Callable[[ManagerRecord], int], block: bool):
+        self.room = room
+        self.block = block
+        self.members: List[ManagerRecord] = []
+        self.pos: Dict[bytes, int] = {}
+        self.heap: List[Tuple[Tuple[int, int, bytes], int, ManagerRecord]] = []
+        self.in_heap: Set[bytes] = set()
+        self.seq = 0        # heap tie-breaker: records never compare
+
+    def add(self, m: ManagerRecord) -> None:
+        uid = m.uid
+        pos = self.pos.get(uid)
+        replaced = False
+        if pos is None:
+            self.pos[uid] = len(self.members)
+            self.members.append(m)
+        elif self.members[pos] is not m:
+            self.members[pos] = m      # a re-registration replaces the record
+            replaced = True
+        if self.block and (replaced or uid not in self.in_heap):
+            self.push(m)
+
+    def push(self, m: ManagerRecord) -> None:
+        self.in_heap.add(m.uid)
+        self.seq += 1
+        heapq.heappush(self.heap, (_block_key(m), self.seq, m))
+
+    def drop_at(self, i: int) -> None:
+        members, pos = self.members, self.pos
+        gone = members[i]
+        last = members.pop()
+        del pos[gone.uid]
+        if last is not gone:
+            members[i] = last
+            pos[last.uid] = i
+
+    def valid(self, m: ManagerRecord, managers: Mapping[bytes, ManagerRecord]) -> bool:
+        return self.room(m) > 0 and managers.get(m.uid) is m
+
+    def prune(self, managers: Mapping[bytes, ManagerRecord]) -> List[ManagerRecord]:
+        members = self.members
+        i = 0
+        while i < len(members):
+            if self.valid(members[i], managers):
+                i += 1
+            else:
+                self.drop_at(i)
+        return members
+
+    def draw(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
+        """Members with room, in the selector's order, until their room covers ``wanted``."""
+        return self._draw_block(managers, wanted) if self.block else self._draw_random(managers, wanted)
+
+    def _draw_random(self, managers, wanted):
+        members, pos = self.members, self.pos
+        out: List[ManagerRecord] = []
+        covered = 0
+        t = 0
+        randrange = random.randrange
+        while covered < wanted and t < len(members):
+            i = randrange(t, len(members))      # a partial Fisher-Yates shuffle
+            if i != t:
+                members[t], members[i] = members[i], members[t]
+                pos[members[t].uid] = t
+                pos[members[i].uid] = i
+            m = members[t]
+            if self.valid(m, managers):
+                out.append(m)
+                covered += self.room(m)
+                t += 1
+            else:
+                self.drop_at(t)
+        return out
+
+    def _draw_block(self, managers, wanted):
+        heap, pop = self.heap, heapq.heappop
+        out: List[ManagerRecord] = []
+        covered = 0
+        while covered < wanted and heap:
+            m = pop(heap)[2]
+            pos = self.pos.get(m.uid)
+            if pos is None or self.members[pos] is not m:
+                continue        # a stale entry: dropped, or its record was replaced
+            self.in_heap.discard(m.uid)
+            if not self.valid(m, managers):
+                self.drop_at(pos)
+                continue
+            out.append(m)
+            covered += self.room(m)
+        for m in out:           # still members: back in the heap (dropped later if full)
+            self.push(m)
+        return out
+
+
+class ReadyManagers:
+    """The managers that may take tasks, kept up to date as they change, never rebuilt.
+
+    Dispatch must not cost more with more managers: scanning every manager for free capacity
+    on each dispatch made the task path linear in their number.  The interchange adds a
+    manager whenever it may have gained room (it registered, results came back, tasks were
+    returned); managers that lost it (full, draining, held, gone) are dropped lazily when met,
+    so every other change costs nothing here.  Two pools: managers with idle workers
+    (``wants``: the first pass of ``choose_dispatch``) and managers with any room (``free``,
+    pipelining included: the second pass).
+
+    ``pick`` returns managers in the selector's order, enough to cover the wanted tasks with
+    idle workers, then with pipeline room: what ``choose_dispatch`` over every manager would
+    use.  The built-in selectors cost O(k) (random: a partial Fisher-Yates shuffle) or
+    O(k log n) (block id: a heap); any other selector gets every ready manager through its
+    ``sort_managers``, as its interface says.  ``excess`` holds the managers that may hold more
+    tasks than workers (candidates for a recall).
+    """
+
+    __slots__ = ("selector", "mode", "idle", "room", "excess")
+
+    def __init__(self, selector: ManagerSelector):
+        self.selector = selector
+        kind = type(selector)
+        self.mode = ("random" if kind is RandomManagerSelector else
+                     "block" if kind is BlockIdManagerSelector else "generic")
+        block = self.mode == "block"
+        self.idle = _Pool(_wants, block)
+        self.room = _Pool(_free, block)
+        self.excess: Dict[bytes, ManagerRecord] = {}
+
+    def __len__(self) -> int:
+        return len(self.room.members)
+
+    def add(self, m: ManagerRecord) -> None:
+        self.idle.add(m)
+        self.room.add(m)
+
+    def pick(self, managers: Mapping[bytes, ManagerRecord], wanted: int) -> List[ManagerRecord]:
+        """Ready managers in the selector's order, enough to take ``wanted`` tasks (or all)."""
+        if self.mode == "generic":
+            self.idle.prune(managers)
+            ready = self.room.prune(managers)
+            if not ready:
+                return []
+            order = self.selector.sort_managers(managers, {m.uid for m in ready})   # Parsl's argument order
+            return [managers[u] for u in order]
+        first = self.idle.draw(managers, wanted)
+        covered = sum(m.wants for m in first)
+        if covered >= wanted:
+            return first
+        seen = {m.uid for m in first}
+        # (a draw may meet the first ones again: then a few tasks wait for the next round)
+        more = [m for m in self.room.draw(managers, wanted - sum(m.free for m in first)) if m.uid not in seen]
+        out = first + more
+        if self.mode == "block":
+            out.sort(key=_block_key)
+        return out
+
+    def recall_candidates(self, managers: Mapping[bytes, ManagerRecord]) -> List[ManagerRecord]:
+        """What ``plan_recalls`` needs to see: the managers that may hold excess tasks and the
+        ones with idle workers; [] at once when none holds excess."""
+        excess = self.excess
+        for uid, m in list(excess.items()):
+            if managers.get(uid) is not m or len(m.tasks) <= m.worker_count:
+                del excess[uid]
+        if not excess:
+            return []
+        idle = [m for m in self.idle.prune(managers) if m.uid not in excess]
+        return list(excess.values()) + idle
 
 
 # --- pure decisions ---------------------------------------------------------------------

@@ -24,6 +24,8 @@ _COUNT_KEYS = ("num_nodes", "num_ranks", "ranks_per_node")
 
 def validate(spec: Optional[Mapping[str, Any]], mpi_mode: bool) -> Optional[float]:
     """Check ``spec`` for an executor in or out of MPI mode; return its priority, if any."""
+    if not mpi_mode and (spec is None or (spec.__class__ is dict and not spec)):
+        return None     # every task's usual case: no per-submit isinstance against typing.Mapping
     if spec is None:
         spec = {}
     elif not isinstance(spec, Mapping):
