@@ -168,7 +168,7 @@ class ArgumentScanner:
         outputs = kwargs.get("outputs")
         if inhibit:
             if outputs:
-                app_fu._outputs = [DataFuture(app_fu, f, tid=rec.id)
+                app_fu.outputs = [DataFuture(app_fu, f, tid=rec.id)
                                    for f in outputs if isinstance(f, File)]
             return func
         # a local output is shared with the task as-is only when no provider will rewrite it
@@ -185,7 +185,7 @@ class ArgumentScanner:
                 data_futs.append(data_fut)
                 task_outputs.append(copy)
             kwargs["outputs"] = task_outputs
-            app_fu._outputs = data_futs
+            app_fu.outputs = data_futs
         for kw in STD_KWARGS:
             f = kwargs.get(kw)
             if isinstance(f, File):

@@ -54,8 +54,9 @@ def release(rec: TaskRecord) -> bool:
 
     The caller holds the kernel's lock (several dependencies may finish at once).
     """
-    rec.pending_deps -= 1
-    return rec.pending_deps == 0
+    left: int = rec.pending_deps - 1
+    rec.pending_deps = left
+    return left == 0
 
 
 def dependency_failures(deps: Iterable[Future[Any]]) -> Optional[Failures]:

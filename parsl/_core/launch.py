@@ -27,7 +27,7 @@ import time
 from collections import deque
 from concurrent.futures import CancelledError, Future
 from concurrent.futures._base import FINISHED, PENDING
-from typing import Any, Callable, Deque, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Optional, Sequence, Union
 
 from parsl._base.errors import DependencyError, NoDataFlowKernelError
 from parsl._base.monitoring_sink import TryObserver
@@ -37,13 +37,10 @@ from parsl._core.arguments import STD_KWARGS, ArgumentScanner
 from parsl._core.decisions import PLAIN_FUTURES, dependency_failures, join_outcome, join_targets, release, retry_or_fail
 from parsl._core.logs import TRACE
 from parsl._core.memoizer import Memoizer
-from parsl._core.task import AppFuture, StateEvent, TaskRecord, describe_future, set_state
+from parsl._core.task import EMPTY_SPEC, NO_KWARGS, AppFuture, StateEvent, TaskRecord, describe_future, set_state
 
 logger = logging.getLogger("parsl.dataflow.dflow")
 
-_EMPTY_SPEC: Dict[str, Any] = {}
-#: Every task's fail_history until its first failure (then a list of its own).
-_NO_FAILURES: Tuple[str, ...] = ()
 _time = time.time
 _CLAIMED = object()     # rec.exec_fu while the task is being handed to its executor
 _CANCELLED = object()   # rec.exec_fu of a task cancelled before launch
@@ -109,14 +106,13 @@ class TaskEngine(ArgumentScanner):
             tid = self._next_id
             self._next_id = tid + 1
         rec = TaskRecord(tid, func, getattr(func, "__name__", type(func).__name__),
-                         app_args, app_kwargs, label, self)
+                         app_args, app_kwargs or NO_KWARGS, label, self)
         rec.memoize = cache
         if ignore_for_cache:
             rec.ignore_for_cache = list(ignore_for_cache)
         rec.join = join
-        rec.fail_history = _NO_FAILURES   # a list from the first failure on (saves a list per task)
         rec.time_invoked = _time()
-        rec.resource_specification = app_kwargs.get("parsl_resource_specification") or _EMPTY_SPEC
+        rec.resource_specification = app_kwargs.get("parsl_resource_specification") or EMPTY_SPEC
         fut = AppFuture(rec)
         rec.app_fu = fut
 
@@ -129,11 +125,15 @@ class TaskEngine(ArgumentScanner):
         self._set_state(rec, States.pending)
         if deps:
             rec.depends = deps
-            rec.pending_deps = len(deps)
-            # one dependency: its callback fires once, so no counter (and no lock) is needed
-            cb = rec_only_dep_done(self, rec) if len(deps) == 1 else rec_dep_done(self, rec)
-            for d in deps:
-                d.add_done_callback(cb)
+            if len(deps) == 1:
+                # one dependency fires once, so no counter (and no lock) is needed, and the
+                # record itself is the callback (TaskRecord.__call__): no object per task
+                deps[0].add_done_callback(rec)
+            else:
+                rec.pending_deps = len(deps)
+                cb = rec_dep_done(self, rec)
+                for d in deps:
+                    d.add_done_callback(cb)
         else:
             self._schedule_launch(rec)
         if logger.isEnabledFor(TRACE):
@@ -432,15 +432,6 @@ class rec_dep_done:
             ready = _release(rec)
         if ready:
             dfk._schedule_launch(rec)
-
-
-class rec_only_dep_done(rec_dep_done):
-    """The callback of a task with a single dependency: no counting needed."""
-
-    __slots__ = ()
-
-    def __call__(self, _fut: Future[Any]) -> None:
-        self.dfk._schedule_launch(self.rec)
 
 
 class rec_exec_done(rec_dep_done):

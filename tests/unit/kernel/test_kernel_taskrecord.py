@@ -81,3 +81,63 @@ def test_retries_left_without_a_kernel_is_zero():
 
 def test_repr_names_the_task():
     assert repr(make()) == "<TaskRecord 3 len None>"
+
+
+# -- the compact layout: rarely set fields live in an extras object made on first write ----
+
+def test_writing_defaults_creates_no_extras():
+    rec = make()
+    rec.memoize = False
+    rec.join = False
+    rec.fail_history = ()
+    rec.from_memo = None
+    rec.resource_specification = {}
+    assert rec._x is None
+    assert rec.resource_specification == {}
+
+
+def test_rare_fields_round_trip_through_attributes_and_items():
+    rec = make()
+    rec["hashsum"] = "abc"
+    rec.fail_history = ["boom"]
+    rec["resource_specification"] = {"cores": 2}
+    rec.pending_deps = 2
+    assert rec._x is not None
+    assert rec.hashsum == rec["hashsum"] == "abc"
+    assert rec["fail_history"] == ["boom"]
+    assert rec.resource_specification == {"cores": 2}
+    assert rec.pending_deps == 2
+    rec.hashsum = None  # back to the default: stored, still answers
+    assert rec["hashsum"] is None
+    # a default-valued write of another type is stored as given
+    rec2 = make()
+    rec2.fail_cost = 0
+    assert rec2["fail_cost"] == 0
+
+
+def test_the_record_is_the_callback_of_its_single_dependency():
+    launched = []
+
+    class Kernel:
+        def _schedule_launch(self, rec):
+            launched.append(rec)
+
+    rec = TaskRecord(4, len, "len", (), {}, "threads", Kernel())
+    rec(object())  # what Future.add_done_callback calls
+    assert launched == [rec]
+
+
+def test_tasks_without_keywords_share_one_read_only_kwargs():
+    import pickle
+
+    from parsl._core.task import NO_KWARGS
+    assert NO_KWARGS == {} and not NO_KWARGS
+    for mutate in (lambda d: d.__setitem__("x", 1), lambda d: d.update(x=1), lambda d: d.setdefault("x", 1),
+                   lambda d: d.pop("x", None), lambda d: d.clear()):
+        with pytest.raises(TypeError, match=r"task_record\['kwargs'\] = "):
+            mutate(NO_KWARGS)
+    assert NO_KWARGS == {}
+    copy = pickle.loads(pickle.dumps(NO_KWARGS))
+    assert type(copy) is dict and copy == {}
+    assert type(NO_KWARGS.copy()) is dict
+    assert dict(NO_KWARGS, y=2) == {"y": 2}
