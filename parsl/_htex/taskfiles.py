@@ -11,8 +11,8 @@ unpickles the arguments straight from the mapping.
 The files:
 
 * are created with ``O_EXCL | O_NOFOLLOW`` and mode 0600 in a directory only root and the
-  owner can delete from (``/dev/shm`` is sticky), named after the manager's pid, the task
-  and a random part, so no one else can read or replace them;
+  owner can delete from (``/dev/shm`` is sticky), named after the manager's pid namespace
+  and pid, the task and a random part, so no one else can read or replace them;
 * are unlinked by the worker as soon as it has mapped one (the memory then lives only as
   long as the mapping), by the manager when the task's result arrives, when the worker
   dies, and when the manager closes; and at start-up a manager deletes the files left by
@@ -67,7 +67,7 @@ class TaskFiles:
     def write(self, task_id: int, record) -> Optional[str]:
         """Write ``record`` to a new file; its path, or None (then use the pipe) on any error."""
         assert self.directory is not None
-        path = os.path.join(self.directory, f"{PREFIX}{os.getpid()}-{task_id}-{secrets.token_hex(6)}")
+        path = os.path.join(self.directory, f"{PREFIX}{_PID_NS}-{os.getpid()}-{task_id}-{secrets.token_hex(6)}")
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as e:
@@ -108,8 +108,20 @@ def _unlink(path: str) -> None:
         logger.warning("cannot remove %s: %s", path, e)
 
 
+def _pid_namespace() -> str:
+    """This process's pid namespace (a pid means something only within it)."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
+_PID_NS = _pid_namespace()
+
+
 def remove_orphans(directory: str) -> int:
-    """Delete this user's task files whose manager no longer runs; how many."""
+    """Delete this user's task files whose manager no longer runs; how many.  Only files of
+    this pid namespace are judged (another container sharing /dev/shm has its own pids)."""
     removed = 0
     uid = os.getuid()
     try:
@@ -119,8 +131,9 @@ def remove_orphans(directory: str) -> int:
     for name in names:
         if not name.startswith(PREFIX):
             continue
-        pid_text = name[len(PREFIX):].split("-", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        ns, _, rest = name[len(PREFIX):].partition("-")
+        pid_text = rest.split("-", 1)[0]
+        if ns != _PID_NS or not pid_text.isdigit() or _alive(int(pid_text)):
             continue
         path = os.path.join(directory, name)
         try:

@@ -21,7 +21,8 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def files_of(manager_pid):
-    return [n for n in os.listdir(taskfiles.SHM_DIR) if n.startswith(f"{taskfiles.PREFIX}{manager_pid}-")]
+    mine = f"{taskfiles.PREFIX}{taskfiles._PID_NS}-{manager_pid}-"
+    return [n for n in os.listdir(taskfiles.SHM_DIR) if n.startswith(mine)]
 
 
 def digest(blob, n=0):

@@ -72,15 +72,18 @@ def test_a_new_manager_removes_files_of_managers_that_died(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
     dead_pid = int(dead.stdout)
-    orphan = tmp_path / f"{taskfiles.PREFIX}{dead_pid}-5-abcdef"
+    ns = taskfiles._PID_NS
+    orphan = tmp_path / f"{taskfiles.PREFIX}{ns}-{dead_pid}-5-abcdef"
     orphan.write_bytes(b"x")
-    mine = tmp_path / f"{taskfiles.PREFIX}{os.getpid()}-6-abcdef"
+    mine = tmp_path / f"{taskfiles.PREFIX}{ns}-{os.getpid()}-6-abcdef"
     mine.write_bytes(b"x")
+    elsewhere = tmp_path / f"{taskfiles.PREFIX}{ns}1-{dead_pid}-5-abcdef"
+    elsewhere.write_bytes(b"x")     # another pid namespace: its pids are not ours to judge
     other = tmp_path / "someone-elses-file"
     other.write_bytes(b"x")
     taskfiles.TaskFiles(str(tmp_path))
     assert not orphan.exists(), "its manager no longer runs"
-    assert mine.exists() and other.exists()
+    assert mine.exists() and other.exists() and elsewhere.exists()
 
 
 def test_an_unwritable_directory_falls_back_to_the_pipe(tmp_path, monkeypatch):
