@@ -59,6 +59,15 @@ def pipeline_limit(worker_count: int, rtt: Optional[float] = None) -> int:
     return max(floor, math.ceil(2 * min(rtt, MAX_PIPELINE_RTT_S) * rate))
 
 
+def runs_dry(m: ManagerRecord) -> bool:
+    """Whether ``m``'s workers are about to wait: it holds no more tasks than it has workers,
+    so its queue was empty when its last results left it, and anything sent now arrives a
+    round trip later.  (Waiting until it holds fewer, an idle worker for sure, missed the
+    common case: a manager sends its results as its queue runs low, so the interchange saw
+    ``workers`` tasks still held and a 1 ms manager's window never grew.)"""
+    return len(m.tasks) <= m.worker_count
+
+
 def grow_pipeline(m: ManagerRecord) -> None:
     """The manager ran dry (idle workers) while tasks were waiting and its window was full:
     the round trip, not the workers, bounds it; double its window (up to ``pipeline_limit``)."""

@@ -2,7 +2,7 @@
 import pytest
 
 from parsl._htex.intake import probe_rtt, took_rtt
-from parsl._htex.matching import MAX_PIPELINE_RTT_S, ManagerRecord, grow_pipeline, pipeline_limit
+from parsl._htex.matching import MAX_PIPELINE_RTT_S, ManagerRecord, grow_pipeline, pipeline_limit, runs_dry
 from parsl._htex.protocol import PING, Registration
 
 
@@ -77,3 +77,13 @@ def test_an_answer_slower_than_the_bound_is_no_round_trip():
     probe_rtt(sock, m)
     took_rtt(m, m.rtt_probe_at + MAX_PIPELINE_RTT_S + 1)
     assert m.rtt is None and m.rtt_probe_at is None
+
+
+def test_a_manager_holding_no_more_than_its_workers_runs_dry():
+    m = mgr(workers=2)
+    m.tasks.update({1, 2, 3})
+    assert not runs_dry(m), "one task queued behind its two workers"
+    m.tasks.discard(3)
+    assert runs_dry(m), "its queue is empty: the next tasks arrive a round trip late"
+    m.tasks.clear()
+    assert runs_dry(m)
