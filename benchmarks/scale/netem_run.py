@@ -47,12 +47,13 @@ def main():
     ap.add_argument("--arg-mb", type=int, default=100)
     ap.add_argument("--arg-repeats", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--relay", action="store_true", help="use delay_relay.py even at --rtt-ms 0 (its own cost)")
     args = ap.parse_args()
     impl = "chervil" if "chervil" in parsl.__version__ else "parsl"
     res = {"bench": "scale_netem", "impl": impl, "rtt_ms": args.rtt_ms, "rate": args.rate, "tasks": args.tasks,
-           "workers": args.workers, "arg_mb": args.arg_mb}
+           "workers": args.workers, "arg_mb": args.arg_mb, "relay_forced": args.relay}
     run_dir = tempfile.mkdtemp(prefix="scale-netem-")
-    hosts = netns.NetHosts(1, rtt_ms=args.rtt_ms, rate=args.rate).up()
+    hosts = netns.NetHosts(1, rtt_ms=args.rtt_ms, rate=args.rate, relay=args.relay).up()
     dfk = None
     try:
         res["delay_mode"] = hosts.delay_mode

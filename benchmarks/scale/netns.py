@@ -81,9 +81,12 @@ class NetHosts:
     no-delay baseline goes over the same kind of link).
     """
 
-    def __init__(self, n: int = 1, rtt_ms: float = 0.0, rate: Optional[str] = None, tag: Optional[str] = None):
+    def __init__(self, n: int = 1, rtt_ms: float = 0.0, rate: Optional[str] = None, tag: Optional[str] = None,
+                 relay: bool = False):
         self.n = n
         self.rtt_ms = rtt_ms
+        #: Put delay_relay.py in front of the manager even with rtt_ms=0 (to measure the relay's own cost).
+        self.relay = relay
         self.rate = rate
         self.tag = tag or f"{os.getpid() % 100000}"     # keep it short: device names are <= 15 chars
         self.made: List[str] = []
@@ -208,7 +211,7 @@ class NetHosts:
     def command_prefix(self, i: int, python: str = sys.executable) -> str:
         """What to put before a manager's command so it runs in host i behind the delay."""
         pre = f"{_which('ip')} netns exec {self.ns(i)}"
-        if self.delay_mode == "relay" and self.rtt_ms:
+        if self.delay_mode == "relay" and (self.rtt_ms or self.relay):
             pre += f" {python} {os.path.join(HERE, 'delay_relay.py')} --delay-ms {self.rtt_ms / 2:g} --"
         return pre
 

@@ -69,7 +69,7 @@ class ChervilDialect:
         return [p.registration_message(reg)]
 
     def on_message(self, frames):
-        """-> (task ids, stop?)"""
+        """-> (task ids, stop?); (None, False) for a PING, to be answered with a heartbeat."""
         p = self.p
         kind = frames[0]
         if kind == p.TASKS:
@@ -78,6 +78,8 @@ class ChervilDialect:
             return [], True
         if kind == p.RECALL:
             return [], False        # nothing is ever queued here: every task is answered at once
+        if kind == p.PING:
+            return None, False
         return [], False
 
     def results(self, task_ids):
@@ -193,6 +195,9 @@ def main(argv=None) -> int:
                 except zmq.Again:
                     break
                 ids, halt = dialect.on_message(frames)
+                if ids is None:     # a PING: answered at once, as a real manager does
+                    s.send_multipart(dialect.heartbeat)
+                    continue
                 if halt:
                     stopped.add(k)
                     return

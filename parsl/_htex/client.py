@@ -103,7 +103,8 @@ class HTEXClient(BlockProviderExecutor):
     def __init__(self, settings: HTEXSettings, *, provider: Any, block_error_handler: Union[bool, Callable],
                  manager_selector: ManagerSelector, storage_access: Optional[List[Any]],
                  remote_monitoring_radio: Any, serialize_function: Callable[[Callable], bytes],
-                 serialize_arguments: Callable[[tuple, dict], bytes], blocks_are_local: bool = False):
+                 serialize_arguments: Callable[[tuple, dict], bytes], blocks_are_local: bool = False,
+                 serialize_arguments_into: Optional[Callable[[Any, tuple, dict], None]] = None):
         super().__init__(provider=provider, block_error_handler=block_error_handler)
         self._settings = settings
         self.manager_selector = manager_selector
@@ -111,6 +112,7 @@ class HTEXClient(BlockProviderExecutor):
         self.remote_monitoring_radio = remote_monitoring_radio
         self._serialize_function = serialize_function
         self._serialize_arguments = serialize_arguments
+        self._serialize_arguments_into = serialize_arguments_into
         #: Every block runs on this host (the public executor decides from the provider and
         #: launcher): the interchange then listens on loopback only (addresses.listen_addresses).
         self.blocks_are_local = blocks_are_local
@@ -239,8 +241,12 @@ class HTEXClient(BlockProviderExecutor):
         fut = LightFuture()
         # Parsl's convention: an executor tags its futures with its own task id (monitoring reads it)
         fut.parsl_executor_task_id = task_id  # type: ignore[attr-defined]
-        record = protocol.encode_task(task_id, self._serialize_function(func),
-                                      self._serialize_arguments(args, kwargs))
+        into = self._serialize_arguments_into
+        if into is not None and protocol.has_large_argument(args, kwargs):
+            record = protocol.build_task(task_id, self._serialize_function(func), lambda f: into(f, args, kwargs))
+        else:
+            record = protocol.encode_task(task_id, self._serialize_function(func),
+                                          self._serialize_arguments(args, kwargs))
         self._tasks[task_id] = fut
         self.interchange.submit(task_id, record, priority)
         return fut

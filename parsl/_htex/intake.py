@@ -29,7 +29,7 @@ import zmq
 
 from parsl._base.errors import VersionMismatch
 from parsl._htex import protocol
-from parsl._htex.matching import ManagerRecord
+from parsl._htex.matching import MAX_PIPELINE_RTT_S, ManagerRecord
 
 logger = logging.getLogger("parsl._htex.interchange")
 
@@ -105,6 +105,8 @@ class ManagerIntake:
                 self._took_results(m, frames, results, 1)
             elif kind == protocol.HEARTBEAT:
                 m.last_heard = time.monotonic()
+                if m.rtt_probe_at is not None:      # the answer to our round-trip PING
+                    took_rtt(m, m.last_heard)
                 sock.send_multipart([uid, protocol.HEARTBEAT])
             elif kind == protocol.RETURNED:
                 self._returned(m, frames)
@@ -207,6 +209,7 @@ class ManagerIntake:
         self._ready.add(record)
         self._fds.registered(len(self.managers))
         self._offer_lane(sock, record)
+        probe_rtt(sock, record)
         self._recall_due = True
         self.on_registered(reg.block_id)
         self._node_event(record, True)
@@ -245,3 +248,20 @@ class ManagerIntake:
         if started:
             self.on_manager_lost(m.uid, m.info.get("hostname"), started)
         return requeued, len(started)
+
+
+def probe_rtt(sock: zmq.Socket, m: ManagerRecord) -> None:
+    """Measure ``m``'s round trip: a PING, which a manager answers at once with a HEARTBEAT
+    (``_drain_socket`` reads it).  Sent while it holds no task, so it waits behind none."""
+    m.rtt_probe_at = time.monotonic()
+    sock.send_multipart([m.uid, protocol.PING])
+
+
+def took_rtt(m: ManagerRecord, now: float) -> None:
+    """A HEARTBEAT while a probe was out: its answer.  (A heartbeat the manager sent on its
+    own in the meantime can only make the round trip look shorter: a smaller window.)  One
+    slower than MAX_PIPELINE_RTT_S is no round trip (a manager that ignores PINGs) and is
+    dropped."""
+    sent, m.rtt_probe_at = m.rtt_probe_at, None
+    if sent is not None and now - sent <= MAX_PIPELINE_RTT_S:
+        m.rtt = now - sent

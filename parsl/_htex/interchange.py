@@ -52,6 +52,7 @@ from parsl._htex.matching import (
     find_lost_managers,
     grow_pipeline,
     plan_recalls,
+    runs_dry,
 )
 from parsl._htex.selectors import ManagerSelector
 
@@ -409,8 +410,8 @@ class Interchange(ManagerIntake, LaneService):
         for m, n in plan:
             frames = [m.uid, protocol.TASKS]
             ids = m.tasks
-            if left and len(ids) < m.worker_count and n == m.free:
-                grow_pipeline(m)        # it ran dry with its window full: latency-bound
+            if left and n == m.free and runs_dry(m):
+                grow_pipeline(m)        # it runs dry with its window full: latency-bound
             for _ in range(n):
                 _, task_id, record = pop(pending)
                 ids.add(task_id)

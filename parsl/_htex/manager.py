@@ -41,7 +41,7 @@ from zmq.utils.monitor import recv_monitor_message
 from parsl._base.errors import WorkerLost
 from parsl._base.remote import RemoteExceptionWrapper
 from parsl._base.version import VERSION
-from parsl._htex import curve, placement, protocol
+from parsl._htex import curve, placement, protocol, taskfiles
 from parsl._htex import lane as lanes
 from parsl._htex.addresses import tcp_url
 from parsl._htex.packages import installed_packages
@@ -163,6 +163,8 @@ class Manager:
         self.quick_deaths = 0
         #: {name: version} of the installed packages, gathered when first asked (PACKAGES).
         self.packages: Optional[Dict[str, str]] = None
+        #: Large task records reach workers through files in /dev/shm, not their pipes.
+        self.files = taskfiles.TaskFiles()
 
     # -- workers ---------------------------------------------------------------------
     def _start_worker(self, rank: int) -> WorkerProcess:
@@ -210,6 +212,7 @@ class Manager:
         code = w.proc.wait()
         host = socket.gethostname()
         for task_id in w.inflight:
+            self.files.done(task_id)
             try:
                 raise WorkerLost(w.rank, host)
             except WorkerLost:
@@ -253,7 +256,7 @@ class Manager:
             record = bytes(buf[pos + 4:pos + 4 + n])
             pos += 4 + n
             if protocol.is_completion(record):
-                w.inflight.popleft()
+                self.files.done(w.inflight.popleft())
                 w.ran_tasks = True
                 self.upstream.append(record)
             else:
@@ -272,6 +275,10 @@ class Manager:
                 task_id = protocol.task_id_of(record)
                 w.inflight.append(task_id)
                 self.started.append(task_id)
+                path = self.files.write(task_id, record) if self.files.wants(record) else None
+                if path is not None:
+                    w.outbuf += taskfiles.pointer(task_id, path)
+                    continue
                 w.outbuf += protocol.RECORD_HEAD.pack(len(record))
                 w.outbuf += record
             if w.outbuf:
@@ -550,6 +557,7 @@ class Manager:
         """Stop workers (EOF on their task pipes, then kill), close the socket.  Idempotent."""
         self.running = False
         self._close_lane()
+        self.files.close()
         workers = list(self.workers.values())
         self.workers.clear()
         for w in workers:

@@ -35,17 +35,44 @@ def pipeline_extra(worker_count: int) -> int:
     return max(16, 4 * worker_count)
 
 
-def pipeline_limit(worker_count: int) -> int:
-    """The most a manager's pipeline may grow to (``grow_pipeline``): enough for a 10 ms round
-    trip at ~10,000 short tasks/s per node, bounded so a recall never has much to move."""
-    return max(256, 64 * worker_count)
+#: What a pipeline must cover per worker and per manager, tasks/s: about the fastest no-op
+#: tasks run (a worker ~20,000/s, a manager's loop ~50,000/s); with a measured round trip
+#: they size the most a latency-bound manager may hold (``pipeline_limit``).
+FAST_TASKS_PER_WORKER_S = 20_000
+FAST_TASKS_PER_MANAGER_S = 50_000
+#: Round trips above this are taken as this (a probe stuck behind a large message).
+MAX_PIPELINE_RTT_S = 1.0
+
+
+def pipeline_limit(worker_count: int, rtt: Optional[float] = None) -> int:
+    """The most a manager's pipeline may grow to (``grow_pipeline``).
+
+    Without a measured round trip: enough for ~10 ms at ~10,000 short tasks/s per node.
+    With one (``ManagerRecord.rtt``): two round trips of the fastest tasks the manager
+    could run, so the window is never what bounds a latency-bound manager; bounded by the
+    round trip, so a recall from a near manager never has much to move.
+    """
+    floor = max(256, 64 * worker_count)
+    if not rtt or rtt <= 0:
+        return floor
+    rate = min(worker_count * FAST_TASKS_PER_WORKER_S, FAST_TASKS_PER_MANAGER_S)
+    return max(floor, math.ceil(2 * min(rtt, MAX_PIPELINE_RTT_S) * rate))
+
+
+def runs_dry(m: ManagerRecord) -> bool:
+    """Whether ``m``'s workers are about to wait: it holds no more tasks than it has workers,
+    so its queue was empty when its last results left it, and anything sent now arrives a
+    round trip later.  (Waiting until it holds fewer, an idle worker for sure, missed the
+    common case: a manager sends its results as its queue runs low, so the interchange saw
+    ``workers`` tasks still held and a 1 ms manager's window never grew.)"""
+    return len(m.tasks) <= m.worker_count
 
 
 def grow_pipeline(m: ManagerRecord) -> None:
     """The manager ran dry (idle workers) while tasks were waiting and its window was full:
     the round trip, not the workers, bounds it; double its window (up to ``pipeline_limit``)."""
     if m.max_capacity > m.committed:        # pipelining on (off once tasks carry priorities)
-        m.max_capacity = min(2 * m.max_capacity, m.committed + pipeline_limit(m.worker_count))
+        m.max_capacity = min(2 * m.max_capacity, m.committed + pipeline_limit(m.worker_count, m.rtt))
 
 
 class ManagerRecord:
@@ -53,7 +80,7 @@ class ManagerRecord:
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
                  "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
-                 "suspect_since", "lane", "packages", "running")
+                 "suspect_since", "lane", "packages", "running", "rtt", "rtt_probe_at")
 
     def __init__(self, uid: bytes, registration: Registration, now: float, pipelined: bool = True):
         self.uid = uid
@@ -69,6 +96,10 @@ class ManagerRecord:
         #: Tasks and results go here instead of ZMQ once the manager opened it (lane.py).
         self.lane: Optional[LaneConnection] = None
         self.suspect_since: Optional[float] = None
+        #: Its last measured round trip, s (a PING answered; None until measured), and when
+        #: the PING measuring it left (None when none is out).
+        self.rtt: Optional[float] = None
+        self.rtt_probe_at: Optional[float] = None
         self.tasks: Set[int] = set()
         #: The tasks of ``tasks`` it reported handed to a worker (protocol.OUTCOME_STARTED).
         self.running: Set[int] = set()

@@ -39,11 +39,12 @@ batch rather than per task.
 """
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import struct
 import sys
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from parsl._base.version import VERSION
 from parsl._sampling.records import TASK_END_SIZE as TASK_END_SIZE  # the result's blob size, re-exported
@@ -119,6 +120,36 @@ RECORD_HEAD = _U32          # pipe framing: u32le length, then the record
 # --- task records ----------------------------------------------------------------------
 def encode_task(task_id: int, func_bytes: bytes, arg_bytes: bytes) -> bytes:
     return b"".join((_TASK_HEAD.pack(task_id, len(func_bytes)), func_bytes, arg_bytes))
+
+
+#: A task with an argument this large is built in one buffer (``build_task``).
+LARGE_ARGUMENT_BYTES = 1 << 20
+_SMALL_TYPES = frozenset({int, float, bool, type(None), complex})
+
+
+def has_large_argument(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
+    """Whether a top-level argument is a bytes-like object (or anything with ``nbytes``,
+    such as an array) of LARGE_ARGUMENT_BYTES or more; cheap for scalars."""
+    for a in (*args, *kwargs.values()) if kwargs else args:
+        t = type(a)
+        if t in _SMALL_TYPES:
+            continue
+        n = len(a) if t is bytes or t is bytearray or t is str else getattr(a, "nbytes", 0)
+        if isinstance(n, int) and n >= LARGE_ARGUMENT_BYTES:
+            return True
+    return False
+
+
+def build_task(task_id: int, func_bytes: bytes, write_arguments: Callable[[Any], None]) -> bytes:
+    """``encode_task`` for a large argument: ``write_arguments(file)`` pickles the arguments
+    into the buffer that already holds the head and the function, and the record is that
+    buffer itself (``BytesIO.getvalue`` hands it over without copying): one copy of the
+    argument instead of two."""
+    buf = io.BytesIO()
+    buf.write(_TASK_HEAD.pack(task_id, len(func_bytes)))
+    buf.write(func_bytes)
+    write_arguments(buf)
+    return buf.getvalue()
 
 
 def task_id_of(record: Buffer) -> int:

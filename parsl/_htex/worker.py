@@ -14,16 +14,18 @@ The worker is a session leader so that the manager can kill it *and* its childre
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import pickle
 import signal
 import sys
 import threading
+from typing import Any, Optional
 
 from parsl._base.errors import SerializationError
 from parsl._base.logfiles import SafeFileHandler
 from parsl._base.remote import RemoteExceptionWrapper
-from parsl._htex import protocol
+from parsl._htex import protocol, taskfiles
 from parsl._htex.protocol import WorkerConfig
 from parsl._sampling.records import encode_message
 
@@ -174,12 +176,29 @@ def run(config: WorkerConfig) -> None:
     unpack_head = protocol.RECORD_HEAD.unpack
     head_size = protocol.RECORD_HEAD.size
     write = _write_record
+    # A record is bytes from the pipe or a mapped file (taskfiles.py); its views are
+    # dropped before the mapping is released.
+    record: Any = None
+    fbytes: Any = None
+    abytes: Any = None
+    mapped: Optional[mmap.mmap] = None
     while True:
         head = read(head_size)
         if len(head) < head_size:
             return  # manager closed the pipe: orderly exit
         (n,) = unpack_head(head)
-        record = read(n)
+        if n == taskfiles.FILE_POINTER:     # a large record, in a file (taskfiles.py)
+            try:
+                task_id, path = taskfiles.read_pointer(read)
+            except EOFError:
+                return
+            try:
+                record = mapped = taskfiles.map_record(path)
+            except OSError:
+                write(_dump_exception(task_id))
+                continue
+        else:
+            record = read(n)
         task_id, fbytes, abytes = protocol.decode_task(record)
         current_task_id = task_id
         end = b""
@@ -193,6 +212,10 @@ def run(config: WorkerConfig) -> None:
                     funcs.clear()
                 func = funcs[fkey] = loads(fkey)
             args, kwargs = loads(abytes)
+            if mapped is not None:      # nothing needs the mapping any more: unmap it now
+                record = fbytes = abytes = None
+                taskfiles.release(mapped)
+                mapped = None
             if debug:
                 logger.debug("task %d: running %s", task_id, getattr(func, "__name__", func))
             value = func(*args, **kwargs)
@@ -213,6 +236,10 @@ def run(config: WorkerConfig) -> None:
                     end = _monitoring_fault(task_id)
             out = _dump_exception(task_id, end)
         value = None
+        if mapped is not None:      # the task failed before it was unmapped
+            record = fbytes = abytes = None
+            taskfiles.release(mapped)
+            mapped = None
         current_task_id = None
         if debug:
             logger.debug("task %d: done", task_id)

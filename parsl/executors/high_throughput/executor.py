@@ -24,7 +24,7 @@ from parsl.executors.high_throughput.manager_selector import ManagerSelector, Ra
 from parsl.launchers.launchers import SimpleLauncher, SingleNodeLauncher
 from parsl.monitoring.radios.htex import HTEXRadio
 from parsl.providers.local.local import LocalProvider
-from parsl.serialize.facade import serialize_arguments, serialize_function
+from parsl.serialize.facade import serialize_arguments, serialize_arguments_into, serialize_function
 
 
 class HighThroughputExecutor(HTEXClient):
@@ -142,6 +142,7 @@ class HighThroughputExecutor(HTEXClient):
             manager_selector=RandomManagerSelector() if manager_selector is None else manager_selector,
             remote_monitoring_radio=HTEXRadio() if remote_monitoring_radio is None else remote_monitoring_radio,
             serialize_function=serialize_function, serialize_arguments=serialize_arguments,
+            serialize_arguments_into=serialize_arguments_into,
             blocks_are_local=_blocks_are_local(provider, launch_cmd))
 
     def __repr__(self):
