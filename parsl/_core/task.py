@@ -145,7 +145,7 @@ def _extras_field(name: str) -> property:
         if x is None:
             if value is default or (type(value) is type(default) and value == default):
                 return
-            x = rec._x = TaskExtras()
+            x = rec._extras()
         set_field(x, value)
 
     return property(fget, fset, doc=f"``{name}`` (kept in the record's TaskExtras)")
@@ -224,6 +224,13 @@ class TaskRecord:
         if dfk is not None:
             dfk._schedule_launch(self)  # type: ignore[attr-defined]
 
+    def _extras(self) -> TaskExtras:
+        """The record's TaskExtras, made now if this is the first non-default write."""
+        x = self._x
+        if x is None:
+            x = self._x = TaskExtras()
+        return x
+
     # dict-style access, for code written against Parsl's TypedDict record
     def __getitem__(self, key: str) -> Any:
         try:
@@ -238,9 +245,7 @@ class TaskRecord:
         try:
             setattr(self, key, value)
         except AttributeError:
-            x = self._x
-            if x is None:
-                x = self._x = TaskExtras()
+            x = self._extras()
             if x.extra is None:
                 x.extra = {}
             x.extra[key] = value
@@ -339,10 +344,7 @@ class AppFuture(LightFuture):
 
     @outputs.setter
     def outputs(self, value: List[DataFuture]) -> None:
-        rec = self.task_record
-        if rec._x is None:
-            rec._x = TaskExtras()
-        rec._x.app_outputs = value
+        self.task_record._extras().app_outputs = value
 
     @property
     def stdout(self) -> Any:
