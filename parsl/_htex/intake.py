@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 import zmq
 
@@ -44,6 +44,7 @@ class ManagerIntake:
 
     managers: Dict[bytes, ManagerRecord]
     _records: Dict[int, bytes]
+    _by_fd: Dict[int, Set[bytes]]
     _ready: Any         # matching.ReadyManagers (the interchange's)
     _fds: Any           # limits.DescriptorBudget
     _priorities: Dict[int, float]
@@ -101,6 +102,8 @@ class ManagerIntake:
                 continue
             if m.suspect_since is not None:
                 m.suspect_since = None      # it answered: the closed connection was an old one
+                if m.fd is not None:        # its own connection stays open: index it again
+                    self._by_fd.setdefault(m.fd, set()).add(m.uid)
             if kind == protocol.RESULTS:
                 self._took_results(m, frames, results, 1)
             elif kind == protocol.HEARTBEAT:
@@ -206,6 +209,8 @@ class ManagerIntake:
             self._lose_manager(old, "registered again")
         record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic(), self._pipelined)
         record.fd = fd
+        if fd is not None:
+            self._by_fd.setdefault(fd, set()).add(uid)
         self._ready.add(record)
         self._fds.registered(len(self.managers))
         self._offer_lane(sock, record)

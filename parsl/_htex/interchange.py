@@ -34,7 +34,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
@@ -120,6 +120,10 @@ class Interchange(ManagerIntake, LaneService):
         self.version = protocol.version_info()
 
         self.managers: Dict[bytes, ManagerRecord] = {}
+        #: Connection fd -> uids of the managers that registered on it (``intake._register``),
+        #: so that a closed connection finds its managers without scanning all of them.
+        #: Entries may be stale (fds are reused; a manager may have left): checked when read.
+        self._by_fd: Dict[int, Set[bytes]] = {}
         #: Managers that may have free capacity, kept as they change (dispatch never scans all).
         self._ready = ReadyManagers(manager_selector)
         self._pending: List[_Queued] = []                 # heap of (priority, task_id, record)
@@ -373,10 +377,12 @@ class Interchange(ManagerIntake, LaneService):
                 self._fds.accept_failed(int(event["value"]))
                 continue
             fd = int(event["value"])
-            for m in self.managers.values():
+            uids = self._by_fd.pop(fd, ())
+            for uid in uids:
+                m = self.managers.get(uid)
                 # fds are reused, so this may be a live manager on a new connection: the
                 # PING tells them apart (a live one answers within SUSPECT_GRACE_S).
-                if m.fd == fd and m.suspect_since is None:
+                if m is not None and m.fd == fd and m.suspect_since is None:
                     m.suspect_since = time.monotonic()
                     self._router().send_multipart([m.uid, protocol.PING])
                     found = True
