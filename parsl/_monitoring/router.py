@@ -46,9 +46,18 @@ logger = logging.getLogger("parsl.monitoring")
 #: record (~1 us per event with the records out of cache: ~3 us of the router thread's CPU
 #: per HTEX no-op task) under the GIL the DFK and the HTEX interchange need.  The queue
 #: holds references only (records stay alive at most this much longer).
+#:
+#: The limits are long on purpose.  Compacting *during* a burst costs far more than its
+#: CPU time: the router's GIL-bound stretch (reading ~1e5 records, then one pickle call
+#: nothing interrupts) makes every thread that waits on I/O (the interchange, the result
+#: thread) wait up to a switch interval (5 ms) each time it wants the GIL back.  With
+#: 2 s / 200,000 events, HTEX ran 300,000 no-op tasks at ~0.65 of its monitoring-off
+#: rate; holding the whole burst, at ~0.9 (``docs/scale.md``).  The price: a live view
+#: lags up to ``MAX_HOLD_S`` during a long burst, and up to ``MAX_HELD_EVENTS`` events
+#: (6 references each, ~50 MB at the limit) keep their task records alive until then.
 BUSY_EVENTS_PER_S = 2000
-MAX_HOLD_S = 2.0
-MAX_HELD_EVENTS = 200_000
+MAX_HOLD_S = 15.0
+MAX_HELD_EVENTS = 1_000_000
 #: writer processes replaced in one run before the router gives up recording
 MAX_RESTARTS = 5
 
