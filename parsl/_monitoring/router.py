@@ -51,8 +51,8 @@ logger = logging.getLogger("parsl.monitoring")
 #: CPU time: the router's GIL-bound stretch (reading ~1e5 records, then one pickle call
 #: nothing interrupts) makes every thread that waits on I/O (the interchange, the result
 #: thread) wait up to a switch interval (5 ms) each time it wants the GIL back.  With
-#: 2 s / 200,000 events, HTEX ran 300,000 no-op tasks at ~0.65 of its monitoring-off
-#: rate; holding the whole burst, at ~0.9 (``docs/scale.md``).  The price: a live view
+#: 2 s / 200,000 events, HTEX ran 300,000 no-op tasks at ~0.61 of its monitoring-off
+#: rate; holding the whole burst, at ~0.84 (``docs/scale.md``).  The price: a live view
 #: lags up to ``MAX_HOLD_S`` during a long burst, and up to ``MAX_HELD_EVENTS`` events
 #: (6 references each, ~50 MB at the limit) keep their task records alive until then.
 BUSY_EVENTS_PER_S = 2000
