@@ -102,8 +102,7 @@ class ManagerIntake:
                 continue
             if m.suspect_since is not None:
                 m.suspect_since = None      # it answered: the closed connection was an old one
-                if m.fd is not None:        # its own connection stays open: index it again
-                    self._by_fd.setdefault(m.fd, set()).add(m.uid)
+                self._index_fd(m)           # its own connection stays open: index it again
             if kind == protocol.RESULTS:
                 self._took_results(m, frames, results, 1)
             elif kind == protocol.HEARTBEAT:
@@ -186,6 +185,11 @@ class ManagerIntake:
             else:
                 self._complain("manager %r returned task %d, which it does not hold unstarted", m.uid, t)
 
+    def _index_fd(self, m: ManagerRecord) -> None:
+        """File ``m`` under its connection's fd, for ``Interchange._on_disconnects``."""
+        if m.fd is not None:
+            self._by_fd.setdefault(m.fd, set()).add(m.uid)
+
     def _register(self, sock: zmq.Socket, uid: bytes, frames: List, fd: Optional[int] = None) -> None:
         try:
             if len(frames) != 2:
@@ -209,8 +213,7 @@ class ManagerIntake:
             self._lose_manager(old, "registered again")
         record = self.managers[uid] = ManagerRecord(uid, reg, time.monotonic(), self._pipelined)
         record.fd = fd
-        if fd is not None:
-            self._by_fd.setdefault(fd, set()).add(uid)
+        self._index_fd(record)
         self._ready.add(record)
         self._fds.registered(len(self.managers))
         self._offer_lane(sock, record)
