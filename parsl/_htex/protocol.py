@@ -122,7 +122,10 @@ def encode_task(task_id: int, func_bytes: bytes, arg_bytes: bytes) -> bytes:
     return b"".join((_TASK_HEAD.pack(task_id, len(func_bytes)), func_bytes, arg_bytes))
 
 
-#: A task with an argument this large is built in one buffer (``build_task``).
+#: Where "large" begins, for every path that treats large data differently: a task with
+#: an argument this large is built in one buffer (``build_task``), and a manager hands a
+#: task record this large to its worker through a file (``taskfiles.FILE_RECORD_BYTES``).
+#: Below it, copies cost less than the set-up that avoids them.
 LARGE_ARGUMENT_BYTES = 1 << 20
 _SMALL_TYPES = frozenset({int, float, bool, type(None), complex})
 

@@ -31,10 +31,13 @@ import secrets
 import struct
 from typing import Dict, Optional, Tuple
 
+from parsl._htex.protocol import LARGE_ARGUMENT_BYTES
+
 logger = logging.getLogger("parsl.htex.taskfiles")
 
-#: Task records at least this large go through a file (smaller ones: the pipe is cheaper).
-FILE_RECORD_BYTES = 1 << 20
+#: Task records at least this large go through a file (smaller ones: the pipe is cheaper);
+#: the same bound as the client's for building a record in one buffer.
+FILE_RECORD_BYTES = LARGE_ARGUMENT_BYTES
 #: Where the files go; if it is missing or not writable, every record uses the pipe.
 SHM_DIR = "/dev/shm"
 #: The RECORD_HEAD length that announces a pointer instead of a record.

@@ -205,17 +205,19 @@ def run(config: WorkerConfig) -> None:
         if monitor is not None:
             monitor.begin(task_id)
         try:
-            fkey = bytes(fbytes)
-            func = funcs.get(fkey)
-            if func is None:
-                if len(funcs) > 256:
-                    funcs.clear()
-                func = funcs[fkey] = loads(fkey)
-            args, kwargs = loads(abytes)
-            if mapped is not None:      # nothing needs the mapping any more: unmap it now
-                record = fbytes = abytes = None
-                taskfiles.release(mapped)
-                mapped = None
+            try:
+                fkey = bytes(fbytes)
+                func = funcs.get(fkey)
+                if func is None:
+                    if len(funcs) > 256:
+                        funcs.clear()
+                    func = funcs[fkey] = loads(fkey)
+                args, kwargs = loads(abytes)
+            finally:
+                if mapped is not None:      # loaded or not, nothing needs the mapping any more
+                    record = fbytes = abytes = None
+                    taskfiles.release(mapped)
+                    mapped = None
             if debug:
                 logger.debug("task %d: running %s", task_id, getattr(func, "__name__", func))
             value = func(*args, **kwargs)
@@ -236,10 +238,6 @@ def run(config: WorkerConfig) -> None:
                     end = _monitoring_fault(task_id)
             out = _dump_exception(task_id, end)
         value = None
-        if mapped is not None:      # the task failed before it was unmapped
-            record = fbytes = abytes = None
-            taskfiles.release(mapped)
-            mapped = None
         current_task_id = None
         if debug:
             logger.debug("task %d: done", task_id)

@@ -72,11 +72,15 @@ def _all_plain(args: tuple, kwargs: dict) -> bool:
     return True
 
 
+def _argument_pickler(args: tuple, kwargs: dict) -> Any:
+    """The module that pickles these arguments: the C ``pickle`` when they are all plain
+    scalars (~10x faster), cloudpickle otherwise."""
+    return pickle if _all_plain(args, kwargs) else cloudpickle
+
+
 def serialize_arguments(args: tuple, kwargs: dict) -> bytes:
-    if _all_plain(args, kwargs):
-        return pickle.dumps((args, kwargs), protocol=PROTOCOL)
     try:
-        return cloudpickle.dumps((args, kwargs), protocol=PROTOCOL)
+        return _argument_pickler(args, kwargs).dumps((args, kwargs), protocol=PROTOCOL)
     except Exception as e:
         raise SerializationError("arguments", repr(e)) from e
 
@@ -85,11 +89,8 @@ def serialize_arguments_into(file: Any, args: tuple, kwargs: dict) -> None:
     """``serialize_arguments``, written to ``file`` (``write(bytes)``): protocol 5 writes a
     large bytes-like argument to it directly, so a task record built in one buffer
     (``io.BytesIO``) costs one copy of it instead of two (pickling, then joining)."""
-    if _all_plain(args, kwargs):
-        pickle.Pickler(file, protocol=PROTOCOL).dump((args, kwargs))
-        return
     try:
-        cloudpickle.Pickler(file, protocol=PROTOCOL).dump((args, kwargs))
+        _argument_pickler(args, kwargs).Pickler(file, protocol=PROTOCOL).dump((args, kwargs))
     except Exception as e:
         raise SerializationError("arguments", repr(e)) from e
 
