@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -45,15 +46,30 @@ def run_json(python: str, argv, timeout: float, env_extra=None):
     if env_extra:
         env.update(env_extra)
     t0 = time.time()
+    # Its own process group: a run that times out is ended with everything it started
+    # (reference Parsl's interchange is a separate process that outlives a killed parent).
+    proc = subprocess.Popen([python] + list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd="/tmp", start_new_session=True)
     try:
-        out = subprocess.run([python] + list(argv), capture_output=True, text=True, timeout=timeout, env=env,
-                             cwd="/tmp")
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f}s"}
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-    if out.returncode != 0 or not lines:
-        return {"error": f"exit {out.returncode}: {out.stderr[-1500:]}", "wall_s": time.time() - t0}
+    finally:
+        _end_group(proc)
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"error": f"exit {proc.returncode}: {stderr[-1500:]}", "wall_s": time.time() - t0}
     return json.loads(lines[-1])
+
+
+def _end_group(proc: subprocess.Popen) -> None:
+    """Kill whatever is left of a run's process group (nothing, after a clean exit) and
+    reap the run itself."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.communicate()
 
 
 def median_of(runs, key):
