@@ -81,6 +81,39 @@ def test_tasks_spread_over_many_batches_merge_into_one_row(tmp_path):
     conn.close()
 
 
+def test_a_batch_longer_than_one_statement_keeps_every_row_and_the_last_state(tmp_path):
+    # The SQLite writer sends rows many to one INSERT; a batch of a size that is not a
+    # multiple of that, with one task's states on both sides of a statement boundary,
+    # must come out as if written one row at a time.
+    from parsl._monitoring.db import Batch, Database, table_columns
+    db = tmp_path / "m.db"
+    store = Database(f"sqlite:///{db}")
+    k = store.ROWS_PER_STATEMENT
+    n = 2 * k + 7
+    task_cols, status_cols = table_columns("task"), table_columns("status")
+
+    def task_row(i, state, host=None):
+        values = {"task_id": i, "run_id": "r", "task_func_name": "f", "task_status_name": state, "hostname": host}
+        return tuple(values.get(c) for c in task_cols)
+
+    batch = Batch()
+    batch.tasks = [task_row(i, "pending") for i in range(n)]
+    batch.tasks[k] = task_row(k - 1, "exec_done", host="nodeA")     # task k-1 again, one statement later
+    batch.tasks.append(task_row(k, "pending"))
+    ts = "2026-01-01 00:00:00.000000"
+    batch.status = [tuple({"task_id": i, "task_status_name": "pending", "timestamp": ts, "run_id": "r"}.get(c)
+                          for c in status_cols) for i in range(n)]
+    store.write(batch)
+    store.close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("select count(*) from task").fetchone()[0] == n
+    assert conn.execute("select task_status_name, hostname from task where task_id = ?",
+                        (k - 1,)).fetchone() == ("exec_done", "nodeA")
+    assert conn.execute("select count(*) from status").fetchone()[0] == n
+    assert conn.execute("select max(task_id) from status").fetchone()[0] == n - 1
+    conn.close()
+
+
 def test_readers_do_not_block_the_writer(hub_and_db):
     hub, db = hub_and_db
     reader = sqlite3.connect(db)
