@@ -131,6 +131,7 @@ class ManagerIntake:
         classify, task_id = protocol.classify_result, protocol.TASK_ID.unpack_from
         keep = results.append
         report = None
+        held_before = len(tasks)
         for i in range(start, len(records)):
             r = records[i]
             # The common case inline (a plain result or exception: outcome 0 or 1); anything
@@ -153,6 +154,7 @@ class ManagerIntake:
                 report = r
             else:
                 self._complain("a malformed result record (%d bytes) from manager %r", len(r), m.uid)
+        m.done += held_before - len(tasks)
         if report is not None:
             # Read after the results: a task that started and ended in this batch is no
             # longer held, so it never enters ``running``.

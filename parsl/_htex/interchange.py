@@ -51,8 +51,8 @@ from parsl._htex.matching import (
     choose_dispatch,
     find_lost_managers,
     grow_pipeline,
+    latency_bound,
     plan_recalls,
-    runs_dry,
 )
 from parsl._htex.selectors import ManagerSelector
 
@@ -416,8 +416,8 @@ class Interchange(ManagerIntake, LaneService):
         for m, n in plan:
             frames = [m.uid, protocol.TASKS]
             ids = m.tasks
-            if left and n == m.free and runs_dry(m):
-                grow_pipeline(m)        # it runs dry with its window full: latency-bound
+            if left and n == m.free and latency_bound(m, time.monotonic()):
+                grow_pipeline(m)        # its window is full and its round trip holds it back
             for _ in range(n):
                 _, task_id, record = pop(pending)
                 ids.add(task_id)

@@ -75,12 +75,42 @@ def grow_pipeline(m: ManagerRecord) -> None:
         m.max_capacity = min(2 * m.max_capacity, m.committed + pipeline_limit(m.worker_count, m.rtt))
 
 
+#: The shortest span a manager's completion rate is measured over (``latency_bound``).
+MIN_RATE_SPAN_S = 0.005
+
+
+def latency_bound(m: ManagerRecord, now: float) -> bool:
+    """Whether ``m``, whose window is full while tasks wait, is held back by its round trip
+    rather than by its workers: it runs dry (``runs_dry``), or what it completes per second
+    would fill more than its window over two round trips (Little's law: a manager that
+    finishes R tasks/s a round trip away needs about R x RTT tasks in flight to its queue).
+
+    The second test is what grows a far manager's window: once its results come back in
+    several pieces per round trip, the interchange refills after each piece and never sees
+    it hold as few tasks as it has workers, so ``runs_dry`` stayed false and a 10 ms
+    manager's window stopped at 144 or 288 tasks (~0.45 of its no-delay rate).  A manager
+    bound by its workers completes far fewer than its window per round trip, so its
+    window stays as it is.
+    """
+    if runs_dry(m):
+        return True
+    rtt = m.rtt
+    if not rtt:
+        return False
+    since = now - m.rate_at
+    if since >= max(2 * rtt, MIN_RATE_SPAN_S):
+        m.rate = (m.done - m.rate_done) / since
+        m.rate_at, m.rate_done = now, m.done
+    return 2 * rtt * m.rate > m.max_capacity
+
+
 class ManagerRecord:
     """What the interchange knows about one connected manager."""
 
     __slots__ = ("uid", "block_id", "worker_count", "max_capacity", "tasks", "last_heard",
                  "idle_since", "active", "draining", "info", "committed", "recalling", "fd",
-                 "suspect_since", "lane", "packages", "running", "rtt", "rtt_probe_at")
+                 "suspect_since", "lane", "packages", "running", "rtt", "rtt_probe_at", "done", "rate",
+                 "rate_at", "rate_done")
 
     def __init__(self, uid: bytes, registration: Registration, now: float, pipelined: bool = True):
         self.uid = uid
@@ -100,6 +130,12 @@ class ManagerRecord:
         #: the PING measuring it left (None when none is out).
         self.rtt: Optional[float] = None
         self.rtt_probe_at: Optional[float] = None
+        #: Results it returned so far, and its completion rate (tasks/s) as last measured
+        #: (at ``rate_at``, when ``rate_done`` had been returned): see ``latency_bound``.
+        self.done = 0
+        self.rate = 0.0
+        self.rate_at = now
+        self.rate_done = 0
         self.tasks: Set[int] = set()
         #: The tasks of ``tasks`` it reported handed to a worker (protocol.OUTCOME_STARTED).
         self.running: Set[int] = set()

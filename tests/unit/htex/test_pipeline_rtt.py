@@ -2,7 +2,14 @@
 import pytest
 
 from parsl._htex.intake import probe_rtt, took_rtt
-from parsl._htex.matching import MAX_PIPELINE_RTT_S, ManagerRecord, grow_pipeline, pipeline_limit, runs_dry
+from parsl._htex.matching import (
+    MAX_PIPELINE_RTT_S,
+    ManagerRecord,
+    grow_pipeline,
+    latency_bound,
+    pipeline_limit,
+    runs_dry,
+)
 from parsl._htex.protocol import PING, Registration
 
 
@@ -87,3 +94,56 @@ def test_a_manager_holding_no_more_than_its_workers_runs_dry():
     assert runs_dry(m), "its queue is empty: the next tasks arrive a round trip late"
     m.tasks.clear()
     assert runs_dry(m)
+
+
+def holding(m, n):
+    m.tasks.clear()
+    m.tasks.update(range(n))
+    return m
+
+
+def test_a_far_manager_that_returns_its_window_each_round_trip_is_latency_bound():
+    # Its results come back in pieces, so the interchange never sees it hold as few tasks
+    # as it has workers; its completion rate says the window is what holds it back.
+    m = mgr(workers=2)
+    m.rtt = 0.010
+    m.max_capacity = 144
+    holding(m, 120)
+    assert not runs_dry(m)
+    m.done = 144 * 3                  # a window per round trip for three round trips
+    assert latency_bound(m, 0.030)
+    assert m.rate == pytest.approx(14_400)
+
+
+def test_a_manager_bound_by_its_workers_keeps_its_window():
+    m = mgr(workers=2)
+    m.rtt = 0.010
+    m.max_capacity = 144
+    holding(m, 120)
+    m.done = 6                        # 2 workers on 10 ms tasks: 200 tasks/s
+    assert not latency_bound(m, 0.030)
+
+
+def test_a_near_manager_grows_only_when_it_runs_dry():
+    m = mgr(workers=2)
+    m.rtt = 0.00005
+    m.max_capacity = 18
+    holding(m, 10)
+    m.done = 30_000                   # 30,000 tasks/s, but a round trip of 50 us needs ~3 in flight
+    assert not latency_bound(m, 1.0)
+    assert latency_bound(holding(m, 2), 1.0)
+    m.rtt = None                      # not measured: only running dry counts
+    assert not latency_bound(holding(m, 10), 2.0)
+
+
+def test_the_rate_is_measured_over_at_least_two_round_trips():
+    m = mgr(workers=2)
+    m.rtt = 0.010
+    m.max_capacity = 144
+    holding(m, 120)
+    m.done = 100
+    assert not latency_bound(m, 0.010), "one round trip is too short to measure over"
+    assert m.rate == 0.0
+    m.done = 600
+    assert latency_bound(m, 0.020)
+    assert m.rate_at == 0.020 and m.rate_done == 600
