@@ -181,12 +181,18 @@ def bench_monitoring(a):
         counts = [r.get("db_rows", {}) for r in on]
         rows_ok = all(c.get("task") == n and c.get("try") == n and c.get("status", 0) >= 3 * n for c in counts)
         per_task = median_of([{"s": c.get("status", 0) / n} for c in counts], "s")
+        ratios = sorted(r_on["e2e_tasks_per_s"] / r_off["e2e_tasks_per_s"]
+                        for r_off, r_on in zip(sorted(off, key=lambda r: r["rep"]), sorted(on, key=lambda r: r["rep"]))
+                        if r_off.get("e2e_tasks_per_s") and r_on.get("e2e_tasks_per_s"))
         rows.append([impl, n - 20, a.executor, t_off, t_on, (t_on / t_off) if t_off and t_on else None,
+                     " / ".join(f"{x:.2f}" for x in ratios),
+                     median_of(off, "user_process_cpu_us_per_task"), median_of(on, "user_process_cpu_us_per_task"),
                      median_of(on, "cleanup_s"), (c_on / c_off) if c_off and c_on else None,
                      f"all {n} tasks and tries, {per_task:g} status rows per task" if rows_ok
                      else f"MISSING rows: {counts}"])
     table("Monitoring under sustained load (MonitoringHub() defaults, HTEX 2 workers unless --executor)",
-          ["impl", "tasks", "executor", "off tasks/s", "on tasks/s", "on/off", "on: cleanup s",
+          ["impl", "tasks", "executor", "off tasks/s", "on tasks/s", "on/off", "on/off per round",
+           "submitting process CPU us/task, off", "on", "on: cleanup s",
            "on/off incl. cleanup", "rows written (counted after cleanup)"], rows)
     return runs
 
