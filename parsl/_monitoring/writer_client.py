@@ -174,7 +174,11 @@ class WriterProcessClient:
 
     def close(self, timeout: float = 60.0) -> Optional[int]:
         """Tell the writer the run ended, wait for it (then terminate, then kill); return its
-        exit status.  ``done`` says whether it finished its end-of-run writes."""
+        exit status.  ``done`` says whether it finished its end-of-run writes.
+
+        ``timeout`` bounds a stretch without progress, not the whole wait: while the writer
+        acknowledges chunks it is working through a backlog (a long burst's rows can take
+        minutes), and stopping it would throw away what it had not committed."""
         if self._closed:
             return self.proc.returncode
         self._closed = True
@@ -185,16 +189,24 @@ class WriterProcessClient:
                 pass
             os.close(self._w)      # EOF: the child writes what it has and exits
             self._w = None
-        try:
-            code: Optional[int] = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        reports: List[str] = []
+        while True:
+            waiting = len(self._unacked)
+            try:
+                code: Optional[int] = self.proc.wait(timeout)
+                break
+            except subprocess.TimeoutExpired:
+                reports += self.poll()
+                if len(self._unacked) < waiting:
+                    continue                 # chunks were committed meanwhile: still working
             self.proc.terminate()
             try:
                 code = self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 code = self.proc.wait()
-        self.final_reports = self.poll()
+            break
+        self.final_reports = reports + self.poll()
         if self._reply is not None:
             os.close(self._reply)
             self._reply = None
