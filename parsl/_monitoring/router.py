@@ -219,10 +219,30 @@ class MonitoringRouter:
         self._wake.set()
         t = self._thread
         if t is not None and t is not threading.current_thread():
-            t.join(timeout)
+            self._join(t, timeout)
         elif t is None:
             self._final_flush()
         self._close_writer(timeout)
+
+    def _join(self, t: threading.Thread, timeout: float) -> None:
+        """Wait for the router thread's last flush, which blocks writing to the pipe for as
+        long as the writer is busy with earlier chunks (a long burst's backlog can take
+        minutes).  Wait while the writer acknowledges chunks; kill one that stops (hung):
+        that ends the write, and its replacement gets what it had not committed.  Nothing
+        else may write to the pipe meanwhile: a second writer would interleave its bytes
+        with the chunk's (a 2,000,000-task run's writer died of exactly that)."""
+        client = self.client
+        while True:
+            acked = client.acked
+            t.join(timeout)
+            if not t.is_alive():
+                return
+            for text in client.poll():
+                self.tell(text)
+            if client.acked == acked:
+                logger.error("Monitoring writer process acknowledged nothing for %.0f s at the end of the run; "
+                             "stopping it (a replacement writes what it had not committed)", timeout)
+                client.kill()
 
     def _close_writer(self, timeout: float) -> None:
         """Close the writer; one that dies before its end-of-run writes are done is replaced

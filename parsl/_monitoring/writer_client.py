@@ -41,6 +41,8 @@ class WriterProcessClient:
         #: chunks sent and not yet acknowledged: (number, header, payload)
         self._unacked: Deque[Tuple[int, bytes, bytes]] = collections.deque()
         self._next = 1
+        #: chunks acknowledged so far (by any writer process): progress, for waits
+        self.acked = 0
         self.restarts = 0
         #: the writer finished its end-of-run writes (a ``d`` reply)
         self.done = False
@@ -115,6 +117,7 @@ class WriterProcessClient:
                 acked = int(text)
                 while self._unacked and self._unacked[0][0] <= acked:
                     self._unacked.popleft()
+                    self.acked += 1
             elif kind in ("e", "i"):
                 reports.append(text)
             elif kind == "d":
@@ -159,6 +162,12 @@ class WriterProcessClient:
         except (OSError, RuntimeError):
             self.broken = True
 
+    def kill(self) -> None:
+        """Stop a hung writer at once; its pipes stay open (a write blocked on one fails
+        with a broken pipe, and ``restart`` closes them)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+
     def _reap(self) -> None:
         """Close this writer's pipes and make sure it is gone."""
         for fd in (self._w, self._reply):
@@ -191,13 +200,13 @@ class WriterProcessClient:
             self._w = None
         reports: List[str] = []
         while True:
-            waiting = len(self._unacked)
+            acked = self.acked
             try:
                 code: Optional[int] = self.proc.wait(timeout)
                 break
             except subprocess.TimeoutExpired:
                 reports += self.poll()
-                if len(self._unacked) < waiting:
+                if self.acked > acked:
                     continue                 # chunks were committed meanwhile: still working
             self.proc.terminate()
             try:
