@@ -70,8 +70,10 @@ class File:
         return self.filepath
 
     def __repr__(self) -> str:
+        # Parsl's form (the monitoring database's task_inputs/task_outputs hold it too)
         extra = f" local_path={self.local_path}" if self.local_path is not None else ""
-        return f"<File at {id(self):#x} url={self.url}{extra}>"
+        return (f"<File at {id(self):#x} url={self.url} scheme={self.scheme} netloc={self.netloc}"
+                f" path={self.path} filename={self.filename}{extra}>")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, File) and other.url == self.url and other.local_path == self.local_path

@@ -138,9 +138,7 @@ def _py_repr(value, depth: int = 0) -> str:
         return "{" + ", ".join([f"{_py_repr(k, depth + 1)}: {_py_repr(v, depth + 1)}"
                                 for k, v in value.items()]) + "}"
     if isinstance(value, File):
-        extra = "" if value.local_path is None else f" local_path={value.local_path}"
-        return (f"<File at {id(value):#x} url={value.url} scheme={value.scheme} netloc={value.netloc}"
-                f" path={value.path} filename={value.filename}{extra}>")
+        return File.__repr__(value)
     if isinstance(value, DataFuture):
         done = "done" if value.done() else "not done"
         return (f"<parsl.app.futures.DataFuture object at {id(value):#x} representing"

@@ -68,6 +68,29 @@ def test_python_apps_chain_and_errors(htex_dfk):
         explode("nope").result(timeout=60)
 
 
+@python_app
+def exits(code):
+    import sys
+    sys.exit(code)
+
+
+@python_app
+def worker_pid():
+    import os
+    return os.getpid()
+
+
+def test_system_exit_in_an_app_fails_the_task_and_keeps_the_worker(htex_dfk):
+    before = {worker_pid().result(timeout=60) for _ in range(8)}
+    fut = exits(4)
+    with pytest.raises(SystemExit) as ei:
+        fut.result(timeout=60)
+    assert ei.value.code == 4
+    assert fut.task_record["fail_count"] == 2          # retries=1: both tries ran and failed
+    after = {worker_pid().result(timeout=60) for _ in range(8)}
+    assert len(before | after) <= 2      # two workers, no new process: none was replaced
+
+
 def test_worker_lost_is_retried(htex_dfk, tmp_path):
     assert die_once(str(tmp_path / "marker")).result(timeout=60) == "survived"
 

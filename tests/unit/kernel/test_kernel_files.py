@@ -71,5 +71,8 @@ def test_equality_and_hash_follow_the_url():
     assert len({File("a.txt"), File("a.txt")}) == 1
 
 
-def test_repr_mentions_the_url():
-    assert "url=a.txt" in repr(File("a.txt"))
+def test_repr_is_parsls_form_with_every_part_of_the_url():
+    f = File("globus://ep/p/q.txt")
+    assert repr(f) == f"<File at {id(f):#x} url=globus://ep/p/q.txt scheme=globus netloc=ep path=/p/q.txt filename=q.txt>"
+    f.local_path = "/l/q.txt"
+    assert repr(f).endswith(" filename=q.txt local_path=/l/q.txt>")
