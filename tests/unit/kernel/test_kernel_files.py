@@ -73,6 +73,7 @@ def test_equality_and_hash_follow_the_url():
 
 def test_repr_is_parsls_form_with_every_part_of_the_url():
     f = File("globus://ep/p/q.txt")
-    assert repr(f) == f"<File at {id(f):#x} url=globus://ep/p/q.txt scheme=globus netloc=ep path=/p/q.txt filename=q.txt>"
+    assert repr(f) == (f"<File at {id(f):#x} url=globus://ep/p/q.txt scheme=globus netloc=ep"
+                       " path=/p/q.txt filename=q.txt>")
     f.local_path = "/l/q.txt"
     assert repr(f).endswith(" filename=q.txt local_path=/l/q.txt>")
