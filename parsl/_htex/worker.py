@@ -22,6 +22,7 @@ import sys
 import threading
 from typing import Any, Optional
 
+from parsl._base.dill_fallback import try_dill
 from parsl._base.errors import SerializationError
 from parsl._base.logfiles import SafeFileHandler
 from parsl._base.remote import RemoteExceptionWrapper
@@ -99,8 +100,11 @@ def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
         return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5),
                                       task_end)
     except Exception as e:
+        data, reason = try_dill(e, value)
+        if data is not None:
+            return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, data, task_end)
         try:
-            raise SerializationError("result", f"the task's return value could not be pickled: {e!r}") from None
+            raise SerializationError("result", f"the task's return value could not be pickled: {reason}") from None
         except SerializationError:
             return _dump_exception(task_id, task_end)
 
@@ -113,12 +117,16 @@ def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
         try:
             import cloudpickle  # deferred: see _dump_result
             data = cloudpickle.dumps(wrapper, protocol=5)
-        except Exception as e:  # the exception itself does not pickle: send its text
-            try:
-                raise RuntimeError(f"{wrapper.e_type.__name__}: {wrapper.e_value} "
-                                   f"(the original exception could not be pickled: {e!r})") from None
-            except RuntimeError:
-                data = pickle.dumps(RemoteExceptionWrapper(*sys.exc_info()), protocol=5)
+        except Exception as e:
+            dilled, reason = try_dill(e, wrapper)
+            if dilled is not None:
+                data = dilled
+            else:  # the exception itself does not pickle: send its text
+                try:
+                    raise RuntimeError(f"{wrapper.e_type.__name__}: {wrapper.e_value} "
+                                       f"(the original exception could not be pickled: {reason})") from None
+                except RuntimeError:
+                    data = pickle.dumps(RemoteExceptionWrapper(*sys.exc_info()), protocol=5)
     return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION, data, task_end)
 
 

@@ -1,7 +1,8 @@
 """Serialization of functions, arguments and results that cross a process boundary.
 
 Everything goes through cloudpickle (protocol 5), so functions defined in ``__main__``,
-notebooks and closures travel by value.  Two cheap shortcuts keep the per-task cost low:
+notebooks and closures travel by value; what cloudpickle refuses is tried with dill, as
+Parsl pickles (``parsl._base.dill_fallback``).  Two cheap shortcuts keep the per-task cost low:
 
 * a function is pickled once per function object (``_FUNC_CACHE``), because workflows
   call the same few apps thousands of times;
@@ -19,6 +20,7 @@ from typing import Any, Callable, Tuple
 
 import cloudpickle
 
+from parsl._base.dill_fallback import try_dill
 from parsl._base.errors import DeserializationError, SerializationError
 
 PROTOCOL = 5
@@ -35,7 +37,16 @@ def serialize(obj: Any, buffer_threshold: int = 0) -> bytes:
     try:
         return cloudpickle.dumps(obj, protocol=PROTOCOL)
     except Exception as e:
-        raise SerializationError(getattr(obj, "__name__", type(obj).__name__), repr(e)) from e
+        return _with_dill(e, obj, getattr(obj, "__name__", type(obj).__name__))
+
+
+def _with_dill(first: Exception, obj: Any, what: str) -> bytes:
+    """cloudpickle refused ``obj``: dill's pickle of it (what Parsl would have sent), or
+    SerializationError naming both failures (or how to install dill)."""
+    data, reason = try_dill(first, obj, PROTOCOL)
+    if data is None:
+        raise SerializationError(what, reason) from first
+    return data
 
 
 def deserialize(data: bytes) -> Any:
@@ -82,17 +93,21 @@ def serialize_arguments(args: tuple, kwargs: dict) -> bytes:
     try:
         return _argument_pickler(args, kwargs).dumps((args, kwargs), protocol=PROTOCOL)
     except Exception as e:
-        raise SerializationError("arguments", repr(e)) from e
+        return _with_dill(e, (args, kwargs), "arguments")
 
 
 def serialize_arguments_into(file: Any, args: tuple, kwargs: dict) -> None:
-    """``serialize_arguments``, written to ``file`` (``write(bytes)``): protocol 5 writes a
+    """``serialize_arguments``, written to ``file`` (a seekable binary file): protocol 5 writes a
     large bytes-like argument to it directly, so a task record built in one buffer
     (``io.BytesIO``) costs one copy of it instead of two (pickling, then joining)."""
+    start = file.tell()
     try:
         _argument_pickler(args, kwargs).Pickler(file, protocol=PROTOCOL).dump((args, kwargs))
     except Exception as e:
-        raise SerializationError("arguments", repr(e)) from e
+        data = _with_dill(e, (args, kwargs), "arguments")
+        file.seek(start)            # drop what the failed pickler had written
+        file.truncate()
+        file.write(data)
 
 
 def pack_apply_message(func: Callable, args: tuple, kwargs: dict, buffer_threshold: int = 0) -> bytes:

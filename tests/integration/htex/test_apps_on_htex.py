@@ -91,6 +91,23 @@ def test_system_exit_in_an_app_fails_the_task_and_keeps_the_worker(htex_dfk):
     assert len(before | after) <= 2      # two workers, no new process: none was replaced
 
 
+@python_app
+def use_queue(q):
+    import threading
+    q.put(q.get() + 1)
+    return q, threading.Lock()
+
+
+def test_values_only_dill_pickles_travel_both_ways(htex_dfk):
+    pytest.importorskip("dill")
+    import queue
+    q = queue.Queue()
+    q.put(41)
+    back, lock = use_queue(q).result(timeout=60)
+    assert back.get_nowait() == 42
+    assert lock.acquire(blocking=False)
+
+
 def test_worker_lost_is_retried(htex_dfk, tmp_path):
     assert die_once(str(tmp_path / "marker")).result(timeout=60) == "survived"
 
