@@ -256,6 +256,8 @@ class Manager:
             record = bytes(buf[pos + 4:pos + 4 + n])
             pos += 4 + n
             if protocol.is_completion(record):
+                if protocol.worker_exits(record):     # it gave up on a task and is ending
+                    w.alive, record = False, protocol.clear_worker_exits(record)
                 self.files.done(w.inflight.popleft())
                 w.ran_tasks = True
                 self.upstream.append(record)

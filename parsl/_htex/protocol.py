@@ -99,6 +99,10 @@ OUTCOME_TASK_END_FLAG = 4
 #: the interchange tells started tasks (a lost manager's fail with ManagerLost) from queued
 #: ones (they go back to the queue).
 OUTCOME_STARTED = 8
+#: ORed into a completion's outcome by a worker that ends right after sending it (it gave
+#: up on a task its walltime could not interrupt, ``_base.hard_stop``): the manager sends
+#: it nothing more, and clears the flag before passing the record on.
+OUTCOME_WORKER_EXITS_FLAG = 64
 
 #: What ``classify_result`` says about a record that is not a task's completion.
 MONITORING_RECORD = 0
@@ -188,6 +192,22 @@ def is_completion(record: Buffer) -> bool:
     """True when a result record ends a task (monitoring records do not): outcomes 0, 1 and
     the same with ``OUTCOME_TASK_END_FLAG`` (4, 5); not 2, 3."""
     return (record[_OUTCOME_AT] & 3) < OUTCOME_MONITORING
+
+
+def flag_worker_exits(record: bytes) -> bytes:
+    out = bytearray(record)
+    out[_OUTCOME_AT] |= OUTCOME_WORKER_EXITS_FLAG
+    return bytes(out)
+
+
+def worker_exits(record: Buffer) -> bool:
+    return bool(record[_OUTCOME_AT] & OUTCOME_WORKER_EXITS_FLAG)
+
+
+def clear_worker_exits(record: bytes) -> bytes:
+    out = bytearray(record)
+    out[_OUTCOME_AT] &= ~OUTCOME_WORKER_EXITS_FLAG & 0xFF
+    return bytes(out)
 
 
 def is_monitoring(record: Buffer) -> bool:

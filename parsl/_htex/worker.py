@@ -22,6 +22,7 @@ import sys
 import threading
 from typing import Any, Optional
 
+from parsl._base import hard_stop
 from parsl._base.dill_fallback import try_dill
 from parsl._base.errors import SerializationError
 from parsl._base.logfiles import SafeFileHandler
@@ -37,6 +38,8 @@ _result_lock = threading.Lock()
 #: The executor's id of the task this worker is running (None between tasks); for the
 #: monitoring sampler, which labels its messages with it.
 current_task_id = None
+#: the exit status of a worker that gave up on a task past its walltime (_abandon_running_task)
+EXIT_ABANDONED = 75
 
 
 def send_monitoring(message_type, payload) -> None:
@@ -130,6 +133,20 @@ def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
     return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION, data, task_end)
 
 
+def _abandon_running_task(exc: BaseException) -> None:
+    """``hard_stop``'s handler, called from the walltime's timer thread: the running task
+    overran its walltime where the AppTimeout cannot reach it.  Send ``exc`` as its outcome,
+    flagged so the manager sends this worker nothing more, and end the process; the manager
+    kills what the app started (its process group) and starts another worker."""
+    task_id = current_task_id
+    if task_id is not None:
+        try:
+            raise exc
+        except BaseException:  # noqa: B902 - to give _dump_exception its exc_info
+            _write_record(protocol.flag_worker_exits(_dump_exception(task_id)))
+    os._exit(EXIT_ABANDONED)
+
+
 def _monitoring_fault(task_id: int) -> bytes:
     """The end-of-task sample failed: log it (to stderr, which the block keeps) and send
     the result without one; the task's own outcome stands."""
@@ -155,6 +172,7 @@ def run(config: WorkerConfig) -> None:
     lifeline = threading.Thread(target=_watch_lifeline, args=(config.lifeline_fd,), daemon=True,
                                 name="htex-lifeline")
     lifeline.start()
+    hard_stop.abandon_running_task = _abandon_running_task
     _die_with_parent(config.manager_pid)
     _apply_affinity(config.cpu_affinity)
     debug = config.debug

@@ -9,9 +9,12 @@ import pytest
 
 import parsl
 from parsl.app.app import bash_app, python_app
+from parsl.app.errors import AppTimeout
 from parsl.config import Config
 from parsl.executors import HighThroughputExecutor
 from parsl.providers import LocalProvider
+
+from waiting import wait_until
 
 pytestmark = pytest.mark.htex
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -106,6 +109,38 @@ def test_values_only_dill_pickles_travel_both_ways(htex_dfk):
     back, lock = use_queue(q).result(timeout=60)
     assert back.get_nowait() == 42
     assert lock.acquire(blocking=False)
+
+
+@python_app
+def stuck_in_c(pid_dir, walltime=0.2):
+    import os
+    import subprocess
+    import time
+    child = subprocess.Popen(["sleep", "300"])
+    open(os.path.join(pid_dir, str(child.pid)), "w").close()
+    time.sleep(300)          # in C: the AppTimeout cannot interrupt it
+
+
+def _gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as f:       # a zombie not yet reaped by its parent
+        return f.read().split(") ")[-1].startswith("Z")
+
+
+def test_walltime_ends_an_app_blocked_in_c_code_and_what_it_started(htex_dfk, tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    fut = stuck_in_c(str(pids))
+    with pytest.raises(AppTimeout, match="its worker process was ended"):
+        fut.result(timeout=60)
+    assert fut.task_record["fail_count"] == 2          # retries=1: both tries were ended
+    children = [int(name) for name in os.listdir(pids)]
+    assert len(children) == 2
+    wait_until(lambda: all(_gone(pid) for pid in children), "the apps' child processes to be killed")
+    assert add(1, 2).result(timeout=60) == 3           # the replacement workers take tasks
 
 
 def test_worker_lost_is_retried(htex_dfk, tmp_path):
