@@ -7,8 +7,9 @@ would fail only then (Parsl's behaviour, its users' issue #1118).  A process tha
 up on its running task (an HTEX worker: it is one task's process, and the manager replaces
 it) sets ``abandon_running_task``; the timeout calls it, from its timer thread, when the
 app has not returned a grace period after the ``AppTimeout``.  The call reports the given
-exception as the task's outcome and ends the process: it does not return.  Where nothing
-set it (a thread-pool executor: the app runs in the user's process), the app runs on.
+exception as the task's outcome and ends the process (it returns only if no task is
+running).  Where nothing set it (a thread-pool executor: the app runs in the user's
+process), the app runs on.
 """
 from __future__ import annotations
 

@@ -139,11 +139,12 @@ def _abandon_running_task(exc: BaseException) -> None:
     flagged so the manager sends this worker nothing more, and end the process; the manager
     kills what the app started (its process group) and starts another worker."""
     task_id = current_task_id
-    if task_id is not None:
-        try:
-            raise exc
-        except BaseException:  # noqa: B902 - to give _dump_exception its exc_info
-            _write_record(protocol.flag_worker_exits(_dump_exception(task_id)))
+    if task_id is None:
+        return              # not inside a task: nothing to abandon
+    try:
+        raise exc
+    except BaseException:  # noqa: B902 - to give _dump_exception its exc_info
+        _write_record(protocol.flag_worker_exits(_dump_exception(task_id)))
     os._exit(EXIT_ABANDONED)
 
 
