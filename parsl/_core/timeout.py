@@ -45,6 +45,7 @@ def _run_with_walltime(func: Callable[..., Any], walltime: float, args: Tuple[An
                 if hard_stop.abandon_running_task is not None:
                     later = threading.Timer(hard_stop.grace_s(walltime), abandon)
                     later.daemon = True
+                    timers.append(later)
                     later.start()
 
     def abandon() -> None:
@@ -60,6 +61,7 @@ def _run_with_walltime(func: Callable[..., Any], walltime: float, args: Tuple[An
 
     timer = threading.Timer(walltime, fire)
     timer.daemon = True
+    timers = [timer]
     timer.start()
     try:
         try:
@@ -69,7 +71,8 @@ def _run_with_walltime(func: Callable[..., Any], walltime: float, args: Tuple[An
         finally:
             with lock:
                 state["done"] = True
-            timer.cancel()
+            for t in timers:
+                t.cancel()
             if state["fired"]:
                 _clear(tid)
     except AppTimeout:
