@@ -218,8 +218,9 @@ class Manager:
             except WorkerLost:
                 wrapper = RemoteExceptionWrapper(*sys.exc_info())
             self.upstream.append(protocol.encode_value(task_id, protocol.OUTCOME_EXCEPTION, wrapper))
-        logger.warning("worker %d (pid %d) died with code %s while running %d task(s); replacing it",
-                       w.rank, w.proc.pid, code, len(w.inflight))
+        logger.warning("worker %d (pid %d) %s (code %s) while running %d task(s); replacing it", w.rank, w.proc.pid,
+                       "gave up on a task past its walltime" if code == protocol.WORKER_EXIT_ABANDONED else "died",
+                       code, len(w.inflight))
         del self.workers[w.rank]
         # A worker that dies at start-up (broken environment) would otherwise be restarted
         # forever while tasks wait: give up so the block fails with the worker's stderr.

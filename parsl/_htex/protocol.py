@@ -103,6 +103,8 @@ OUTCOME_STARTED = 8
 #: up on a task its walltime could not interrupt, ``_base.hard_stop``): the manager sends
 #: it nothing more, and clears the flag before passing the record on.
 OUTCOME_WORKER_EXITS_FLAG = 64
+#: ... and the exit status it then ends with
+WORKER_EXIT_ABANDONED = 75
 
 #: What ``classify_result`` says about a record that is not a task's completion.
 MONITORING_RECORD = 0

@@ -38,8 +38,6 @@ _result_lock = threading.Lock()
 #: The executor's id of the task this worker is running (None between tasks); for the
 #: monitoring sampler, which labels its messages with it.
 current_task_id = None
-#: the exit status of a worker that gave up on a task past its walltime (_abandon_running_task)
-EXIT_ABANDONED = 75
 
 
 def send_monitoring(message_type, payload) -> None:
@@ -145,7 +143,7 @@ def _abandon_running_task(exc: BaseException) -> None:
         raise exc
     except BaseException:  # noqa: B902 - to give _dump_exception its exc_info
         _write_record(protocol.flag_worker_exits(_dump_exception(task_id)))
-    os._exit(EXIT_ABANDONED)
+    os._exit(protocol.WORKER_EXIT_ABANDONED)
 
 
 def _monitoring_fault(task_id: int) -> bytes:
