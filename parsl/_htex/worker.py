@@ -20,7 +20,7 @@ import pickle
 import signal
 import sys
 import threading
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from parsl._base import hard_stop
 from parsl._base.dill_fallback import try_dill
@@ -91,43 +91,39 @@ def _die_with_parent(parent_pid) -> None:
         os._exit(1)   # the manager died before the request took effect
 
 
-def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
+def _pickled(value) -> Tuple[Optional[bytes], str]:
+    """``value`` pickled by the first of C pickle (fast), cloudpickle (what is defined in
+    ``__main__``) and dill (what Parsl would send); or None and why none could."""
     try:
-        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, pickle.dumps(value, protocol=5), task_end)
+        return pickle.dumps(value, protocol=5), ""
     except Exception:
         pass
     try:
         import cloudpickle  # deferred: only for values plain pickle refuses (worker start-up cost)
-        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, cloudpickle.dumps(value, protocol=5),
-                                      task_end)
+        return cloudpickle.dumps(value, protocol=5), ""
     except Exception as e:
-        data, reason = try_dill(e, value)
-        if data is not None:
-            return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, data, task_end)
-        try:
-            raise SerializationError("result", f"the task's return value could not be pickled: {reason}") from None
-        except SerializationError:
-            return _dump_exception(task_id, task_end)
+        return try_dill(e, value)
+
+
+def _dump_result(task_id: int, value, task_end: bytes = b"") -> bytes:
+    data, reason = _pickled(value)
+    if data is not None:
+        return protocol.encode_result(task_id, protocol.OUTCOME_RESULT, data, task_end)
+    try:
+        raise SerializationError("result", f"the task's return value could not be pickled: {reason}") from None
+    except SerializationError:
+        return _dump_exception(task_id, task_end)
 
 
 def _dump_exception(task_id: int, task_end: bytes = b"") -> bytes:
     wrapper = RemoteExceptionWrapper(*sys.exc_info())
-    try:
-        data = pickle.dumps(wrapper, protocol=5)
-    except Exception:
+    data, reason = _pickled(wrapper)
+    if data is None:  # the exception itself does not pickle: send its text
         try:
-            import cloudpickle  # deferred: see _dump_result
-            data = cloudpickle.dumps(wrapper, protocol=5)
-        except Exception as e:
-            dilled, reason = try_dill(e, wrapper)
-            if dilled is not None:
-                data = dilled
-            else:  # the exception itself does not pickle: send its text
-                try:
-                    raise RuntimeError(f"{wrapper.e_type.__name__}: {wrapper.e_value} "
-                                       f"(the original exception could not be pickled: {reason})") from None
-                except RuntimeError:
-                    data = pickle.dumps(RemoteExceptionWrapper(*sys.exc_info()), protocol=5)
+            raise RuntimeError(f"{wrapper.e_type.__name__}: {wrapper.e_value} "
+                               f"(the original exception could not be pickled: {reason})") from None
+        except RuntimeError:
+            data = pickle.dumps(RemoteExceptionWrapper(*sys.exc_info()), protocol=5)
     return protocol.encode_result(task_id, protocol.OUTCOME_EXCEPTION, data, task_end)
 
 
