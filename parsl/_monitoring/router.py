@@ -231,18 +231,19 @@ class MonitoringRouter:
         that ends the write, and its replacement gets what it had not committed.  Nothing
         else may write to the pipe meanwhile: a second writer would interleave its bytes
         with the chunk's (a 2,000,000-task run's writer died of exactly that)."""
-        client = self.client
+        def joined(wait: float) -> bool:
+            t.join(wait)
+            return not t.is_alive()
+
         while True:
-            acked = client.acked
-            t.join(timeout)
-            if not t.is_alive():
-                return
-            for text in client.poll():
+            done, reports = self.client.wait_while_progressing(joined, timeout)
+            for text in reports:
                 self.tell(text)
-            if client.acked == acked:
-                logger.error("Monitoring writer process acknowledged nothing for %.0f s at the end of the run; "
-                             "stopping it (a replacement writes what it had not committed)", timeout)
-                client.kill()
+            if done:
+                return
+            logger.error("Monitoring writer process acknowledged nothing for %.0f s at the end of the run; "
+                         "stopping it (a replacement writes what it had not committed)", timeout)
+            self.client.kill()
 
     def _close_writer(self, timeout: float) -> None:
         """Close the writer; one that dies before its end-of-run writes are done is replaced

@@ -24,7 +24,7 @@ import select
 import subprocess
 import sys
 import time
-from typing import Deque, List, Optional, Tuple
+from typing import Callable, Deque, List, Optional, Tuple
 
 from parsl._sampling.records import CHUNK_HEAD, encode_chunk
 
@@ -162,6 +162,26 @@ class WriterProcessClient:
         except (OSError, RuntimeError):
             self.broken = True
 
+    def wait_while_progressing(self, finished: Callable[[float], bool], timeout: float) -> Tuple[bool, List[str]]:
+        """Wait for ``finished(timeout)`` (True once what is awaited is over) for as long as
+        the writer acknowledges chunks meanwhile: ``timeout`` bounds a stretch without
+        progress, not the whole wait.  Returns whether it finished, and the reports read."""
+        reports: List[str] = []
+        while True:
+            acked = self.acked
+            if finished(timeout):
+                return True, reports
+            reports += self.poll()
+            if self.acked == acked:
+                return False, reports
+
+    def _exited(self, timeout: float) -> bool:
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def kill(self) -> None:
         """Stop a hung writer at once; its pipes stay open (a write blocked on one fails
         with a broken pipe, and ``restart`` closes them)."""
@@ -198,23 +218,14 @@ class WriterProcessClient:
                 pass
             os.close(self._w)      # EOF: the child writes what it has and exits
             self._w = None
-        reports: List[str] = []
-        while True:
-            acked = self.acked
-            try:
-                code: Optional[int] = self.proc.wait(timeout)
-                break
-            except subprocess.TimeoutExpired:
-                reports += self.poll()
-                if self.acked > acked:
-                    continue                 # chunks were committed meanwhile: still working
+        exited, reports = self.wait_while_progressing(self._exited, timeout)
+        if not exited:
             self.proc.terminate()
             try:
-                code = self.proc.wait(5)
+                self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                code = self.proc.wait()
-            break
+        code: Optional[int] = self.proc.wait()
         self.final_reports = reports + self.poll()
         if self._reply is not None:
             os.close(self._reply)

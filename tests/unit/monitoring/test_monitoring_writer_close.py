@@ -98,6 +98,9 @@ class BlockedPipeClient:
     def alive(self):
         return True
 
+    # the real rule (it uses only acked and poll): what the router relies on
+    wait_while_progressing = WriterProcessClient.wait_while_progressing
+
     def kill(self):
         self.log.append("kill")
         self.killed = True
